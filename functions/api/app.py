@@ -1,0 +1,154 @@
+"""The HTTP API (API.md): a thin Powertools router. Each route makes one call into the lms library;
+errors map to HTTP in one place (lms.http)."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lms import customers, labels, loans, tenancy
+from lms.contract import (
+    ChecklistItemCreate,
+    ChecklistItemUpdate,
+    CustomerCreate,
+    CustomerStatusCreate,
+    CustomerStatusUpdate,
+    CustomerUpdate,
+    LoanCreate,
+    LoanStatusCreate,
+    LoanStatusUpdate,
+    LoanUpdate,
+    PortfolioCreate,
+    PortfolioUpdate,
+    TenantCreate,
+    TenantUpdate,
+)
+from lms.http import app, gate, if_match, logger, metrics, reply, responses, tenant_id
+from lms.rules.catalogue import VARIABLES
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
+Cursor = Annotated[str | None, Query(max_length=500, description="nextCursor of the previous page")]
+
+
+# ---------------------------------------------------------------- operator
+
+@app.post("/admin/tenants", responses=responses(201, "TenantCreated"), tags=["Tenants"])
+def create_tenant(body: Annotated[TenantCreate, Body()]):
+    return reply(tenancy.create_tenant(body), 201)
+
+
+# ---------------------------------------------------------------- tenant and settings
+
+@app.get("/tenant", responses=responses(200, "Tenant"), tags=["Tenant"])
+def get_tenant():
+    return reply(tenancy.get_tenant(tenant_id()))
+
+
+@app.put("/tenant", responses=responses(200, "Tenant"), tags=["Tenant"])
+def put_tenant(body: Annotated[TenantUpdate, Body()]):
+    return reply(tenancy.update_tenant(tenant_id(), body, if_match()))
+
+
+@app.get("/variables", tags=["Rules"])
+def get_variables():
+    return reply({"items": [{"name": v.name, "type": v.type, "description": v.description} for v in VARIABLES]})
+
+
+def _label_routes(path: str, kind: labels.Kind, create_model: Any, update_model: Any, entity: str, tag: str) -> None:
+    """The five routes of one label kind (list, create, read, update, delete)."""
+
+    @app.get(path, responses=responses(200, entity, page=True), tags=[tag])
+    def list_labels(limit: Limit = 50, cursor: Cursor = None):
+        return reply(labels.page(tenant_id(), kind, limit, cursor))
+
+    @app.post(path, responses=responses(201, entity), tags=[tag])
+    def create_label(body: Annotated[create_model, Body()]):
+        return reply(labels.create(tenant_id(), kind, body), 201)
+
+    @app.get(path + "/<label_id>", responses=responses(200, entity), tags=[tag])
+    def get_label(label_id: str):
+        return reply(labels.get(tenant_id(), kind, label_id))
+
+    @app.put(path + "/<label_id>", responses=responses(200, entity), tags=[tag])
+    def put_label(label_id: str, body: Annotated[update_model, Body()]):
+        return reply(labels.update(tenant_id(), kind, label_id, body))
+
+    @app.delete(path + "/<label_id>", responses=responses(204), tags=[tag])
+    def delete_label(label_id: str):
+        labels.delete(tenant_id(), kind, label_id)
+        return reply(None, 204)
+
+
+_label_routes("/customer-statuses", labels.CUSTOMER_STATUS, CustomerStatusCreate, CustomerStatusUpdate, "CustomerStatus", "Customer statuses")
+_label_routes("/loan-statuses", labels.LOAN_STATUS, LoanStatusCreate, LoanStatusUpdate, "LoanStatus", "Loan statuses")
+_label_routes("/portfolios", labels.PORTFOLIO, PortfolioCreate, PortfolioUpdate, "Portfolio", "Portfolios")
+_label_routes("/checklist-items", labels.CHECKLIST_ITEM, ChecklistItemCreate, ChecklistItemUpdate, "ChecklistItem", "Checklist items")
+
+
+# ---------------------------------------------------------------- customers
+
+@app.post("/customers", responses=responses(201, "Customer"), tags=["Customers"])
+def create_customer(body: Annotated[CustomerCreate, Body()]):
+    return reply(customers.create(tenant_id(), body), 201)
+
+
+@app.get("/customers", responses=responses(200, "Customer", page=True), tags=["Customers"])
+def list_customers(limit: Limit = 50, cursor: Cursor = None):
+    return reply(customers.page(tenant_id(), limit, cursor))
+
+
+@app.get("/customers/<customer_id>", responses=responses(200, "Customer"), tags=["Customers"])
+def get_customer(customer_id: str):
+    return reply(customers.get(tenant_id(), customer_id))
+
+
+@app.put("/customers/<customer_id>", responses=responses(200, "Customer"), tags=["Customers"])
+def put_customer(customer_id: str, body: Annotated[CustomerUpdate, Body()]):
+    return reply(customers.update(tenant_id(), customer_id, body, if_match()))
+
+
+@app.get("/customers/<customer_id>/loans", responses=responses(200, "CustomerLoan", page=True), tags=["Customers"])
+def list_customer_loans(customer_id: str, limit: Limit = 50, cursor: Cursor = None):
+    return reply(customers.loans(tenant_id(), customer_id, limit, cursor))
+
+
+# ---------------------------------------------------------------- loans
+
+@app.post("/loans", responses=responses(201, "Loan"), tags=["Loans"])
+def create_loan(body: Annotated[LoanCreate, Body()]):
+    return reply(loans.create(tenant_id(), body), 201)
+
+
+@app.get("/loans", responses=responses(200, "Loan", page=True), tags=["Loans"])
+def list_loans(limit: Limit = 50, cursor: Cursor = None):
+    return reply(loans.page(tenant_id(), limit, cursor))
+
+
+@app.get("/loans/<loan_id>", responses=responses(200, "Loan"), tags=["Loans"])
+def get_loan(loan_id: str):
+    return reply(loans.get(tenant_id(), loan_id))
+
+
+@app.put("/loans/<loan_id>", responses=responses(200, "Loan"), tags=["Loans"])
+def put_loan(loan_id: str, body: Annotated[LoanUpdate, Body()]):
+    return reply(loans.update(tenant_id(), loan_id, body, if_match()))
+
+
+@app.post("/loans/<loan_id>/activate", responses=responses(200, "Loan"), tags=["Loans"])
+def activate_loan(loan_id: str):
+    return reply(loans.activate(tenant_id(), loan_id))
+
+
+# ---------------------------------------------------------------- the document itself
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document():
+    return reply(app.get_openapi_json_schema(title="Loan servicing automation", version="1.0.0"), raw=True)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return gate(event, context) or app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto server, HTTP gateway, pumps and scheduler around the real handlers."""

@@ -1,0 +1,95 @@
+"""Resources from template.yaml, created in moto: the one source of truth for tables and queues.
+
+Tests and the local stack both call create_resources(), so neither can drift from what deploys.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt...) as their long form."""
+
+
+def _tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)
+
+
+def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> the table's Properties, for every AWS::DynamoDB::Table."""
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+
+
+def queues(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"}
+
+
+def _create_table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        arguments["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    return arguments
+
+
+def function_environment(template: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
+    """The Globals environment variables, with !Ref to a resource resolved to its local name."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    out = {}
+    for key, value in variables.items():
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            if ref in names:
+                out[key] = names[ref]
+            elif ref in template.get("Parameters", {}):
+                out[key] = str(template["Parameters"][ref].get("Default", ""))
+        elif isinstance(value, str):
+            out[key] = value
+    return out
+
+
+def create_resources(session: Any, template: dict[str, Any] | None = None) -> dict[str, str]:
+    """Creates every table and queue of the template through the given boto3 session (pointed at
+    moto); returns the environment variables the functions need to find them."""
+    template = template or load_template()
+    dynamodb = session.client("dynamodb")
+    names: dict[str, str] = {}
+    for logical_id, props in tables(template).items():
+        dynamodb.create_table(**_create_table_arguments(logical_id, props))
+        names[logical_id] = logical_id
+    if queues(template):
+        sqs = session.client("sqs")
+        for logical_id, props in queues(template).items():
+            attributes = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")}
+            sqs.create_queue(QueueName=logical_id, Attributes=attributes)
+            names[logical_id] = logical_id
+    return function_environment(template, names)

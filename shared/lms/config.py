@@ -1,0 +1,35 @@
+"""Deployment settings, read from the environment once per process (never deep in logic)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Config:
+    settings_table: str
+    api_keys_table: str
+    customers_table: str
+    loans_table: str
+    links_table: str
+    region: str
+    dynamodb_endpoint: str | None
+    admin_api_key_sha256: str | None
+    max_body_bytes: int
+
+
+@lru_cache(maxsize=1)
+def config() -> Config:
+    env = os.environ
+    return Config(
+        settings_table=env.get("SETTINGS_TABLE", "SettingsTable"),
+        api_keys_table=env.get("API_KEYS_TABLE", "ApiKeysTable"),
+        customers_table=env.get("CUSTOMERS_TABLE", "CustomersTable"),
+        loans_table=env.get("LOANS_TABLE", "LoansTable"),
+        links_table=env.get("LINKS_TABLE", "LinksTable"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
+        admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,
+        max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
+    )

@@ -1,0 +1,393 @@
+"""The HTTP contract's models (API.md): what requests may carry and what responses show.
+
+The same models validate requests and generate GET /openapi.json. Requests refuse unknown
+fields; responses are mapped from the store explicitly, never from a database item.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from .values import IsoDate, Money, Rate, exact_decimal
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
+Timezone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+MAX_LABELS_ON_ENTITY = 100
+MAX_CUSTOM_FIELDS = 50
+
+
+class Request(BaseModel):
+    """A request body: camelCase, unknown fields refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
+
+
+class Entity(BaseModel):
+    """A response body: camelCase out."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+T = TypeVar("T")
+
+
+class Page(Entity, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class ErrorBody(Entity):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = []
+
+
+class ErrorResponse(Entity):
+    error: ErrorBody
+
+
+# ---------------------------------------------------------------- tenants and settings
+
+DayCount = Literal["actual/365", "actual/360", "30/360"]
+
+
+class TenantCreate(Request):
+    name: Name
+    timezone: Timezone = "UTC"
+
+
+class TenantCreated(Entity):
+    tenant_id: str
+    api_key: str
+
+
+class Tenant(Entity):
+    tenant_id: str
+    name: str
+    timezone: str
+    maintenance_hour: int
+    business_date: IsoDate | None
+    day_count: DayCount
+    version: int
+
+
+class TenantUpdate(Request):
+    name: Name | None = None
+    timezone: Timezone | None = None
+    maintenance_hour: Annotated[StrictInt, Field(ge=0, le=23)] | None = None
+    business_date: IsoDate | None = None
+    day_count: DayCount | None = None
+    version: StrictInt | None = None
+
+
+class CustomerStatus(Entity):
+    id: str
+    title: str
+    active: bool
+    display_order: int
+
+
+class CustomerStatusCreate(Request):
+    title: Title
+    active: StrictBool = True
+    display_order: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+
+
+class CustomerStatusUpdate(Request):
+    title: Title | None = None
+    active: StrictBool | None = None
+    display_order: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+
+
+class SubStatus(Entity):
+    title: str
+    active: bool = True
+    late_fees: bool = True
+
+
+class SubStatusIn(Request):
+    title: Title
+    active: StrictBool = True
+    late_fees: StrictBool = True
+
+
+class LoanStatus(Entity):
+    id: str
+    title: str
+    active: bool
+    late_fees: bool
+    sub_statuses: list[SubStatus]
+
+
+class LoanStatusCreate(Request):
+    title: Title
+    active: StrictBool = True
+    late_fees: StrictBool = True
+    sub_statuses: Annotated[list[SubStatusIn], Field(max_length=MAX_LABELS_ON_ENTITY)] = []
+
+
+class LoanStatusUpdate(Request):
+    title: Title | None = None
+    active: StrictBool | None = None
+    late_fees: StrictBool | None = None
+    sub_statuses: Annotated[list[SubStatusIn], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+
+
+class Portfolio(Entity):
+    id: str
+    title: str
+    sub_portfolios: list[str]
+
+
+class PortfolioCreate(Request):
+    title: Title
+    sub_portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] = []
+
+
+class PortfolioUpdate(Request):
+    title: Title | None = None
+    sub_portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+
+
+class ChecklistItem(Entity):
+    id: str
+    title: str
+
+
+class ChecklistItemCreate(Request):
+    title: Title
+
+
+class ChecklistItemUpdate(Request):
+    title: Title | None = None
+
+
+class Variable(Entity):
+    name: str
+    type: str
+    description: str
+
+
+# ---------------------------------------------------------------- customers
+
+class CustomerType(str, Enum):
+    individual = "individual"
+    company = "company"
+
+
+class Address(Entity):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    line1: ShortText
+    line2: ShortText | None = None
+    city: ShortText
+    state: ShortText | None = None
+    postal_code: ShortText | None = None
+    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2, to_upper=True)] = "US"
+
+
+CreditScore = Annotated[StrictInt, Field(ge=300, le=850)]
+
+
+class CustomerCreate(Request):
+    first_name: Name
+    last_name: Name
+    email: ShortText | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    customer_type: CustomerType
+    status: Title | None = None
+    credit_score: CreditScore | None = None
+    address: Address | None = None
+
+
+class CustomerUpdate(Request):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: ShortText | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    customer_type: CustomerType | None = None
+    status: Title | None = None
+    credit_score: CreditScore | None = None
+    address: Address | None = None
+    version: StrictInt | None = None
+
+
+class Customer(Entity):
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone: str | None = None
+    customer_type: CustomerType
+    status: str
+    credit_score: int | None = None
+    address: Address | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerLoan(Entity):
+    """A loan as seen from one of its customers."""
+
+    role: str
+    loan: "Loan"
+
+
+# ---------------------------------------------------------------- loans
+
+class Role(str, Enum):
+    primary = "primary"
+    secondary = "secondary"
+    additional = "additional"
+
+
+class PaymentFrequency(str, Enum):
+    monthly = "monthly"
+    semi_monthly = "semi-monthly"
+    biweekly = "biweekly"
+    weekly = "weekly"
+
+
+class LateFee(Entity):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    amount: Annotated[Money, Field(ge=0)] | None = None
+    percent: Rate | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "LateFee":
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a late fee is either {\"amount\": …} or {\"percent\": …}")
+        return self
+
+
+class LoanSetup(Entity):
+    """Loan terms (SERVICING.md)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    loan_amount: Annotated[Money, Field(gt=0)]
+    interest_rate: Rate
+    term_periods: Annotated[StrictInt, Field(ge=1, le=1200)]
+    payment_frequency: PaymentFrequency
+    contract_date: IsoDate
+    first_payment_date: IsoDate
+    day_count: DayCount | None = None
+    grace_days: Annotated[StrictInt, Field(ge=0, le=365)] = 10
+    late_fee: LateFee | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "LoanSetup":
+        if self.first_payment_date <= self.contract_date:
+            raise ValueError("firstPaymentDate must be after contractDate")
+        return self
+
+
+class LoanCustomer(Entity):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    customer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    role: Role
+
+
+CustomFieldValue = Union[StrictBool, Decimal, str, None]
+
+
+def _custom_fields(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("customFields is an object of name: value")
+    if len(value) > MAX_CUSTOM_FIELDS:
+        raise ValueError(f"at most {MAX_CUSTOM_FIELDS} custom fields")
+    clean: dict[str, Any] = {}
+    for name, field_value in value.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 64:
+            raise ValueError("a custom field name is 1 to 64 characters")
+        if isinstance(field_value, str) and len(field_value) > 1000:
+            raise ValueError(f"custom field {name!r}: at most 1000 characters")
+        if isinstance(field_value, (int, float, Decimal)) and not isinstance(field_value, bool):
+            field_value = exact_decimal(field_value)
+        elif field_value is not None and not isinstance(field_value, (str, bool)):
+            raise ValueError(f"custom field {name!r}: a value is text, a number, true/false or null")
+        clean[name.strip()] = field_value
+    return clean
+
+
+class _LoanLabels(Request):
+    display_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    loan_status: Title | None = None
+    loan_sub_status: Title | None = None
+    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+    sub_portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+    checklist: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+    custom_fields: dict[str, CustomFieldValue] | None = None
+    customers: Annotated[list[LoanCustomer], Field(max_length=20)] | None = None
+
+    _check_custom_fields = field_validator("custom_fields", mode="before")(lambda cls, v: v if v is None else _custom_fields(v))
+
+
+class LoanCreate(_LoanLabels):
+    setup: LoanSetup
+
+
+class LoanUpdate(_LoanLabels):
+    setup: LoanSetup | None = None
+    version: StrictInt | None = None
+
+
+class LoanValues(Entity):
+    """The servicing calculator's current values (SERVICING.md)."""
+
+    days_past_due: int = 0
+    amount_past_due: Money = Decimal("0")
+    payoff: Money = Decimal("0")
+    per_diem: Money = Decimal("0")
+    principal_balance: Money = Decimal("0")
+    interest_accrued: Money = Decimal("0")
+    due_fees: Money = Decimal("0")
+    next_payment_date: IsoDate | None = None
+    next_payment_amount: Money | None = None
+    last_payment_date: IsoDate | None = None
+    last_payment_amount: Money | None = None
+    total_paid: Money = Decimal("0")
+
+
+class Loan(Entity):
+    id: str
+    display_id: str
+    setup: LoanSetup
+    loan_status: str
+    loan_sub_status: str | None = None
+    credit_status: str | None = None
+    portfolios: list[str] = []
+    sub_portfolios: list[str] = []
+    customers: list[LoanCustomer] = []
+    active: bool = False
+    activated_at: datetime | None = None
+    archived: bool = False
+    interest_stopped: bool = False
+    charged_off: bool = False
+    bankruptcy: dict[str, Any] | None = None
+    checklist: list[str] = []
+    custom_fields: dict[str, CustomFieldValue] = {}
+    values: LoanValues
+    as_of: IsoDate
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+CustomerLoan.model_rebuild()
+
+
+def today_utc() -> date:
+    return datetime.utcnow().date()

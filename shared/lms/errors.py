@@ -1,0 +1,46 @@
+"""Domain errors. The API maps each to one HTTP status in one place (functions/api)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    """A stale version or a uniqueness clash: re-read and try again."""
+
+    status, code = 409, "conflict"
+
+
+class Invalid(DomainError):
+    """Valid JSON whose content breaks a rule of the domain (unknown status title, bad role...)."""
+
+    status, code = 422, "invalid"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+def field_error(field: str, message: str) -> Invalid:
+    return Invalid(message, [{"field": field, "message": message}])

@@ -1,0 +1,182 @@
+"""HTTP glue shared by the API function: the router, the gate in front of it (body size, API
+keys) and the one mapping from errors to HTTP answers in the contract's shape."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ValidationError
+
+from . import contract, tenancy
+from .config import config
+from .errors import BadRequest, DomainError, Invalid, PayloadTooLarge
+
+logger = Logger()
+metrics = Metrics()
+
+JSON = "application/json"
+PUBLIC_PATHS = {"/openapi.json"}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def parse_json(text: str) -> Any:
+    """Numbers with a fraction become Decimal (never float); NaN/Infinity and absurd nesting are refused."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json)
+
+
+def tenant_id() -> str:
+    return app.context["tenant_id"]
+
+
+def if_match() -> int | None:
+    """The If-Match header as a version number (ETag quotes and W/ accepted)."""
+    value = app.current_event.headers.get("if-match")
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 12:
+        raise BadRequest("If-Match carries the entity's version, e.g. If-Match: 3")
+    return int(text)
+
+
+def reply(value: Any, status: int = 200, raw: bool = False) -> Response:
+    if value is None:
+        return Response(status_code=status, content_type=JSON, body="")
+    if isinstance(value, BaseModel):
+        body = value.model_dump_json(by_alias=True)
+        headers = {"ETag": f'"{value.version}"'} if getattr(value, "version", None) is not None else None
+        return Response(status_code=status, content_type=JSON, body=body, headers=headers)
+    return Response(status_code=status, content_type=JSON, body=json.dumps(value, separators=(",", ":"), default=str))
+
+
+def responses(status: int, entity: str | None = None, page: bool = False) -> dict[int, Any]:
+    """OpenAPI response documentation from the contract's own models."""
+    documented: dict[int, Any] = {
+        400: _error_doc("malformed JSON"), 401: _error_doc("missing or unknown API key"),
+        404: _error_doc("unknown id (or another tenant's)"), 409: _error_doc("stale version"),
+        422: _error_doc("invalid content"),
+    }
+    if entity is None:
+        documented[status] = {"description": "done"}
+    else:
+        model = getattr(contract, entity)
+        documented[status] = {"description": entity, "content": {JSON: {"model": contract.Page[model] if page else model}}}
+    return documented
+
+
+def _error_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"model": contract.ErrorResponse}}}
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> str:
+    return json.dumps({"error": {"code": code, "message": message, "details": details or []}}, default=str)
+
+
+def _answer(error: DomainError) -> Response:
+    metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
+    return Response(status_code=error.status, content_type=JSON, body=error_body(error.code, error.message, error.details))
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response:
+    return _answer(error)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if parts[0] == "body" else parts
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    if error.get("type") == "missing":
+        return "required"
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def _details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"field": _location(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors[:50]]
+
+
+@app.exception_handler(RequestValidationError)
+def _request_invalid(error: RequestValidationError) -> Response:
+    errors = list(error.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _answer(BadRequest("the body is not valid JSON"))
+    return _answer(Invalid("the request is not valid", _details(errors)))
+
+
+@app.exception_handler(ValidationError)
+def _model_invalid(error: ValidationError) -> Response:
+    return _answer(Invalid("the request is not valid", _details(error.errors(include_url=False, include_input=False))))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported(_: Exception) -> Response:
+    return Response(status_code=415, content_type=JSON, body=error_body("unsupported_media_type", "send JSON (Content-Type: application/json)"))
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response:
+    return Response(status_code=404, content_type=JSON, body=error_body("not_found", "no such route"))
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unhandled error")
+    metrics.add_metric(name="Http500", unit=MetricUnit.Count, value=1)
+    return Response(status_code=500, content_type=JSON, body=error_body("internal", "something went wrong on our side; it has been logged"))
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def gate(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+    """Checks what must hold before routing (body size, API key). Returns an answer to send now,
+    or None to let the router take the request (with the caller's tenant in app.context)."""
+    try:
+        body = event.get("body") or ""
+        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+        if size > config().max_body_bytes:
+            raise PayloadTooLarge(f"the body is larger than {config().max_body_bytes} bytes")
+        path = event.get("path") or "/"
+        if path in PUBLIC_PATHS:
+            return None
+        authorization = _header(event, "authorization")
+        if path == "/admin" or path.startswith("/admin/"):
+            tenancy.authenticate_admin(authorization)
+            return None
+        tenant = tenancy.authenticate(authorization)
+        app.append_context(tenant_id=tenant)
+        logger.append_keys(tenant_id=tenant)
+        return None
+    except DomainError as error:
+        metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
+        return {
+            "statusCode": error.status,
+            "headers": {"Content-Type": JSON},
+            "multiValueHeaders": {},
+            "body": error_body(error.code, error.message, error.details),
+            "isBase64Encoded": False,
+        }

@@ -1,0 +1,152 @@
+"""Loans: create (not yet activated), read, partial update, activation, customer roles."""
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import utc_now
+from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, Page, Role
+from .errors import Conflict, Invalid, NotFound, field_error
+from .ids import new_id
+from .labels import Labels
+from .labels import load as load_labels
+from .servicing import initial_values
+from .store import loans as store
+from .store.errors import MissingReference, StaleWrite
+from .tenancy import business_date, get_tenant
+
+_NOT_NULL = ("display_id", "loan_status", "portfolios", "sub_portfolios", "checklist", "custom_fields", "customers", "setup")
+
+
+def _check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:
+    ids = [c.customer_id for c in customers]
+    if len(set(ids)) != len(ids):
+        raise field_error("customers", "a customer appears on the loan once, in one role")
+    roles = [c.role for c in customers]
+    for role in (Role.primary, Role.secondary):
+        if roles.count(role) > 1:
+            raise field_error("customers", f"a loan has at most one {role.value} customer")
+    if customers and Role.primary not in roles:
+        raise field_error("customers", "a loan with customers needs a primary customer")
+    return customers
+
+
+def _labelled(loan: dict[str, Any], labels: Labels) -> dict[str, Any]:
+    """Canonical titles for every label on the loan; Invalid when one is unknown."""
+    loan["loan_status"], loan["loan_sub_status"] = labels.loan_status(loan["loan_status"], loan.get("loan_sub_status"))
+    loan["portfolios"] = labels.portfolio_titles(loan.get("portfolios") or [])
+    loan["sub_portfolios"] = labels.sub_portfolio_titles(loan.get("sub_portfolios") or [], loan["portfolios"])
+    loan["checklist"] = labels.checklist_titles(loan.get("checklist") or [])
+    return loan
+
+
+def _save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
+    try:
+        return store.save(tenant_id, loan, previous)
+    except MissingReference as missing:
+        raise Invalid(f"unknown customer id(s): {', '.join(missing.ids)}",
+                      [{"field": "customers", "message": f"no customer {cid}"} for cid in missing.ids]) from None
+
+
+def create(tenant_id: str, request: LoanCreate) -> Loan:
+    tenant = get_tenant(tenant_id)
+    fields = request.model_dump(mode="python", exclude_none=True)
+    fields.setdefault("loan_status", "Application")
+    fields["customers"] = _check_customers(request.customers or [])
+    setup = request.setup.model_copy(update={"day_count": request.setup.day_count or tenant.day_count})
+    loan_id = new_id("loan")
+    now = utc_now()
+    draft = _labelled({**fields, "customers": fields["customers"]}, load_labels(tenant_id))
+    loan = Loan.model_validate({
+        **draft,
+        "id": loan_id,
+        "display_id": fields.get("display_id") or loan_id,
+        "setup": setup,
+        "values": initial_values(setup),
+        "as_of": business_date(tenant),
+        "version": 0,
+        "created_at": now,
+        "updated_at": now,
+    })
+    return _save(tenant_id, loan, None)
+
+
+def get(tenant_id: str, loan_id: str) -> Loan:
+    loan = store.get(tenant_id, loan_id)
+    if loan is None:
+        raise NotFound("loan not found")
+    return loan
+
+
+def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Loan]:
+    items, next_cursor = store.page(tenant_id, limit, cursor)
+    return Page[Loan](items=items, next_cursor=next_cursor)
+
+
+def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
+    loan = current.model_dump(mode="python")
+    if "loan_status" in changes and "loan_sub_status" not in changes:
+        loan["loan_sub_status"] = None  # a new status starts without a sub-status unless one is sent
+    if "portfolios" in changes and "sub_portfolios" not in changes:
+        kept = {p.casefold() for p in changes["portfolios"]}
+        loan["sub_portfolios"] = [s for s in loan["sub_portfolios"]
+                                  if any(s.casefold() in {x.casefold() for x in labels.portfolios[p].sub_portfolios}
+                                         for p in kept if p in labels.portfolios)]
+    if "custom_fields" in changes:
+        merged = {**loan["custom_fields"], **changes.pop("custom_fields")}
+        loan["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
+    if "setup" in changes:
+        if current.active:
+            raise field_error("setup", "loan terms cannot change after activation")
+        setup = changes["setup"]
+        setup["day_count"] = setup.get("day_count") or current.setup.day_count
+        changes["setup"] = type(current.setup).model_validate(setup)
+        loan["values"] = initial_values(changes["setup"])
+    if "customers" in changes:
+        changes["customers"] = _check_customers([LoanCustomer.model_validate(c) for c in changes["customers"]])
+    loan.update(changes)
+    loan["updated_at"] = utc_now()
+    return Loan.model_validate(_labelled(loan, labels))
+
+
+def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | None) -> Loan:
+    """Changes only the fields sent (custom fields merge; null removes one). A stale version
+    answers 409; without a version a concurrent write is re-read and the change applied again."""
+    expected = request.version if request.version is not None else if_match
+    changes = {k: v for k, v in request.model_dump(mode="python", exclude_unset=True).items() if k != "version"}
+    for name in _NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise field_error(name, f"{name} cannot be null")
+    labels = load_labels(tenant_id)
+    for _ in range(5):
+        current = get(tenant_id, loan_id)
+        if expected is not None and current.version != expected:
+            raise Conflict(f"the loan is at version {current.version}, not {expected}: read it again",
+                           [{"field": "version", "message": f"current version is {current.version}"}])
+        if not changes:
+            return current
+        updated = _apply(current, dict(changes), labels)
+        try:
+            return _save(tenant_id, updated, current)
+        except StaleWrite:
+            if expected is not None:
+                raise Conflict("the loan changed while saving: read it again") from None
+    raise Conflict("the loan keeps changing: try again")
+
+
+def activate(tenant_id: str, loan_id: str) -> Loan:
+    """Activates the loan (status Open / Repaying). Activating an active loan changes nothing."""
+    labels = load_labels(tenant_id)
+    for _ in range(5):
+        current = get(tenant_id, loan_id)
+        if current.active:
+            return current
+        status, sub_status = labels.loan_status("Open", "Repaying")
+        now = utc_now()
+        activated = current.model_copy(update={
+            "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
+        })
+        try:
+            return _save(tenant_id, activated, current)
+        except StaleWrite:
+            continue
+    raise Conflict("the loan keeps changing: try again")

@@ -1,0 +1,133 @@
+"""Tenant records, API keys and labels in the settings table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from .errors import AlreadyExists, StaleWrite
+from .tables import ApiKeyItem, SettingItem
+
+TENANT_SK = "tenant"
+
+
+@dataclass
+class SettingRow:
+    kind: str
+    id: str
+    body: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+
+
+def _sk(kind: str, item_id: str) -> str:
+    return TENANT_SK if kind == "tenant" else f"{kind}#{item_id}"
+
+
+def _guard_sk(kind: str, title: str) -> str:
+    return f"title#{kind}#{title.casefold()}"
+
+
+def _row(item: SettingItem) -> SettingRow:
+    item_id = "" if item.kind == "tenant" else item.sk.split("#", 1)[1]
+    return SettingRow(item.kind, item_id, dict(item.body or {}), item.version)
+
+
+def _connection() -> Any:
+    return SettingItem._get_connection().connection
+
+
+def _cancelled_by_condition(error: TransactWriteError) -> bool:
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or []))
+
+
+def create_tenant(tenant_id: str, tenant_body: dict, labels: list[SettingRow], key_hash: str, key_prefix: str) -> None:
+    """The tenant, its default labels and its first API key, all or nothing."""
+    with TransactWrite(connection=_connection()) as tx:
+        tx.save(SettingItem(tenant_id, TENANT_SK, kind="tenant", body=tenant_body))
+        for row in labels:
+            tx.save(SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body))
+            tx.save(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"]), kind="title", body={"id": row.id}))
+        tx.save(ApiKeyItem(key_hash, tenant_id=tenant_id, prefix=key_prefix, created_at=datetime.now(timezone.utc)))
+
+
+def tenant_for_key(key_hash: str) -> str | None:
+    try:
+        return ApiKeyItem.get(key_hash).tenant_id
+    except DoesNotExist:
+        return None
+
+
+def get_tenant(tenant_id: str) -> SettingRow | None:
+    try:
+        return _row(SettingItem.get(tenant_id, TENANT_SK, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def save_tenant(tenant_id: str, row: SettingRow) -> int:
+    """Replace the tenant record if it is still at row.version; returns the new version."""
+    item = SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version)
+    try:
+        item.save()
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleWrite() from None
+        raise
+    return item.version
+
+
+def list_labels(tenant_id: str, kind: str | None = None) -> list[SettingRow]:
+    """Every label of the tenant (one query), in id order."""
+    condition = SettingItem.sk.startswith(f"{kind}#") if kind else None
+    rows = [_row(item) for item in SettingItem.query(tenant_id, condition, consistent_read=True)]
+    return [row for row in rows if row.kind not in ("tenant", "title")]
+
+
+def get_label(tenant_id: str, kind: str, label_id: str) -> SettingRow | None:
+    try:
+        item = SettingItem.get(tenant_id, _sk(kind, label_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _row(item) if item.kind == kind else None
+
+
+def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
+    """Creates the label and claims its title (unique per kind, case-insensitive)."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body),
+                    condition=SettingItem.sk.does_not_exist())
+            tx.save(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"]), kind="title", body={"id": row.id}),
+                    condition=SettingItem.sk.does_not_exist())
+    except TransactWriteError as error:
+        if _cancelled_by_condition(error):
+            raise AlreadyExists() from None
+        raise
+    return SettingRow(row.kind, row.id, row.body, 1)
+
+
+def update_label(tenant_id: str, row: SettingRow) -> SettingRow:
+    """Saves the label if it is still at row.version (titles never change, so the claim stays)."""
+    item = SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body, version=row.version)
+    try:
+        item.save()
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleWrite() from None
+        raise
+    return SettingRow(row.kind, row.id, row.body, item.version)
+
+
+def delete_label(tenant_id: str, row: SettingRow) -> None:
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.delete(SettingItem(tenant_id, _sk(row.kind, row.id), version=row.version))
+            tx.delete(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"])), add_version_condition=False)
+    except TransactWriteError as error:
+        if _cancelled_by_condition(error):
+            raise StaleWrite() from None
+        raise
+

@@ -1,0 +1,119 @@
+"""pynamodb models, one per table in template.yaml (names and endpoint from the environment)."""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import config
+from .attributes import DocumentAttribute
+
+
+def _meta(table: str) -> type:
+    cfg = config()
+
+    class Meta:
+        table_name = table
+        region = cfg.region
+        host = cfg.dynamodb_endpoint
+        connect_timeout_seconds = 3
+        read_timeout_seconds = 10
+        max_retry_attempts = 3
+
+    return Meta
+
+
+class SettingItem(Model):
+    """Tenant record, labels and title guards: sk is "<kind>#<id>"."""
+
+    Meta = _meta(config().settings_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    body = DocumentAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class ApiKeyItem(Model):
+    Meta = _meta(config().api_keys_table)
+    key_hash = UnicodeAttribute(hash_key=True, attr_name="keyHash")
+    tenant_id = UnicodeAttribute(attr_name="tenantId")
+    prefix = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+
+
+class CustomerItem(Model):
+    Meta = _meta(config().customers_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    customer_id = UnicodeAttribute(range_key=True, attr_name="customerId")
+    first_name = UnicodeAttribute(attr_name="firstName")
+    last_name = UnicodeAttribute(attr_name="lastName")
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    customer_type = UnicodeAttribute(attr_name="customerType")
+    status = UnicodeAttribute()
+    credit_score = NumberAttribute(null=True, attr_name="creditScore")
+    address = DocumentAttribute(null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    version = VersionAttribute()
+
+
+class LoanItem(Model):
+    Meta = _meta(config().loans_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    loan_id = UnicodeAttribute(range_key=True, attr_name="loanId")
+    display_id = UnicodeAttribute(attr_name="displayId")
+    setup = DocumentAttribute()
+    loan_status = UnicodeAttribute(attr_name="loanStatus")
+    loan_sub_status = UnicodeAttribute(null=True, attr_name="loanSubStatus")
+    credit_status = UnicodeAttribute(null=True, attr_name="creditStatus")
+    portfolios = ListAttribute(of=UnicodeAttribute, default=list)
+    sub_portfolios = ListAttribute(of=UnicodeAttribute, default=list, attr_name="subPortfolios")
+    customers = DocumentAttribute(default=dict)  # {"list": [{customerId, role}]}
+    active = BooleanAttribute(default=False)
+    activated_at = UTCDateTimeAttribute(null=True, attr_name="activatedAt")
+    archived = BooleanAttribute(default=False)
+    interest_stopped = BooleanAttribute(default=False, attr_name="interestStopped")
+    charged_off = BooleanAttribute(default=False, attr_name="chargedOff")
+    bankruptcy = DocumentAttribute(null=True)
+    checklist = ListAttribute(of=UnicodeAttribute, default=list)
+    custom_fields = DocumentAttribute(default=dict, attr_name="customFields")
+    values = DocumentAttribute()
+    as_of = UnicodeAttribute(attr_name="asOf")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    version = VersionAttribute()
+
+
+class LinksByLoan(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byLoan"
+        projection = AllProjection()
+
+    loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
+    customer_key = UnicodeAttribute(range_key=True, attr_name="customerKey")
+
+
+class LinkItem(Model):
+    """One customer on one loan, with the customer's role. Keys: "<tenant>#<id>"."""
+
+    Meta = _meta(config().links_table)
+    customer_key = UnicodeAttribute(hash_key=True, attr_name="customerKey")
+    loan_key = UnicodeAttribute(range_key=True, attr_name="loanKey")
+    tenant_id = UnicodeAttribute(attr_name="tenantId")
+    customer_id = UnicodeAttribute(attr_name="customerId")
+    loan_id = UnicodeAttribute(attr_name="loanId")
+    role = UnicodeAttribute()
+    by_loan = LinksByLoan()
+
+
+def scoped(tenant_id: str, entity_id: str) -> str:
+    return f"{tenant_id}#{entity_id}"
