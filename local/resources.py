@@ -77,17 +77,18 @@ def function_environment(template: dict[str, Any], names: dict[str, str]) -> dic
     return out
 
 
-def create_resources(session: Any, template: dict[str, Any] | None = None) -> dict[str, str]:
-    """Creates every table and queue of the template through the given boto3 session (pointed at
-    moto); returns the environment variables the functions need to find them."""
+def create_resources(session: Any, endpoint_url: str | None = None, template: dict[str, Any] | None = None) -> dict[str, str]:
+    """Creates every table and queue of the template through the given boto3 session, in moto
+    (in-process mock, or the moto server at endpoint_url); returns the environment variables
+    the functions need to find them."""
     template = template or load_template()
-    dynamodb = session.client("dynamodb")
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     names: dict[str, str] = {}
     for logical_id, props in tables(template).items():
         dynamodb.create_table(**_create_table_arguments(logical_id, props))
         names[logical_id] = logical_id
     if queues(template):
-        sqs = session.client("sqs")
+        sqs = session.client("sqs", endpoint_url=endpoint_url)
         for logical_id, props in queues(template).items():
             attributes = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")}
             sqs.create_queue(QueueName=logical_id, Attributes=attributes)
