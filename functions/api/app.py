@@ -1,6 +1,5 @@
 """The HTTP API (API.md): a thin Powertools router. Each route makes one call into the lms library;
 errors map to HTTP in one place (lms.http)."""
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -18,7 +18,7 @@ def create(tenant_id: str, request: CustomerCreate) -> Customer:
     status = labels.customer_status(request.status) if request.status else labels.default_customer_status()
     now = utc_now()
     customer = Customer.model_validate({
-        **request.model_dump(mode="python"),
+        **request.model_dump(mode="python", by_alias=False),
         "id": new_id("cus"),
         "status": status,
         "version": 0,
@@ -44,7 +44,7 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
     """Changes only the fields sent. With a version (body or If-Match) a stale one answers 409;
     without one, a concurrent write is re-read and the same change applied again."""
     expected = request.version if request.version is not None else if_match
-    changes = {k: v for k, v in request.model_dump(mode="python", exclude_unset=True).items() if k != "version"}
+    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
     for name in _REQUIRED:
         if name in changes and changes[name] is None:
             raise field_error(name, f"{name} cannot be null")
@@ -57,7 +57,7 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
                            [{"field": "version", "message": f"current version is {current.version}"}])
         if not changes:
             return current
-        updated = Customer.model_validate({**current.model_dump(mode="python"), **changes, "updated_at": utc_now()})
+        updated = Customer.model_validate({**current.model_dump(mode="python", by_alias=False), **changes, "updated_at": utc_now()})
         try:
             return store.replace(tenant_id, updated)
         except StaleWrite:

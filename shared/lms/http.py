@@ -54,6 +54,9 @@ def if_match() -> int | None:
 
 
 def reply(value: Any, status: int = 200, raw: bool = False) -> Response:
+    """A JSON answer from a model, plain data, or (raw) text that is JSON already."""
+    if raw:
+        return Response(status_code=status, content_type=JSON, body=value)
     if value is None:
         return Response(status_code=status, content_type=JSON, body="")
     if isinstance(value, BaseModel):

@@ -165,7 +165,7 @@ def _check(kind: Kind, entity: Any, tenant_id: str) -> None:
 
 
 def create(tenant_id: str, kind: Kind, request: BaseModel) -> Any:
-    fields = request.model_dump(mode="python")
+    fields = request.model_dump(mode="python", by_alias=False)
     if kind is CUSTOMER_STATUS and fields.get("display_order") is None:
         existing = store.list_labels(tenant_id, kind.name)
         fields["display_order"] = 1 + max((r.body.get("displayOrder", 0) for r in existing), default=-1)
@@ -179,7 +179,7 @@ def create(tenant_id: str, kind: Kind, request: BaseModel) -> Any:
 
 
 def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel) -> Any:
-    changes = request.model_dump(mode="python", exclude_unset=True)
+    changes = request.model_dump(mode="python", by_alias=False, exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise Invalid("null is not a value here: leave a field out to keep it")
     for _ in range(5):
@@ -190,7 +190,7 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel) -> Any
         if "title" in changes and changes["title"] != current.title:
             raise field_error("title", f"a {kind.noun}'s title cannot change (loans and customers carry it): "
                                        "create a new one and deactivate or delete this one")
-        entity = kind.entity.model_validate({**current.model_dump(mode="python"), **changes})
+        entity = kind.entity.model_validate({**current.model_dump(mode="python", by_alias=False), **changes})
         _check(kind, entity, tenant_id)
         try:
             store.update_label(tenant_id, store.SettingRow(kind.name, label_id, _body(entity), row.version))

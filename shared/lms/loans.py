@@ -49,7 +49,7 @@ def _save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
 
 def create(tenant_id: str, request: LoanCreate) -> Loan:
     tenant = get_tenant(tenant_id)
-    fields = request.model_dump(mode="python", exclude_none=True)
+    fields = request.model_dump(mode="python", by_alias=False, exclude_none=True)
     fields.setdefault("loan_status", "Application")
     fields["customers"] = _check_customers(request.customers or [])
     setup = request.setup.model_copy(update={"day_count": request.setup.day_count or tenant.day_count})
@@ -83,7 +83,7 @@ def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Loan]:
 
 
 def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
-    loan = current.model_dump(mode="python")
+    loan = current.model_dump(mode="python", by_alias=False)
     if "loan_status" in changes and "loan_sub_status" not in changes:
         loan["loan_sub_status"] = None  # a new status starts without a sub-status unless one is sent
     if "portfolios" in changes and "sub_portfolios" not in changes:
@@ -112,7 +112,7 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     """Changes only the fields sent (custom fields merge; null removes one). A stale version
     answers 409; without a version a concurrent write is re-read and the change applied again."""
     expected = request.version if request.version is not None else if_match
-    changes = {k: v for k, v in request.model_dump(mode="python", exclude_unset=True).items() if k != "version"}
+    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
     for name in _NOT_NULL:
         if name in changes and changes[name] is None:
             raise field_error(name, f"{name} cannot be null")
