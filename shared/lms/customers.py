@@ -1,6 +1,8 @@
 """Customers: create, read, partial update with optimistic locking, and their loans."""
 from __future__ import annotations
 
+from pydantic.alias_generators import to_camel
+
 from .clock import utc_now
 from .contract import Customer, CustomerCreate, CustomerLoan, CustomerUpdate, Page
 from .errors import Conflict, NotFound, field_error
@@ -47,7 +49,7 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
     changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
     for name in _REQUIRED:
         if name in changes and changes[name] is None:
-            raise field_error(name, f"{name} cannot be null")
+            raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
     if "status" in changes:
         changes["status"] = load_labels(tenant_id).customer_status(changes["status"])
     for _ in range(5):

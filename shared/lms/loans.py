@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from .clock import utc_now
 from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, Page, Role
 from .errors import Conflict, Invalid, NotFound, field_error
@@ -115,7 +117,7 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
     for name in _NOT_NULL:
         if name in changes and changes[name] is None:
-            raise field_error(name, f"{name} cannot be null")
+            raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
     labels = load_labels(tenant_id)
     for _ in range(5):
         current = get(tenant_id, loan_id)
