@@ -24,7 +24,7 @@ from lms.contract import (
     TenantCreate,
     TenantUpdate,
 )
-from lms.http import app, gate, if_match, logger, metrics, reply, responses, tenant_id
+from lms.http import app, handle, if_match, logger, metrics, reply, responses, tenant_id
 from lms.rules.catalogue import VARIABLES
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
@@ -150,4 +150,4 @@ def openapi_document():
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return gate(event, context) or app.resolve(event, context)
+    return handle(event, context)

@@ -155,7 +155,14 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def gate(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Gate, route, and log one access line (method, path, status; never headers or bodies)."""
+    answer = gate(event) or app.resolve(event, context)
+    logger.info("request", extra={"method": event.get("httpMethod"), "path": event.get("path"), "status": answer.get("statusCode")})
+    return answer
+
+
+def gate(event: dict[str, Any]) -> dict[str, Any] | None:
     """Checks what must hold before routing (body size, API key). Returns an answer to send now,
     or None to let the router take the request (with the caller's tenant in app.context)."""
     try:
