@@ -6,7 +6,7 @@ from pydantic.alias_generators import to_camel
 from .clock import utc_now
 from .contract import Customer, CustomerCreate, CustomerLoan, CustomerUpdate, Page
 from .errors import Conflict, NotFound, field_error
-from .ids import new_id
+from .ids import new_id, well_formed
 from .labels import load as load_labels
 from .store import customers as store
 from .store import loans as loan_store
@@ -31,7 +31,7 @@ def create(tenant_id: str, request: CustomerCreate) -> Customer:
 
 
 def get(tenant_id: str, customer_id: str) -> Customer:
-    customer = store.get(tenant_id, customer_id)
+    customer = store.get(tenant_id, customer_id) if well_formed("cus", customer_id) else None
     if customer is None:
         raise NotFound("customer not found")
     return customer

@@ -20,7 +20,7 @@ from .contract import (
     Portfolio,
 )
 from .errors import Conflict, Invalid, NotFound, field_error
-from .ids import new_id
+from .ids import new_id, well_formed
 from .store import settings as store
 from .store.errors import AlreadyExists, StaleWrite
 from .store.paging import decode_cursor, encode_cursor
@@ -146,11 +146,15 @@ def page(tenant_id: str, kind: Kind, limit: int, cursor: str | None) -> Page:
     return Page(items=items, next_cursor=encode_cursor(rows[limit - 1].id) if len(rows) > limit else None)
 
 
-def get(tenant_id: str, kind: Kind, label_id: str) -> Any:
-    row = store.get_label(tenant_id, kind.name, label_id)
+def _row(tenant_id: str, kind: Kind, label_id: str) -> store.SettingRow:
+    row = store.get_label(tenant_id, kind.name, label_id) if well_formed(kind.prefix, label_id) else None
     if row is None:
         raise NotFound(f"{kind.noun} not found")
-    return _entity(kind, row)
+    return row
+
+
+def get(tenant_id: str, kind: Kind, label_id: str) -> Any:
+    return _entity(kind, _row(tenant_id, kind, label_id))
 
 
 def _check(kind: Kind, entity: Any, tenant_id: str) -> None:
@@ -183,9 +187,7 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel) -> Any
     if any(value is None for value in changes.values()):
         raise Invalid("null is not a value here: leave a field out to keep it")
     for _ in range(5):
-        row = store.get_label(tenant_id, kind.name, label_id)
-        if row is None:
-            raise NotFound(f"{kind.noun} not found")
+        row = _row(tenant_id, kind, label_id)
         current = _entity(kind, row)
         if "title" in changes and changes["title"] != current.title:
             raise field_error("title", f"a {kind.noun}'s title cannot change (loans and customers carry it): "
@@ -201,9 +203,7 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel) -> Any
 
 
 def delete(tenant_id: str, kind: Kind, label_id: str) -> None:
-    row = store.get_label(tenant_id, kind.name, label_id)
-    if row is None:
-        raise NotFound(f"{kind.noun} not found")
+    row = _row(tenant_id, kind, label_id)
     if kind is LOAN_STATUS and row.body["title"].casefold() in SYSTEM_LOAN_STATUSES:
         raise field_error("id", f"{row.body['title']!r} is set by the service itself and cannot be deleted")
     try:

@@ -8,7 +8,7 @@ from pydantic.alias_generators import to_camel
 from .clock import utc_now
 from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, Page, Role
 from .errors import Conflict, Invalid, NotFound, field_error
-from .ids import new_id
+from .ids import new_id, well_formed
 from .labels import Labels
 from .labels import load as load_labels
 from .servicing import initial_values
@@ -73,7 +73,7 @@ def create(tenant_id: str, request: LoanCreate) -> Loan:
 
 
 def get(tenant_id: str, loan_id: str) -> Loan:
-    loan = store.get(tenant_id, loan_id)
+    loan = store.get(tenant_id, loan_id) if well_formed("loan", loan_id) else None
     if loan is None:
         raise NotFound("loan not found")
     return loan

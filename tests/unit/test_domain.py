@@ -176,3 +176,11 @@ def test_the_domain_service_is_the_same_code_the_api_calls(api):
 
     created = customer_service.create(tenant_id, CustomerCreate.model_validate({"firstName": "Z", "lastName": "Y", "customerType": "company"}))
     assert api.get(f"/customers/{created.id}").json["customerType"] == "company"
+
+
+@pytest.mark.parametrize("path", [
+    "/customers/" + "x" * 2000, "/loans/" + "é" * 600, "/portfolios/" + "a" * 3000, "/customers/cus_", "/loans/cus_01M83TVDF34GH7GSYD1R44H7PD",
+])
+def test_ids_of_the_wrong_shape_are_unknown_without_a_lookup(api, path):
+    reply = api.get(path)
+    assert reply.status == 404 and reply.json["error"]["code"] == "not_found"
