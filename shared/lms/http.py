@@ -2,6 +2,8 @@
 keys) and the one mapping from errors to HTTP answers in the contract's shape."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from decimal import Decimal
 from typing import Any
@@ -170,6 +172,11 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
         if size > config().max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {config().max_body_bytes} bytes")
+        if event.get("isBase64Encoded"):
+            try:
+                base64.b64decode(body, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise BadRequest("the body is not UTF-8 JSON") from None
         path = event.get("path") or "/"
         if path in PUBLIC_PATHS:
             return None

@@ -184,3 +184,15 @@ def test_the_domain_service_is_the_same_code_the_api_calls(api):
 def test_ids_of_the_wrong_shape_are_unknown_without_a_lookup(api, path):
     reply = api.get(path)
     assert reply.status == 404 and reply.json["error"]["code"] == "not_found"
+
+
+def test_a_base64_body_that_is_not_utf8_is_a_400_not_a_500(api):
+    import base64
+
+    from functions.api.app import lambda_handler
+    from local.apigw import LambdaContext, proxy_event
+
+    event = proxy_event("POST", "/customers", None, {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
+                        base64.b64encode(b"\xff\xfe{").decode())
+    event["isBase64Encoded"] = True
+    assert lambda_handler(event, LambdaContext())["statusCode"] == 400
