@@ -42,6 +42,18 @@ lint-template: $(VENV)/.installed $(SAMVENV)/.installed
 	$(SAM) validate --lint --template template.yaml
 	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --cached --parallel
 	$(PYTHON) -m compileall -q $(BUILD_DIR)
+	@# Packaging check: the built artifacts alone run the handler (see scripts/check_build.py).
+	@# The runtime's SDK (boto3 and its dependencies) is linked from .venv into a stand-in for /var/runtime.
+	runtime=$$(mktemp -d) && trap 'rm -rf "$$runtime"' EXIT && \
+	for pkg in boto3 botocore s3transfer jmespath dateutil six.py urllib3; do \
+	  ln -s "$(CURDIR)/$(VENV)/lib/python3.11/site-packages/$$pkg" "$$runtime/$$pkg" || exit 1; done && \
+	build="$(CURDIR)/$(BUILD_DIR)" && \
+	env -i PATH=/usr/bin:/bin HOME="$$runtime" LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \
+	  PYTHONPATH="$$build/ApiFunction:$$build/DependenciesLayer/python:$$build/DomainLayer/python:$$runtime" \
+	  AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 POWERTOOLS_SERVICE_NAME=packaging-check \
+	  POWERTOOLS_METRICS_NAMESPACE=PackagingCheck POWERTOOLS_LOG_LEVEL=WARNING \
+	  "$$($(PY) -c 'import sys; print(sys.executable)')" -S scripts/check_build.py \
+	  "$$build" "$(CURDIR)/events/api_openapi.json" "$$runtime"
 
 clean:
 	rm -rf .aws-sam .pytest_cache
