@@ -3,6 +3,7 @@ errors map to HTTP in one place (lms.http)."""
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,7 +29,7 @@ from lms.http import app, handle, if_match, logger, metrics, reply, responses, t
 from lms.rules.catalogue import VARIABLES
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
-Cursor = Annotated[str | None, Query(max_length=500, description="nextCursor of the previous page")]
+Cursor = Annotated[str | None, Query(description="nextCursor of the previous page")]
 
 
 # ---------------------------------------------------------------- operator
@@ -50,7 +51,7 @@ def put_tenant(body: Annotated[TenantUpdate, Body()]):
     return reply(tenancy.update_tenant(tenant_id(), body, if_match()))
 
 
-@app.get("/variables", tags=["Rules"])
+@app.get("/variables", responses=responses(200, "Variable", page=True), tags=["Rules"])
 def get_variables():
     return reply({"items": [{"name": v.name, "type": v.type, "description": v.description} for v in VARIABLES]})
 
@@ -72,7 +73,7 @@ def _label_routes(path: str, kind: labels.Kind, create_model: Any, update_model:
 
     @app.put(path + "/<label_id>", responses=responses(200, entity), tags=[tag])
     def put_label(label_id: str, body: Annotated[update_model, Body()]):
-        return reply(labels.update(tenant_id(), kind, label_id, body))
+        return reply(labels.update(tenant_id(), kind, label_id, body, if_match()))
 
     @app.delete(path + "/<label_id>", responses=responses(204), tags=[tag])
     def delete_label(label_id: str):
@@ -144,7 +145,12 @@ def activate_loan(loan_id: str):
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():
-    return reply(app.get_openapi_json_schema(title="Loan servicing automation", version="1.0.0"), raw=True)
+    return reply(app.get_openapi_json_schema(
+        title="Loan servicing automation",
+        version="1.0.0",
+        security_schemes={"bearerAuth": HTTPBearer(description="the tenant's API key (the admin key for /admin/*)")},
+        security=[{"bearerAuth": []}],
+    ), raw=True)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

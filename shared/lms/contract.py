@@ -93,6 +93,7 @@ class CustomerStatus(Entity):
     title: str
     active: bool
     display_order: int
+    version: int = 1
 
 
 class CustomerStatusCreate(Request):
@@ -105,6 +106,7 @@ class CustomerStatusUpdate(Request):
     title: Title | None = None
     active: StrictBool | None = None
     display_order: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+    version: StrictInt | None = None
 
 
 class SubStatus(Entity):
@@ -125,6 +127,7 @@ class LoanStatus(Entity):
     active: bool
     late_fees: bool
     sub_statuses: list[SubStatus]
+    version: int = 1
 
 
 class LoanStatusCreate(Request):
@@ -139,12 +142,14 @@ class LoanStatusUpdate(Request):
     active: StrictBool | None = None
     late_fees: StrictBool | None = None
     sub_statuses: Annotated[list[SubStatusIn], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+    version: StrictInt | None = None
 
 
 class Portfolio(Entity):
     id: str
     title: str
     sub_portfolios: list[str]
+    version: int = 1
 
 
 class PortfolioCreate(Request):
@@ -155,11 +160,13 @@ class PortfolioCreate(Request):
 class PortfolioUpdate(Request):
     title: Title | None = None
     sub_portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
+    version: StrictInt | None = None
 
 
 class ChecklistItem(Entity):
     id: str
     title: str
+    version: int = 1
 
 
 class ChecklistItemCreate(Request):
@@ -168,6 +175,7 @@ class ChecklistItemCreate(Request):
 
 class ChecklistItemUpdate(Request):
     title: Title | None = None
+    version: StrictInt | None = None
 
 
 class Variable(Entity):

@@ -42,5 +42,9 @@ class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
 def field_error(field: str, message: str) -> Invalid:
     return Invalid(message, [{"field": field, "message": message}])

@@ -16,23 +16,30 @@ from pydantic import BaseModel, ValidationError
 
 from . import contract, tenancy
 from .config import config
-from .errors import BadRequest, DomainError, Invalid, PayloadTooLarge
+from .errors import BadRequest, DomainError, Invalid, PayloadTooLarge, UnsupportedMediaType
 
 logger = Logger()
 metrics = Metrics()
 
 JSON = "application/json"
 PUBLIC_PATHS = {"/openapi.json"}
+_SEND_JSON = "send a JSON object with Content-Type: application/json"
 
 
 def _refuse_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
+def _integer(text: str) -> int | Decimal:
+    # Python refuses to build ints of more than 4,300 digits; such a number is valid JSON that no
+    # field accepts, so it reaches validation as a Decimal and is refused there (422, not 500).
+    return int(text) if len(text) <= 40 else Decimal(text)
+
+
 def parse_json(text: str) -> Any:
     """Numbers with a fraction become Decimal (never float); NaN/Infinity and absurd nesting are refused."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        return json.loads(text, parse_float=Decimal, parse_int=_integer, parse_constant=_refuse_constant)
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
@@ -125,6 +132,8 @@ def _request_invalid(error: RequestValidationError) -> Response:
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return _answer(BadRequest("the body is not valid JSON"))
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors):
+        return _answer(BadRequest("the body is empty: send a JSON object"))
     return _answer(Invalid("the request is not valid", _details(errors)))
 
 
@@ -135,7 +144,7 @@ def _model_invalid(error: ValidationError) -> Response:
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported(_: Exception) -> Response:
-    return Response(status_code=415, content_type=JSON, body=error_body("unsupported_media_type", "send JSON (Content-Type: application/json)"))
+    return _answer(UnsupportedMediaType(_SEND_JSON))
 
 
 @app.not_found
@@ -157,6 +166,23 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _check_body(event: dict[str, Any], body: str) -> None:
+    """A body is a JSON object sent as JSON (media types compare case-insensitively)."""
+    media_type = (_header(event, "content-type") or JSON).split(";")[0].strip().lower()
+    if media_type != JSON and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(_SEND_JSON)
+    for key in list(event.get("headers") or {}):
+        if key.lower() == "content-type":
+            event["headers"][key] = JSON  # the router compares it case-sensitively
+    try:
+        text = base64.b64decode(body, validate=True).decode("utf-8") if event.get("isBase64Encoded") else body
+        parsed = parse_json(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise Invalid("the body must be a JSON object", [{"field": "body", "message": "expected an object"}])
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Gate, route, and log one access line (method, path, status; never headers or bodies)."""
     answer = gate(event) or app.resolve(event, context)
@@ -165,28 +191,26 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Checks what must hold before routing (body size, API key). Returns an answer to send now,
+    """Checks what must hold before routing: body size, the API key (before anything about the
+    body is said to an unknown caller), then the body's JSON shape. Returns an answer to send now,
     or None to let the router take the request (with the caller's tenant in app.context)."""
+    app.clear_context()  # an answer sent from here never reaches resolve(), which clears it otherwise
     try:
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
         if size > config().max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {config().max_body_bytes} bytes")
-        if event.get("isBase64Encoded"):
-            try:
-                base64.b64decode(body, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                raise BadRequest("the body is not UTF-8 JSON") from None
         path = event.get("path") or "/"
-        if path in PUBLIC_PATHS:
-            return None
-        authorization = _header(event, "authorization")
-        if path == "/admin" or path.startswith("/admin/"):
-            tenancy.authenticate_admin(authorization)
-            return None
-        tenant = tenancy.authenticate(authorization)
-        app.append_context(tenant_id=tenant)
-        logger.append_keys(tenant_id=tenant)
+        if path not in PUBLIC_PATHS:
+            authorization = _header(event, "authorization")
+            if path == "/admin" or path.startswith("/admin/"):
+                tenancy.authenticate_admin(authorization)
+            else:
+                tenant = tenancy.authenticate(authorization)
+                app.append_context(tenant_id=tenant)
+                logger.append_keys(tenant_id=tenant)
+        if body and (event.get("httpMethod") or "").upper() in ("POST", "PUT", "PATCH"):
+            _check_body(event, body)  # a body on GET or DELETE is ignored, as the routes ignore it
         return None
     except DomainError as error:
         metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)

@@ -44,11 +44,11 @@ CHECKLIST_ITEM = Kind("checklist-item", ChecklistItem, "chk", "checklist item")
 
 
 def _entity(kind: Kind, row: store.SettingRow) -> Any:
-    return kind.entity.model_validate({"id": row.id, **row.body})
+    return kind.entity.model_validate({"id": row.id, **row.body, "version": row.version or 1})
 
 
 def _body(entity: BaseModel) -> dict:
-    return entity.model_dump(mode="python", by_alias=True, exclude={"id"})
+    return entity.model_dump(mode="python", by_alias=True, exclude={"id", "version"})
 
 
 def _unique_titles(field: str, titles: list[str]) -> None:
@@ -182,23 +182,30 @@ def create(tenant_id: str, kind: Kind, request: BaseModel) -> Any:
     return entity
 
 
-def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel) -> Any:
+def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel, if_match: int | None) -> Any:
+    """Changes the fields sent; a stale version (body or If-Match) answers 409."""
     changes = request.model_dump(mode="python", by_alias=False, exclude_unset=True)
+    expected = changes.pop("version", None)
+    expected = if_match if expected is None else expected
     if any(value is None for value in changes.values()):
         raise Invalid("null is not a value here: leave a field out to keep it")
     for _ in range(5):
         row = _row(tenant_id, kind, label_id)
         current = _entity(kind, row)
+        if expected is not None and current.version != expected:
+            raise Conflict(f"the {kind.noun} is at version {current.version}, not {expected}: read it again",
+                           [{"field": "version", "message": f"current version is {current.version}"}])
         if "title" in changes and changes["title"] != current.title:
             raise field_error("title", f"a {kind.noun}'s title cannot change (loans and customers carry it): "
                                        "create a new one and deactivate or delete this one")
         entity = kind.entity.model_validate({**current.model_dump(mode="python", by_alias=False), **changes})
         _check(kind, entity, tenant_id)
         try:
-            store.update_label(tenant_id, store.SettingRow(kind.name, label_id, _body(entity), row.version))
-            return entity
+            saved = store.update_label(tenant_id, store.SettingRow(kind.name, label_id, _body(entity), row.version))
+            return entity.model_copy(update={"version": saved.version})
         except StaleWrite:
-            continue
+            if expected is not None:
+                raise Conflict(f"the {kind.noun} changed while saving: read it again") from None
     raise Conflict(f"the {kind.noun} keeps changing: try again")
 
 

@@ -18,6 +18,8 @@ def encode_cursor(last_key: str | None) -> str | None:
 def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
+    if len(cursor) > 1000:
+        raise BadRequest("cursor is not one this API returned", [{"field": "cursor", "message": "invalid cursor"}])
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
