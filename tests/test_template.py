@@ -12,9 +12,9 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-import yaml
 
 from local.apigw import LambdaContext
+from local.resources import load_template
 from tests.conftest import make_customer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,30 +31,9 @@ DYNAMODB_POLICY_TEMPLATES = {"DynamoDBCrudPolicy", "DynamoDBReadPolicy", "Dynamo
 
 # ---------------------------------------------------------------- reading the template
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _intrinsic(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_Loader.add_multi_constructor("!", _intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE_PATH.read_text(), Loader=_Loader)
+    return load_template(TEMPLATE_PATH)
 
 
 def _of_type(template: dict[str, Any], *types: str) -> dict[str, dict[str, Any]]:
@@ -126,7 +105,7 @@ def test_moto_has_exactly_the_templates_tables(aws, template):
     assert sorted(names) == sorted(_tables(template))
 
 
-@pytest.mark.parametrize("logical_id", sorted(_tables(yaml.load(TEMPLATE_PATH.read_text(), Loader=_Loader))))
+@pytest.mark.parametrize("logical_id", sorted(_tables(load_template(TEMPLATE_PATH))))
 def test_moto_table_matches_the_template(aws, template, logical_id):
     props = _tables(template)[logical_id]
     described = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName=logical_id)["Table"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import PUBLIC_ROUTES, assert_error, registered_routes, snapshot
+from tests.api.helpers import PLACEHOLDER, PUBLIC_ROUTES, assert_error, registered_routes
 from tests.conftest import ADMIN_KEY, Api
 
 PROTECTED = [r for r in registered_routes() if r not in PUBLIC_ROUTES]
@@ -25,8 +25,7 @@ BAD_AUTHORIZATION = {
 
 
 def _path(template: str) -> str:
-    import re
-    return re.sub(r"<[^>]+>", "x_does_not_matter", template)
+    return PLACEHOLDER.sub("x_does_not_matter", template)
 
 
 def _call(method: str, path: str, authorization: str | None):

@@ -377,6 +377,11 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
 }
 
 
+def _text(body: dict, raw: str | None) -> str:
+    """JSON text of body, with the value "@raw@" replaced by the raw JSON literal when given."""
+    return raw_json(body, raw=raw) if raw else json.dumps(body)
+
+
 def _cases() -> list:
     """(target, case id, body builder(world) -> text)."""
     cases = []
@@ -390,21 +395,21 @@ def _cases() -> list:
     for name, spec in CUSTOMER_FIELDS:
         body, raw = with_raw(spec)
         base = TARGETS["POST /customers"][2](None)
-        add("POST /customers", name, lambda w, b=body, r=raw, base=base: raw_json({**base, **b}, raw=r) if r else json.dumps({**base, **b}))
-        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: raw_json(b, raw=r) if r else json.dumps(b))
+        add("POST /customers", name, lambda w, b=body, r=raw, base=base: _text({**base, **b}, r))
+        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: _text(b, r))
     for name, spec in CUSTOMER_PUT_ONLY:
         body, raw = with_raw(spec)
-        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: raw_json(b, raw=r) if r else json.dumps(b))
+        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: _text(b, r))
     add("POST /customers", "firstName-missing", lambda w: json.dumps({"lastName": "L", "customerType": "company"}))
 
     for name, change, raw in SETUP_FIELDS:
         def build_post(w, c=change, r=raw):
             body = {**TARGETS["POST /loans"][2](w), "setup": _setup(**c)}
-            return raw_json(body, raw=r) if r else json.dumps(body)
+            return _text(body, r)
 
         def build_put(w, c=change, r=raw):
             body = {"setup": _setup(**c)}
-            return raw_json(body, raw=r) if r else json.dumps(body)
+            return _text(body, r)
         add("POST /loans", f"setup.{name}", build_post)
         add("PUT /loans/{id}", f"setup.{name}", build_put)
     add("POST /loans", "setup-missing", lambda w: json.dumps({"customers": []}))
@@ -418,12 +423,12 @@ def _cases() -> list:
 
     for name, spec in TENANT_FIELDS:
         body, raw = with_raw(spec)
-        add("PUT /tenant", name, lambda w, b=body, r=raw: raw_json(b, raw=r) if r else json.dumps(b))
+        add("PUT /tenant", name, lambda w, b=body, r=raw: _text(b, r))
 
     for target, entries in LABEL_FIELDS.items():
         for name, spec in entries:
             body, raw = with_raw(spec)
-            add(target, name, lambda w, b=body, r=raw: raw_json(b, raw=r) if r else json.dumps(b))
+            add(target, name, lambda w, b=body, r=raw: _text(b, r))
     return cases
 
 
