@@ -7,7 +7,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class VariableSpec:
     name: str
-    type: str  # int, money, decimal, date, text, bool, set-of-text
+    type: str  # int, money, decimal, date, text, bool, set-of-text, map
     description: str
 
 
@@ -55,6 +55,9 @@ VARIABLES: tuple[VariableSpec, ...] = (
     _v("customer.secondary.id", "text", "id of the secondary customer (nil if none)"),
     _v("customer.primary.credit-score", "int", "credit score of the primary customer (nil if none)"),
     _v("customer.secondary.credit-score", "int", "credit score of the secondary customer (nil if none)"),
+    _v("customer.primary", "map", "the primary customer as a map: (-> customer.primary :status), :id, :credit-score"),
+    _v("customer.secondary", "map", "the secondary customer as a map (nil if none)"),
+    _v("custom-fields", "map", "the loan's custom fields by name; (custom-field \"Name\") reads one"),
     _v("customer-statuses", "set-of-text", "statuses of every customer linked to the loan"),
     _v("current-date", "date", "the tenant's business date"),
 )

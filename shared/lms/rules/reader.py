@@ -1,0 +1,211 @@
+"""Reading rule text into a small tree of plain nodes, with hy's reader and limits on both sides.
+
+Before hy sees the text: its length, bracket nesting and `#` dispatch are checked by a scan that
+knows strings and comments (hy's reader slows sharply with depth, and `#` reaches reader macros).
+After reading: exactly one form, at most MAX_NODES nodes, and only the literals the language has.
+hy's models become `Node`s here, so nothing downstream ever touches a hy object."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import RuleError, RuleInvalid
+
+MAX_CHARS = 4_000
+MAX_DEPTH = 32
+MAX_NODES = 500
+MAX_DIGITS_BEFORE_POINT = 18
+MAX_DIGITS_AFTER_POINT = 10
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    kind: str  # number, string, keyword, symbol, call, vector, set
+    value: Any  # int | Decimal | str for atoms; a tuple of Nodes for call, vector and set
+    line: int
+    column: int
+
+    @property
+    def items(self) -> tuple[Node, ...]:
+        return self.value
+
+
+def read(text: str) -> Node:
+    """The one form of `text` as a Node tree; RuleInvalid with every reason found otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise RuleInvalid([RuleError("empty", "the rule is empty: write one expression, like (> status-days-past-due 30)", 1, 1)])
+    if len(text) > MAX_CHARS:
+        line, column = _position(text, MAX_CHARS)
+        raise RuleInvalid([RuleError("too-long", f"the rule is {len(text):,} characters long; at most {MAX_CHARS:,} are allowed",
+                                     line, column, "split it into several rules")])
+    _scan(text)
+    form = _read_one(text)
+    converter = _Converter(text)
+    node = converter.convert(form)
+    if converter.errors:
+        raise RuleInvalid(converter.errors)
+    return node
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _scan(text: str) -> None:
+    """Brackets, strings, comments and `#` checked in one pass, before hy reads anything."""
+    stack: list[tuple[str, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            start = i
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                raise _invalid(text, start, "syntax", "this string is never closed: add a \"")
+        elif c == ";":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif c == "#":
+            if text[i + 1:i + 2] != "{":
+                raise _invalid(text, i, "dispatch", "# may only start a set, like #{\"Collections\" \"Bankruptcy\"}",
+                               "reader macros, tuples and other # forms are not part of the rule language")
+        elif c in _OPENERS:
+            stack.append((c, i))
+            if len(stack) > MAX_DEPTH:
+                raise _invalid(text, i, "too-deep", f"brackets are nested more than {MAX_DEPTH} deep",
+                               "split the condition into simpler parts or several rules")
+        elif c in _CLOSERS:
+            if not stack:
+                raise _invalid(text, i, "syntax", f"this {c} closes nothing", "remove it or add the matching opening bracket")
+            opener, at = stack.pop()
+            if _OPENERS[opener] != c:
+                line, column = _position(text, at)
+                raise _invalid(text, i, "syntax", f"expected {_OPENERS[opener]} to close the {opener} at line {line}, "
+                                                  f"column {column}, found {c}")
+        i += 1
+    if stack:
+        opener, at = stack[-1]
+        raise _invalid(text, at, "syntax", f"this {opener} is never closed: add a {_OPENERS[opener]}")
+
+
+def _invalid(text: str, offset: int, code: str, message: str, hint: str | None = None) -> RuleInvalid:
+    line, column = _position(text, offset)
+    return RuleInvalid([RuleError(code, message, line, column, hint)])
+
+
+def _read_one(text: str) -> Any:
+    from hy.reader import HyReader, read_many
+    from hy.reader.exceptions import LexException
+
+    try:
+        forms = iter(read_many(text, filename="<rule>", reader=HyReader()))
+        first = next(forms, None)
+        if first is None:
+            raise RuleInvalid([RuleError("empty", "the rule has no expression, only comments or spaces", 1, 1)])
+        second = next(forms, None)
+    except LexException as error:
+        message = str(getattr(error, "msg", "") or "the rule cannot be read").rstrip(".")
+        raise RuleInvalid([RuleError("syntax", f"the rule cannot be read: {message}",
+                                     getattr(error, "lineno", 1) or 1, getattr(error, "offset", 1) or 1)]) from None
+    if second is not None:
+        raise RuleInvalid([RuleError("one-form", "a rule is one expression; this is a second one",
+                                     second.start_line, second.start_column,
+                                     "combine the conditions with (and ...) or (or ...)")])
+    return first
+
+
+class _Converter:
+    """hy models -> Nodes; refuses the literals the language does not have."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.split("\n")
+        self.errors: list[RuleError] = []
+        self.nodes = 0
+
+    def convert(self, model: Any, line: int = 1, column: int = 1) -> Node:
+        import hy.models as m
+
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise RuleInvalid([RuleError("too-many-nodes", f"the rule has more than {MAX_NODES} parts",
+                                         getattr(model, "start_line", line) or line,
+                                         getattr(model, "start_column", column) or column,
+                                         "split it into several rules")])
+        line = getattr(model, "start_line", None) or line
+        column = getattr(model, "start_column", None) or column
+        if isinstance(model, m.Expression):
+            dotted = self._dotted(model, line, column)
+            if dotted is not None:
+                return dotted
+            return Node("call", tuple(self.convert(x, line, column) for x in model), line, column)
+        if isinstance(model, m.List):
+            return Node("vector", tuple(self.convert(x, line, column) for x in model), line, column)
+        if isinstance(model, m.Set):
+            return Node("set", tuple(self.convert(x, line, column) for x in model), line, column)
+        if isinstance(model, m.Dict):
+            return self._refuse(line, column, "maps {...} cannot be written in a rule", "use a set #{...} or a vector [...]")
+        if isinstance(model, m.Keyword):
+            return Node("keyword", str(model.name), line, column)
+        if isinstance(model, m.Symbol):
+            return Node("symbol", str(model), line, column)
+        if isinstance(model, m.FString):
+            return self._refuse(line, column, "f-strings are not part of the rule language", "use (str ...) to join text")
+        if isinstance(model, m.String):
+            return Node("string", str(model), line, column)
+        if isinstance(model, m.Bytes):
+            return self._refuse(line, column, "byte strings are not part of the rule language", "write text as \"...\"")
+        if isinstance(model, m.Integer):
+            return self._number(int(model), line, column)
+        if isinstance(model, m.Float):
+            return self._decimal(model, line, column)
+        if isinstance(model, m.Complex):
+            return self._refuse(line, column, "complex numbers are not part of the rule language")
+        return self._refuse(line, column, f"{type(model).__name__.lower()} forms are not part of the rule language")
+
+    def _dotted(self, model: Any, line: int, column: int) -> Node | None:
+        """hy reads customer.primary.status as (. customer primary status), every part placed where
+        the identifier starts; an explicit (. a b) has its `.` one column after the bracket."""
+        import hy.models as m
+
+        parts = list(model)
+        if len(parts) < 3 or not all(isinstance(p, m.Symbol) for p in parts) or str(parts[0]) != ".":
+            return None
+        if (parts[0].start_line, parts[0].start_column) != (line, column):
+            return None
+        self.nodes += len(parts)
+        return Node("symbol", ".".join(str(p) for p in parts[1:]), line, column)
+
+    def _source(self, model: Any) -> str:
+        if model.start_line != model.end_line:
+            return ""
+        return self.lines[model.start_line - 1][model.start_column - 1:model.end_column]
+
+    def _decimal(self, model: Any, line: int, column: int) -> Node:
+        # hy reads 1.5 as a float; the exact value is in the source text.
+        text = self._source(model).replace("_", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return self._refuse(line, column, f"{text or 'this number'} is not a number a rule can use")
+        if not value.is_finite():
+            return self._refuse(line, column, f"{text} is not a number a rule can use", "rules have no NaN or infinity")
+        return self._number(value, line, column)
+
+    def _number(self, value: int | Decimal, line: int, column: int) -> Node:
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        if abs(value) >= 10 ** MAX_DIGITS_BEFORE_POINT or (isinstance(exponent, int) and exponent < -MAX_DIGITS_AFTER_POINT):
+            return self._refuse(line, column, "this number is out of range",
+                                f"numbers in rules have at most {MAX_DIGITS_BEFORE_POINT} digits before the point "
+                                f"and {MAX_DIGITS_AFTER_POINT} after it")
+        return Node("number", value, line, column)
+
+    def _refuse(self, line: int, column: int, message: str, hint: str | None = None) -> Node:
+        self.errors.append(RuleError("literal", message, line, column, hint))
+        return Node("symbol", "nil", line, column)

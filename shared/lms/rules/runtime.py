@@ -1,0 +1,230 @@
+"""The functions compiled rules call at run time, with Clojure's semantics on exact numbers.
+
+Everything here is pure; a bad value (nil where a number is needed, division by zero, text out
+of range) raises RuleRuntimeError or a Python TypeError/ArithmeticError, which the caller counts
+as "not matched, with an error" for that loan and rule."""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+MAX_TEXT = 10_000
+_INT = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = re.compile(r"[+-]?(\d{1,18}(\.\d{0,10})?|\.\d{1,10})")
+
+
+class RuleRuntimeError(Exception):
+    """A rule could not be evaluated for one loan."""
+
+
+def _number(x: Any) -> int | Decimal:
+    if isinstance(x, bool) or not isinstance(x, (int, Decimal)):
+        raise RuleRuntimeError(f"expected a number, got {show(x)}")
+    return x
+
+
+def div(a: Any, *rest: Any) -> Decimal:
+    if not rest:
+        return div(1, a)
+    result = Decimal(_number(a))
+    for b in rest:
+        if _number(b) == 0:
+            raise RuleRuntimeError("division by zero")
+        result = result / b
+    return result
+
+
+def quot(a: Any, b: Any) -> int | Decimal:
+    _number(a), _number(b)
+    if b == 0:
+        raise RuleRuntimeError("division by zero")
+    if isinstance(a, int) and isinstance(b, int):
+        q = abs(a) // abs(b)
+        return q if (a < 0) == (b < 0) else -q
+    return Decimal(a) // Decimal(b)  # Decimal's // truncates toward zero, as Clojure's quot
+
+
+def rem(a: Any, b: Any) -> int | Decimal:
+    """The remainder of quot: it has the sign of a."""
+    return a - b * quot(a, b)
+
+
+def mod(a: Any, b: Any) -> int | Decimal:
+    """The remainder of floored division: it has the sign of b."""
+    r = rem(a, b)
+    return r + b if r != 0 and (r < 0) != (b < 0) else r
+
+
+def round_half_up(x: Any, places: Any = None) -> int | Decimal:
+    if places is None:
+        return int(Decimal(_number(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= 10:
+        raise RuleRuntimeError(f"round takes 0 to 10 places, got {show(places)}")
+    return Decimal(_number(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def show(x: Any) -> str:
+    """Clojure's str of one value."""
+    if x is None:
+        return ""
+    if x is True:
+        return "true"
+    if x is False:
+        return "false"
+    if isinstance(x, Decimal):
+        return format(x, "f")
+    if isinstance(x, datetime.date):
+        return x.isoformat()
+    if isinstance(x, (set, frozenset)):
+        return "#{" + " ".join(sorted(_quoted(v) for v in x)) + "}"
+    if isinstance(x, (list, tuple)):
+        return "[" + " ".join(_quoted(v) for v in x) + "]"
+    if isinstance(x, Keyword):
+        return ":" + x.name
+    return str(x)
+
+
+def _quoted(x: Any) -> str:
+    return f'"{x}"' if isinstance(x, str) else ("nil" if x is None else show(x))
+
+
+def text(*parts: Any) -> str:
+    out = "".join(show(p) for p in parts)
+    if len(out) > MAX_TEXT:
+        raise RuleRuntimeError(f"text longer than {MAX_TEXT:,} characters")
+    return out
+
+
+def subs(s: Any, start: Any, end: Any = None) -> str:
+    s = _text(s)
+    end = len(s) if end is None else end
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in (start, end)) or not 0 <= start <= end <= len(s):
+        raise RuleRuntimeError(f"subs: positions {show(start)}..{show(end)} are outside a text of {len(s)} characters")
+    return s[start:end]
+
+
+def _text(s: Any) -> str:
+    if not isinstance(s, str):
+        raise RuleRuntimeError(f"expected text, got {show(s) or 'nil'}")
+    return s
+
+
+def count(x: Any) -> int:
+    if x is None:
+        return 0
+    if isinstance(x, (str, set, frozenset, list, tuple, dict)):
+        return len(x)
+    raise RuleRuntimeError(f"count needs text or a collection, got {show(x)}")
+
+
+def is_empty(x: Any) -> bool:
+    return count(x) == 0
+
+
+def contains(collection: Any, value: Any) -> bool:
+    """Clojure's contains?: membership of a set, or a key of a map; nil contains nothing."""
+    if collection is None:
+        return False
+    if isinstance(collection, (set, frozenset)):
+        return value in collection
+    if isinstance(collection, dict):
+        return (value.name if isinstance(value, Keyword) else value) in collection
+    raise RuleRuntimeError(f"contains? needs a set or a map, got {show(collection)}")
+
+
+def lower(s: Any) -> str:
+    return _text(s).lower()
+
+
+def upper(s: Any) -> str:
+    return _text(s).upper()
+
+
+def starts_with(s: Any, prefix: Any) -> bool:
+    return _text(s).startswith(_text(prefix))
+
+
+def ends_with(s: Any, suffix: Any) -> bool:
+    return _text(s).endswith(_text(suffix))
+
+
+def includes(s: Any, part: Any) -> bool:
+    return _text(part) in _text(s)
+
+
+def as_date(x: Any) -> datetime.date:
+    if isinstance(x, datetime.date) and not isinstance(x, datetime.datetime):
+        return x
+    if isinstance(x, str) and len(x) == 10:
+        try:
+            return datetime.date.fromisoformat(x)
+        except ValueError:
+            pass
+    raise RuleRuntimeError(f"expected a date, got {show(x) or 'nil'}")
+
+
+def date_compare(a: Any, b: Any) -> int:
+    """Days from b to a (LoanPro's u/date-compare)."""
+    return (as_date(a) - as_date(b)).days
+
+
+def parse_int(x: Any) -> int | None:
+    if isinstance(x, int) and not isinstance(x, bool):
+        return x
+    if isinstance(x, str) and _INT.fullmatch(x.strip()):
+        return int(x.strip())
+    return None
+
+
+def parse_decimal(x: Any) -> Decimal | None:
+    if isinstance(x, (int, Decimal)) and not isinstance(x, bool):
+        return Decimal(x)
+    if isinstance(x, str) and _NUMBER.fullmatch(x.strip()):
+        try:
+            return Decimal(x.strip())
+        except InvalidOperation:
+            return None
+    return None
+
+
+def get(m: Any, key: str) -> Any:
+    """(:key m): nil for a nil map or a missing key."""
+    if m is None:
+        return None
+    if isinstance(m, dict):
+        return m.get(key)
+    raise RuleRuntimeError(f"-> needs a map, got {show(m)}")
+
+
+class Keyword:
+    """A keyword value (:date); only compared and shown, never called."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Keyword) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash((Keyword, self.name))
+
+    def __repr__(self) -> str:
+        return ":" + self.name
+
+
+def truthy(x: Any) -> bool:
+    return x is not None and x is not False
+
+
+NAMESPACE: dict[str, Any] = {
+    "__builtins__": {},  # compiled rules reach nothing but what is listed here
+    "_div": div, "_quot": quot, "_rem": rem, "_mod": mod, "_round": round_half_up, "_min": min, "_max": max,
+    "_abs": abs, "_num": _number, "_str": text, "_subs": subs, "_count": count, "_empty": is_empty,
+    "_contains": contains, "_lower": lower, "_upper": upper, "_starts": starts_with, "_ends": ends_with,
+    "_includes": includes, "_date_compare": date_compare, "_parse_int": parse_int, "_parse_decimal": parse_decimal,
+    "_get": get, "_truthy": truthy,
+}
