@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms import customers, labels, loans, tenancy
+from lms import customers, labels, loans, rules, tenancy
 from lms.contract import (
     ChecklistItemCreate,
     ChecklistItemUpdate,
@@ -22,6 +22,8 @@ from lms.contract import (
     LoanUpdate,
     PortfolioCreate,
     PortfolioUpdate,
+    RuleText,
+    RuleValidation,
     TenantCreate,
     TenantUpdate,
 )
@@ -54,6 +56,12 @@ def put_tenant(body: Annotated[TenantUpdate, Body()]):
 @app.get("/variables", responses=responses(200, "Variable", page=True), tags=["Rules"])
 def get_variables():
     return reply({"items": [{"name": v.name, "type": v.type, "description": v.description} for v in VARIABLES]})
+
+
+@app.post("/rules/validate", responses=responses(200, "RuleValidation"), tags=["Rules"])
+def validate_rule(body: Annotated[RuleText, Body()]):
+    """Reads and checks a criteria without saving it: every error with its line, column and a hint."""
+    return reply(RuleValidation.of(rules.validate(body.criteria)))
 
 
 def _label_routes(path: str, kind: labels.Kind, create_model: Any, update_model: Any, entity: str, tag: str) -> None:

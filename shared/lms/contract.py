@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from .values import IsoDate, Money, Rate, exact_decimal
@@ -182,6 +182,30 @@ class Variable(Entity):
     name: str
     type: str
     description: str
+
+
+class RuleText(Request):
+    criteria: StrictStr
+
+
+class RuleProblem(Entity):
+    code: str
+    message: str
+    line: int
+    column: int
+    hint: str | None = None
+
+
+class RuleValidation(Entity):
+    valid: bool
+    errors: list[RuleProblem]
+    variables: list[str]
+
+    @classmethod
+    def of(cls, validation: Any) -> RuleValidation:
+        """From lms.rules.Validation (the language knows nothing of HTTP)."""
+        return cls(valid=validation.valid, variables=validation.variables,
+                   errors=[RuleProblem(**vars(e)) for e in validation.errors])
 
 
 # ---------------------------------------------------------------- customers

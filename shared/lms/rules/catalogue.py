@@ -1,6 +1,7 @@
 """The rule variable catalogue (RULES.md section 2): every name a criteria may read, with its type."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 
@@ -12,7 +13,9 @@ class VariableSpec:
 
 
 def _v(name: str, type_: str, description: str) -> VariableSpec:
-    return VariableSpec(name, type_, description)
+    # Interned: compiled rules look names up in contexts keyed by these very strings, and a dict
+    # lookup that finds the same object skips comparing the characters.
+    return VariableSpec(sys.intern(name), type_, description)
 
 
 VARIABLES: tuple[VariableSpec, ...] = (

@@ -98,6 +98,7 @@ class _Compiler:
         return ast.Name(name, ast.Load())
 
     def read_variable(self, name: str) -> ast.expr:
+        name = BY_NAME[name].name  # the catalogue's interned string, the context's key
         self.variables.setdefault(name, None)
         return ast.Subscript(ast.Name("c", ast.Load()), ast.Constant(name), ast.Load())
 
@@ -379,7 +380,8 @@ def _not(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
 def _min_max(helper: str) -> Callable:
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
         _need(c, node.items[0].value, args, NUM, "numbers")
-        return Typed(_call(helper, *[_numeric(c, a) for a in args]), _number_type(args), node)
+        codes = [_numeric(c, a) for a in args]
+        return Typed(codes[0] if len(codes) == 1 else _call(helper, *codes), _number_type(args), node)
     return build
 
 
@@ -578,7 +580,7 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("c")], kwonlyargs=[], kw_defaults=[], defaults=[])
     tree = ast.fix_missing_locations(ast.Expression(ast.Lambda(arguments, typed.code)))
     # The tree holds only nodes built above from checked forms: it is the whitelist's output.
-    outer = compile(tree, "<rule>", "eval")
+    outer = compile(tree, "<rule>", "eval", dont_inherit=True)
     body = next(k for k in outer.co_consts if isinstance(k, types.CodeType))
     namespace = {**runtime.NAMESPACE, **compiler.constants}
     return Compiled(types.FunctionType(body, namespace, "rule"), typed.type, tuple(compiler.variables)), []

@@ -1,0 +1,241 @@
+"""Every function of the rule language and every catalogue variable, each read, checked, compiled
+and run against a loan context (RULES.md sections 1-2, Clojure semantics on exact numbers)."""
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+
+from lms.rules import FUNCTION_NAMES, compile_rule
+from lms.rules.catalogue import VARIABLES
+
+D = Decimal
+TODAY = datetime.date(2026, 11, 23)
+
+
+def context(**changes) -> dict:
+    """A loan context with every catalogue variable set (keys are the catalogue names)."""
+    base = {
+        "status-days-past-due": 45, "status-amount-due": D("250.00"), "status-payoff": D("6012.34"),
+        "status-perdiem": D("1.57"), "status-principal-balance": D("5900.00"), "status-interest-accrued": D("87.34"),
+        "status-due-fees": D("25.00"), "status-next-payment-date": datetime.date(2026, 12, 15),
+        "status-next-payment-amount": D("384.40"), "status-last-payment-date": datetime.date(2026, 9, 15),
+        "status-last-payment-amount": D("384.40"), "status-loan-recency": 69, "status-total-paid": D("3843.99"),
+        "status-orig-maturity-date": datetime.date(2029, 1, 15), "loan-status": "Open", "loan-sub-status": "Past Due",
+        "credit-status": "Current", "portfolios": frozenset({"Auto", "Collections"}), "sub-portfolios": frozenset({"Used cars"}),
+        "checklist": frozenset({"ID verified"}), "loan-active": True, "loan-archived": False, "interest-stopped": False,
+        "charged-off": False, "bankruptcy-active": False, "bankruptcy-chapter": None, "setup-loan-amount": D("12000.00"),
+        "setup-interest-rate": D("9.5"), "setup-loan-term": 36, "setup-payment-frequency": "monthly",
+        "setup-contract-date": datetime.date(2026, 1, 15), "setup-first-payment-date": datetime.date(2026, 2, 15),
+        "setup-grace-days": 10, "customer.primary.status": "Active", "customer.secondary.status": None,
+        "customer.primary.id": "cus_01PRIMARY", "customer.secondary.id": None, "customer.primary.credit-score": 720,
+        "customer.secondary.credit-score": None,
+        "customer.primary": {"status": "Active", "id": "cus_01PRIMARY", "credit-score": 720}, "customer.secondary": None,
+        "custom-fields": {"Dealer": "Acme Motors", "Term months": 36}, "customer-statuses": frozenset({"Active", "SCRA"}),
+        "current-date": TODAY,
+    }
+    return {**base, **changes}
+
+
+def value(text: str, **changes):
+    return compile_rule(text, criteria=False).value(context(**changes))
+
+
+# ---------------------------------------------------------------- every catalogue variable
+
+@pytest.mark.parametrize("variable", [v.name for v in VARIABLES])
+def test_every_catalogue_variable_reads_its_value_from_the_context(variable):
+    """Given a context holding each variable, when a rule reads one, then it gets that value
+    exactly (and names it among the variables it reads)."""
+    ctx = context()
+    rule = compile_rule(variable, criteria=False)
+    assert rule.value(ctx) == ctx[variable]
+    assert type(rule.value(ctx)) is type(ctx[variable])
+    assert rule.variables == (variable,)
+
+
+@pytest.mark.parametrize("variable, text", [
+    ("status-days-past-due", "(> status-days-past-due 30)"),
+    ("status-amount-due", "(> status-amount-due 0)"),
+    ("status-payoff", "(>= status-payoff 6012.34)"),
+    ("status-perdiem", "(< status-perdiem 2)"),
+    ("status-principal-balance", "(= status-principal-balance 5900)"),
+    ("status-interest-accrued", "(> status-interest-accrued 87.33)"),
+    ("status-due-fees", "(= status-due-fees 25.0)"),
+    ("status-next-payment-date", '(= status-next-payment-date (date "2026-12-15"))'),
+    ("status-next-payment-amount", "(= status-next-payment-amount 384.4)"),
+    ("status-last-payment-date", "(< status-last-payment-date current-date)"),
+    ("status-last-payment-amount", "(some? status-last-payment-amount)"),
+    ("status-loan-recency", "(> status-loan-recency 60)"),
+    ("status-total-paid", "(> status-total-paid 3843.98)"),
+    ("status-orig-maturity-date", '(> status-orig-maturity-date (date "2028-12-31"))'),
+    ("loan-status", '(= loan-status "Open")'),
+    ("loan-sub-status", '(ends-with? loan-sub-status "Due")'),
+    ("credit-status", '(= credit-status "Current")'),
+    ("portfolios", '(contains? portfolios "Collections")'),
+    ("sub-portfolios", '(contains? sub-portfolios "Used cars")'),
+    ("checklist", '(contains? checklist "ID verified")'),
+    ("loan-active", "loan-active"),
+    ("loan-archived", "(not loan-archived)"),
+    ("interest-stopped", "(= interest-stopped false)"),
+    ("charged-off", "(not charged-off)"),
+    ("bankruptcy-active", "(not bankruptcy-active)"),
+    ("bankruptcy-chapter", "(nil? bankruptcy-chapter)"),
+    ("setup-loan-amount", "(= setup-loan-amount 12000)"),
+    ("setup-interest-rate", "(= setup-interest-rate 9.50)"),
+    ("setup-loan-term", "(= setup-loan-term 36)"),
+    ("setup-payment-frequency", '(= setup-payment-frequency "monthly")'),
+    ("setup-contract-date", '(= setup-contract-date (date "2026-01-15"))'),
+    ("setup-first-payment-date", "(= (u/date-compare setup-first-payment-date setup-contract-date) 31)"),
+    ("setup-grace-days", "(= setup-grace-days 10)"),
+    ("customer.primary.status", '(not= customer.primary.status "SCRA")'),
+    ("customer.secondary.status", "(nil? customer.secondary.status)"),
+    ("customer.primary.id", '(starts-with? customer.primary.id "cus_")'),
+    ("customer.secondary.id", "(nil? customer.secondary.id)"),
+    ("customer.primary.credit-score", "(>= customer.primary.credit-score 700)"),
+    ("customer.secondary.credit-score", "(nil? customer.secondary.credit-score)"),
+    ("customer.primary", '(= (-> customer.primary :status) "Active")'),
+    ("customer.secondary", "(nil? (-> customer.secondary :status))"),
+    ("custom-fields", '(= (custom-field "Dealer") "Acme Motors")'),
+    ("customer-statuses", '(contains? customer-statuses "SCRA")'),
+    ("current-date", '(= current-date (date "2026-11-23"))'),
+])
+def test_every_catalogue_variable_works_in_a_criteria(variable, text):
+    """Given the reference context, when a criteria typical for the variable runs, then it matches."""
+    rule = compile_rule(text)
+    assert rule.run(context()).matched is True, rule.run(context())
+    assert variable in rule.variables
+
+
+def test_every_catalogue_variable_has_a_criteria_case():
+    names = {v.name for v in VARIABLES}
+    tested = {case[0] for case in _marks(test_every_catalogue_variable_works_in_a_criteria)}
+    assert names - tested == set()
+
+
+def _marks(test) -> list:
+    return next(m for m in test.pytestmark if m.name == "parametrize").args[1]
+
+
+# ---------------------------------------------------------------- every function
+
+CASES = [
+    # logic: short-circuit, Clojure truthiness (only nil and false are falsy), values returned
+    ("and", "(and true true)", {}, True), ("and", "(and)", {}, True), ("and", "(and 0 \"x\")", {}, "x"),
+    ("and", '(and "" nil 1)', {}, None), ("and", "(and false (> nil 1))", {}, False),
+    ("or", "(or false nil)", {}, None), ("or", "(or)", {}, None), ("or", "(or 0 1)", {}, 0),
+    ("or", "(or true (> nil 1))", {}, True), ("or", "(or nil #{})", {}, frozenset()),
+    ("not", "(not nil)", {}, True), ("not", "(not 0)", {}, False), ("not", '(not "")', {}, False),
+    ("not", "(not loan-archived)", {}, True),
+    ("if", "(if (> status-days-past-due 30) 1 2)", {}, 1), ("if", "(if 0 :yes :no)", {}, "keyword:yes"),
+    ("if", "(if nil 1)", {}, None),
+    ("when", "(when loan-active 5)", {}, 5), ("when", "(when false 5)", {}, None),
+    ("cond", '(cond (> status-days-past-due 90) "late" (> status-days-past-due 30) "due" :else "current")', {}, "due"),
+    ("cond", "(cond false 1)", {}, None), ("cond", "(cond nil 1 true 2)", {}, 2),
+    # comparisons: variadic, numbers across int and Decimal, dates
+    ("=", "(= 1 1.0 1.00)", {}, True), ("=", '(= "a" "a" "b")', {}, False), ("=", "(= 5)", {}, True),
+    ("=", "(= nil nil)", {}, True), ("=", "(= #{\"a\" \"b\"} #{\"b\" \"a\"})", {}, True),
+    ("not=", "(not= 1 2)", {}, True), ("not=", "(not= 1 1 1)", {}, False), ("not=", "(not= 1 1 2)", {}, True),
+    ("<", "(< 1 2 3)", {}, True), ("<", "(< 1 2 2)", {}, False), ("<", "(< 0.1 0.2)", {}, True),
+    (">", "(> 3 2 1)", {}, True), (">", "(> status-payoff 6012.33)", {}, True),
+    ("<=", "(<= 1 1 2)", {}, True), ("<=", "(<= 2 1)", {}, False),
+    (">=", "(>= 2 2 1)", {}, True), (">=", '(>= current-date (date "2026-11-23"))', {}, True),
+    # arithmetic: exact Decimal, / gives Decimal, Clojure's quot/rem/mod signs
+    ("+", "(+ 0.1 0.2)", {}, D("0.3")), ("+", "(+)", {}, 0), ("+", "(+ 1 2 3)", {}, 6),
+    ("+", "(+ status-principal-balance status-interest-accrued status-due-fees)", {}, D("6012.34")),
+    ("-", "(- 5)", {}, -5), ("-", "(- 10 1 2)", {}, 7), ("-", "(- status-payoff 0.34)", {}, D("6012.00")),
+    ("*", "(*)", {}, 1), ("*", "(* status-payoff 0.05)", {}, D("300.6170")), ("*", "(* 2 3 4)", {}, 24),
+    ("/", "(/ 1 4)", {}, D("0.25")), ("/", "(/ 2)", {}, D("0.5")), ("/", "(/ 100 2 5)", {}, D("10")),
+    ("quot", "(quot 7 2)", {}, 3), ("quot", "(quot -7 2)", {}, -3), ("quot", "(quot 7.5 2)", {}, D("3")),
+    ("rem", "(rem 7 2)", {}, 1), ("rem", "(rem -7 2)", {}, -1), ("rem", "(rem 7 -2)", {}, 1),
+    ("mod", "(mod 7 2)", {}, 1), ("mod", "(mod -7 2)", {}, 1), ("mod", "(mod 7 -2)", {}, -1),
+    ("min", "(min 3 1.5 2)", {}, D("1.5")), ("min", "(min 4)", {}, 4),
+    ("max", "(max status-payoff 500)", {}, D("6012.34")), ("max", "(max 1 2)", {}, 2),
+    ("abs", "(abs -2.50)", {}, D("2.50")), ("abs", "(abs 3)", {}, 3),
+    ("round", "(round 2.5)", {}, 3), ("round", "(round -2.5)", {}, -3), ("round", "(round 2.4)", {}, 2),
+    ("round", "(round 1.005 2)", {}, D("1.01")), ("round", "(round status-perdiem 1)", {}, D("1.6")),
+    # text and collections
+    ("str", '(str loan-status "/" loan-sub-status)', {}, "Open/Past Due"), ("str", "(str)", {}, ""),
+    ("str", "(str nil true 1.50 :a)", {}, "true1.50:a"), ("str", "(str current-date)", {}, "2026-11-23"),
+    ("subs", '(subs "Collections" 0 7)', {}, "Collect"), ("subs", '(subs "abc" 1)', {}, "bc"),
+    ("count", "(count portfolios)", {}, 2), ("count", '(count "héllo")', {}, 5), ("count", "(count nil)", {}, 0),
+    ("count", "(count [1 2 3])", {}, 3),
+    ("empty?", "(empty? checklist)", {}, False), ("empty?", '(empty? "")', {}, True), ("empty?", "(empty? nil)", {}, True),
+    ("contains?", '(contains? portfolios "Collections")', {}, True), ("contains?", '(contains? #{"a"} "b")', {}, False),
+    ("contains?", "(contains? customer.primary :status)", {}, True),
+    ("contains?", "(contains? customer.secondary :status)", {}, False),
+    ("some?", "(some? status-last-payment-date)", {}, True), ("some?", "(some? false)", {}, True),
+    ("some?", "(some? bankruptcy-chapter)", {}, False),
+    ("nil?", "(nil? customer.secondary.status)", {}, True), ("nil?", "(nil? false)", {}, False),
+    ("lower-case", '(lower-case "ÀBC")', {}, "àbc"), ("upper-case", "(upper-case loan-status)", {}, "OPEN"),
+    ("starts-with?", '(starts-with? loan-sub-status "Past")', {}, True),
+    ("ends-with?", '(ends-with? loan-sub-status "Past")', {}, False),
+    ("includes?", '(includes? loan-sub-status "st D")', {}, True),
+    # LoanPro helpers
+    ("u/today", "(u/today)", {}, TODAY), ("u/today", "(u/today :format :date)", {}, TODAY),
+    ("u/date-compare", "(u/date-compare (u/today) status-last-payment-date)", {}, 69),
+    ("u/date-compare", '(u/date-compare "2026-03-01" "2026-02-28")', {}, 1),
+    ("u/date-compare", '(u/date-compare "2024-02-28" (date "2024-03-01"))', {}, -2),
+    ("v/parse-int", '(v/parse-int "42")', {}, 42), ("v/parse-int", '(v/parse-int " -7 ")', {}, -7),
+    ("v/parse-int", '(v/parse-int "4.2")', {}, None), ("v/parse-int", '(v/parse-int "x")', {}, None),
+    ("v/parse-float", '(v/parse-float "4.25")', {}, D("4.25")), ("v/parse-float", '(v/parse-float "NaN")', {}, None),
+    ("v/parse-float", '(v/parse-float "1e400")', {}, None),
+    ("->", "(-> customer.primary :credit-score)", {}, 720), ("->", "(-> customer.secondary :status)", {}, None),
+    ("->", "(-> custom-fields :Dealer)", {}, "Acme Motors"),
+    ("date", '(date "2024-02-29")', {}, datetime.date(2024, 2, 29)),
+    ("custom-field", '(custom-field "Term months")', {}, 36), ("custom-field", '(custom-field "Missing")', {}, None),
+]
+
+
+@pytest.mark.parametrize("function, text, changes, expected", CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_every_function_gives_its_clojure_value(function, text, changes, expected):
+    """Given the reference context, when the expression runs, then it gives exactly the expected
+    value, of the expected type (Decimal stays Decimal, whole numbers stay int)."""
+    got = value(text, **changes)
+    if isinstance(expected, str) and expected.startswith("keyword:"):
+        assert repr(got) == ":" + expected.split(":", 1)[1]
+        return
+    assert got == expected
+    assert type(got) is type(expected)
+    if isinstance(expected, Decimal):
+        assert str(got) == str(expected)
+
+
+def test_every_function_has_a_case():
+    assert set(FUNCTION_NAMES) - {case[0] for case in CASES} == set()
+    for name, text, *_ in CASES:
+        assert re.search(r"\(" + re.escape(name) + r"[\s)]", text), (name, text)
+
+
+# ---------------------------------------------------------------- runtime errors
+
+@pytest.mark.parametrize("text, changes, says", [
+    ("(> status-last-payment-amount 100)", {"status-last-payment-amount": None}, "status-last-payment-amount is nil"),
+    ("(> (/ status-payoff status-due-fees) 1)", {"status-due-fees": D("0.00")}, "division by zero"),
+    ("(= (quot 1 setup-grace-days) 1)", {"setup-grace-days": 0}, "division by zero"),
+    ('(= (subs loan-status 2 10) "x")', {}, "subs"),
+    ("(> (+ 1 (custom-field \"Dealer\")) 1)", {}, "expected a number"),
+    ("(= (lower-case customer.secondary.status) \"x\")", {}, "expected text"),
+])
+def test_a_runtime_error_is_no_match_with_a_reason(text, changes, says):
+    """Given a value that makes the rule fail for this loan (nil, zero divisor, out of range),
+    when it runs, then it does not match and the reason names the cause; nothing is raised."""
+    outcome = compile_rule(text).run(context(**changes))
+    assert outcome.matched is False
+    assert says in outcome.error
+
+
+def test_a_rule_reads_only_its_variables_and_is_compiled_once_per_text():
+    """Given the same text twice, then the compiled rule is the same object (compiled once), and
+    it reports the variables it reads in reading order."""
+    text = '(and (> status-days-past-due 30) (= loan-status "Open") (> status-days-past-due 1))'
+    assert compile_rule(text) is compile_rule(text)
+    assert compile_rule(text).variables == ("status-days-past-due", "loan-status")
+
+
+def test_money_stays_exact():
+    """Given Decimal money, when summed and multiplied, then no binary float rounding appears."""
+    assert value("(* (+ 0.1 0.2) 3)") == D("0.9")
+    assert value("(- (* 1.1 setup-loan-amount) 13200)") == D("0")
