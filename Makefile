@@ -25,6 +25,11 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	$(SAMVENV)/bin/python -m pip install -q -r requirements-sam.txt
 	touch $@
 
+# The benchmarks' extra packages (the engines compared against), in .venv; make test never needs them.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PYTHON) -m pip install -q -r requirements-bench.txt
+	touch $@
+
 ## Start the local stack (moto server, HTTP gateway, seeded demo tenant) on 127.0.0.1.
 run: $(VENV)/.installed
 	$(PYTHON) -m local.stack
@@ -54,6 +59,12 @@ lint-template: $(VENV)/.installed $(SAMVENV)/.installed
 	  POWERTOOLS_METRICS_NAMESPACE=PackagingCheck POWERTOOLS_LOG_LEVEL=WARNING \
 	  "$$($(PY) -c 'import sys; print(sys.executable)')" -S scripts/check_build.py \
 	  "$$build" "$(CURDIR)/events/api_openapi.json" "$$runtime"
+
+## Benchmarks, never run by make test: each module of BENCHES in turn (python -m bench.<name>).
+BENCHES := bench.rules_bench
+
+bench: $(VENV)/.bench-installed
+	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PYTHON) -m $$module; done
 
 clean:
 	rm -rf .aws-sam .pytest_cache
