@@ -124,9 +124,9 @@ def _marks(test) -> list:
 CASES = [
     # logic: short-circuit, Clojure truthiness (only nil and false are falsy), values returned
     ("and", "(and true true)", {}, True), ("and", "(and)", {}, True), ("and", "(and 0 \"x\")", {}, "x"),
-    ("and", '(and "" nil 1)', {}, None), ("and", "(and false (> nil 1))", {}, False),
+    ("and", '(and "" nil 1)', {}, None), ("and", "(and false (> bankruptcy-chapter 1))", {}, False),
     ("or", "(or false nil)", {}, None), ("or", "(or)", {}, None), ("or", "(or 0 1)", {}, 0),
-    ("or", "(or true (> nil 1))", {}, True), ("or", "(or nil #{})", {}, frozenset()),
+    ("or", "(or true (> bankruptcy-chapter 1))", {}, True), ("or", "(or nil #{})", {}, frozenset()),
     ("not", "(not nil)", {}, True), ("not", "(not 0)", {}, False), ("not", '(not "")', {}, False),
     ("not", "(not loan-archived)", {}, True),
     ("if", "(if (> status-days-past-due 30) 1 2)", {}, 1), ("if", "(if 0 :yes :no)", {}, "keyword:yes"),

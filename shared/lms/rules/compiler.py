@@ -37,12 +37,20 @@ ELEMENTS: dict[str, Type] = {"portfolios": Type({TEXT}), "sub-portfolios": Type(
 
 
 def describe(t: Type) -> str:
-    known = sorted(t - {NIL})
+    known = t - {NIL}
     if not known:
         return _DESCRIBE[NIL]
-    if Type(known) == NUM:
-        return _DESCRIBE[DEC]
-    return " or ".join(_DESCRIBE[k] for k in known)
+    words = [_DESCRIBE[DEC if DEC in known else INT]] if known & NUM else []
+    words += [_DESCRIBE[k] for k in sorted(known - NUM)]
+    return " or ".join(words)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+def _plural(n: int, word: str = "argument") -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _families(t: Type) -> set[str]:
@@ -121,6 +129,8 @@ class _Compiler:
         node = value.node
         if node.kind == "symbol" and node.value in BY_NAME:
             return f"{node.value} is {describe(value.type)}"
+        if node.kind == "symbol" and node.value in ("true", "false", "nil"):
+            return "nil is no value" if node.value == "nil" else f"{node.value} is {describe(value.type)}"
         if node.kind in ("number", "string", "keyword"):
             shown = f'"{node.value}"' if node.kind == "string" else (f":{node.value}" if node.kind == "keyword" else str(node.value))
             return f"{shown} is {describe(value.type)}"
@@ -160,11 +170,14 @@ class _Compiler:
             return Typed(self.read_variable(name), Type({kind}), node, elements=ELEMENTS.get(name, Type({ANY})))
         if name in _FUNCTIONS or name in _SPECIAL:
             return self.fail("not-allowed", node, f"{name} is a function: call it as ({name} ...)")
+        if name in _FORBIDDEN or name.startswith("__") or name.startswith("hy."):
+            return self.fail("not-allowed", node, f"{_short(name)} is not part of the rule language",
+                             "rules read the variables of GET /variables only")
         if "." in name:
-            return self.fail("not-allowed", node, f"{name}: dotted names are only the customer variables; "
+            return self.fail("not-allowed", node, f"{_short(name)}: dotted names are only the customer variables; "
                                                    "attribute access is not part of the rule language",
                              _suggest(name, _VARIABLE_NAMES))
-        return self.fail("unknown-name", node, f"unknown variable {name}", _suggest(name, _VARIABLE_NAMES))
+        return self.fail("unknown-name", node, f"unknown variable {_short(name)}", _suggest(name, _VARIABLE_NAMES))
 
     def collection(self, node: Node) -> Typed:
         values, types_ = [], set()
@@ -211,18 +224,18 @@ class _Compiler:
             return self.fail("not-allowed", head, "attribute access is not part of the rule language",
                              "rules read variables and call the listed functions only")
         if name.startswith("__") or name in _FORBIDDEN or name.startswith("hy.") or name.startswith("py"):
-            return self.fail("not-allowed", head, f"{name} is not part of the rule language",
+            return self.fail("not-allowed", head, f"{_short(name)} is not part of the rule language",
                              "rules can only compare and compute values: see GET /variables and the function list")
         if name in BY_NAME:
             return self.fail("not-allowed", head, f"{name} is a variable, not a function: write it without brackets")
-        return self.fail("unknown-name", head, f"unknown function {name}", _suggest(name, _FUNCTION_NAMES))
+        return self.fail("unknown-name", head, f"unknown function {_short(name)}", _suggest(name, _FUNCTION_NAMES))
 
 
 def _arity(low: int, high: int | None) -> str:
     if high == low:
-        return f"{low} argument{'s' if low != 1 else ''}"
+        return _plural(low)
     if high is None:
-        return f"at least {low} argument{'s' if low != 1 else ''}"
+        return f"at least {_plural(low)}"
     return f"{low} to {high} arguments"
 
 
@@ -250,7 +263,7 @@ class Function:
 def _need(c: _Compiler, fn: str, args: list[Typed], allowed: Type, what: str) -> bool:
     ok = True
     for a in args:
-        if not a.dynamic and not (a.type - {NIL}) <= allowed:
+        if not a.dynamic and (not (a.type - {NIL}) <= allowed or (a.type == {NIL} and NIL not in allowed)):
             c.fail("type", a.node, f"{c.who(a)}; {fn} needs {what}", _type_hint(fn, a))
             ok = False
     return ok
@@ -288,7 +301,10 @@ def _compare(op: type) -> Callable:
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
         fn = node.items[0].value
         families = [f for a in args if not a.dynamic for f in [_families(a.type - {NIL})] if f]
-        if any(f - {"number", DATE} for f in families):
+        if any(a.type == {NIL} for a in args):
+            c.fail("type", next(a for a in args if a.type == {NIL}).node, f"{fn} cannot compare nil",
+                   "test for nil with (nil? x) or (some? x)")
+        elif any(f - {"number", DATE} for f in families):
             bad = next(a for a in args if not a.dynamic and _families(a.type - {NIL}) - {"number", DATE})
             c.fail("type", bad.node, f"{c.who(bad)}; {fn} needs numbers or dates", _type_hint(fn, bad))
         elif len({frozenset(f) for f in families}) > 1:
@@ -307,9 +323,7 @@ def _equal(negate: bool) -> Callable:
         for a, b in zip(known, known[1:]):
             if not _families(a.type - {NIL}) & _families(b.type - {NIL}):
                 c.fail("type", b.node, f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be "
-                                       f"{'true' if negate else 'false'}",
-                       _type_hint(fn, b) if TEXT in b.type else
-                       ("write text in quotes, like \"Open\"" if TEXT in a.type and b.node.kind == "number" else None))
+                                       f"{'true' if negate else 'false'}", _equal_hint(a, b))
                 break
         if len(args) == 1:
             return Typed(ast.Constant(not negate), Type({BOOL}), node)
@@ -318,6 +332,18 @@ def _equal(negate: bool) -> Callable:
         chain = ast.Compare(args[0].code, [ast.Eq() for _ in args[1:]], [a.code for a in args[1:]])
         return Typed(ast.UnaryOp(ast.Not(), chain) if negate else chain, Type({BOOL}), node)
     return build
+
+
+def _equal_hint(a: Typed, b: Typed) -> str | None:
+    for one, other in ((a, b), (b, a)):
+        if SET in one.type and TEXT in other.type and one.node.kind == "symbol":
+            shown = f'"{other.node.value}"' if other.node.kind == "string" else "..."
+            return f"to ask whether the set holds it: (contains? {one.node.value} {shown})"
+    if TEXT in a.type and a.node.kind == "symbol" and b.node.kind == "number":
+        return f'write text in quotes, like "{b.node.value}"'
+    if TEXT in b.type and b.node.kind == "string":
+        return _type_hint("=", b)
+    return None
 
 
 def _arithmetic(op: type, identity: int) -> Callable:
@@ -390,7 +416,7 @@ def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
     if VEC in collection.type:
         return c.fail("type", collection.node, f"{c.who(collection)}; contains? on a vector asks about positions in "
                                               "Clojure, not values", "write a set: #{\"a\" \"b\"}")
-    if not _need(c, "contains?", [collection], Type({SET, MAP}), "a set or a map"):
+    if not _need(c, "contains?", [collection], Type({SET, MAP, NIL}), "a set or a map"):
         return Typed(ast.Constant(False), Type({BOOL}), node)
     elements = collection.elements
     if SET in collection.type and ANY not in elements and not value.dynamic and value.type - {NIL}:
@@ -471,7 +497,8 @@ def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
         if schema is not None and step == 0:
             if key.value not in schema:
                 return c.fail("unknown-name", key, f"{args[0].value} has no :{key.value}",
-                              _suggest(key.value, sorted(schema)) or f"keys: {', '.join(':' + k for k in schema)}")
+                              _suggest(":" + key.value, sorted(":" + k for k in schema))
+                              or f"keys: {', '.join(':' + k for k in schema)}")
             result = schema[key.value]
         else:
             result = Type({ANY})
@@ -481,7 +508,7 @@ def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
 
 def _if(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     if len(args) not in (2, 3):
-        return c.fail("arity", node, f"if takes a test, a then and an optional else, got {len(args)} arguments")
+        return c.fail("arity", node, f"if takes a test, a then and an optional else, got {_plural(len(args))}")
     test, then = c.expr(args[0]), c.expr(args[1])
     otherwise = c.expr(args[2]) if len(args) == 3 else Typed(ast.Constant(None), Type({NIL}), node)
     return Typed(ast.IfExp(c.truthy(test), then.code, otherwise.code), then.type | otherwise.type, node)
@@ -489,7 +516,7 @@ def _if(c: _Compiler, node: Node, args: list[Node]) -> Typed:
 
 def _when(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     if len(args) != 2:
-        return c.fail("arity", node, f"when takes a test and one expression, got {len(args)} arguments")
+        return c.fail("arity", node, f"when takes a test and one expression, got {_plural(len(args))}")
     test, then = c.expr(args[0]), c.expr(args[1])
     return Typed(ast.IfExp(c.truthy(test), then.code, ast.Constant(None)), then.type | {NIL}, node)
 
@@ -516,7 +543,7 @@ _SPECIAL: dict[str, Callable[[_Compiler, Node, list[Node]], Typed]] = {
 }
 
 _TEXTY = Type({TEXT})
-_COUNTABLE = Type({TEXT, SET, VEC, MAP})
+_COUNTABLE = Type({TEXT, SET, VEC, MAP, NIL})
 _FUNCTIONS: dict[str, Function] = {
     "and": Function((0, None), _logic(True), "(and test test ...)"),
     "or": Function((0, None), _logic(False), "(or test test ...)"),

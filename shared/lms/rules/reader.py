@@ -63,6 +63,13 @@ def _scan(text: str) -> None:
         c = text[i]
         if c == '"':
             start = i
+            if i and (text[i - 1].isalnum() or text[i - 1] in "_-"):
+                # f"{...}", b"", r"" and the like: hy reads f-string holes as code, past this scan.
+                prefix_start = i
+                while prefix_start and (text[prefix_start - 1].isalnum() or text[prefix_start - 1] in "_-"):
+                    prefix_start -= 1
+                raise _invalid(text, prefix_start, "literal", f"{text[prefix_start:i]}\"...\" strings are not part "
+                               "of the rule language", "write text as plain \"...\"")
             i += 1
             while i < n and text[i] != '"':
                 i += 2 if text[i] == "\\" else 1
@@ -199,8 +206,13 @@ class _Converter:
         return self._number(value, line, column)
 
     def _number(self, value: int | Decimal, line: int, column: int) -> Node:
-        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
-        if abs(value) >= 10 ** MAX_DIGITS_BEFORE_POINT or (isinstance(exponent, int) and exponent < -MAX_DIGITS_AFTER_POINT):
+        # adjusted() and the exponent need no arithmetic, so 1e999999999 cannot overflow here.
+        if isinstance(value, Decimal):
+            too_big = value != 0 and value.adjusted() >= MAX_DIGITS_BEFORE_POINT
+            too_fine = int(value.as_tuple().exponent) < -MAX_DIGITS_AFTER_POINT
+        else:
+            too_big, too_fine = abs(value) >= 10 ** MAX_DIGITS_BEFORE_POINT, False
+        if too_big or too_fine:
             return self._refuse(line, column, "this number is out of range",
                                 f"numbers in rules have at most {MAX_DIGITS_BEFORE_POINT} digits before the point "
                                 f"and {MAX_DIGITS_AFTER_POINT} after it")
