@@ -8,9 +8,9 @@ as fast as a hand-written lambda, that can reach only the helpers in runtime.NAM
 from __future__ import annotations
 
 import ast
-import datetime
 import difflib
 import types
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -194,8 +194,11 @@ class _Compiler:
                           "variables and calls cannot go inside [...] or #{...}")
         elements = Type(types_) or Type({ANY})
         if node.kind == "set":
-            if len(set(values)) != len(values):
+            if len({(type(v) is bool, v) for v in values}) != len(values):
                 return self.fail("literal", node, "this set lists a value twice")
+            if BOOL in elements and elements & NUM:
+                return self.fail("literal", node, "a set cannot hold both true/false and numbers",
+                                 "in Python, as in Java's equals, true is 1: keep them in separate sets")
             return Typed(self.constant(frozenset(values)), Type({SET}), node, elements=elements)
         return Typed(self.constant(tuple(values)), Type({VEC}), node, elements=elements)
 
@@ -270,12 +273,9 @@ def _need(c: _Compiler, fn: str, args: list[Typed], allowed: Type, what: str) ->
 
 
 def _type_hint(fn: str, value: Typed) -> str | None:
+    if TEXT in value.type and value.node.kind == "string" and runtime.parse_date(value.node.value):
+        return f'write a date as (date "{value.node.value}")'
     if TEXT in value.type and value.node.kind == "string":
-        try:
-            datetime.date.fromisoformat(value.node.value)
-            return f'write a date as (date "{value.node.value}")'
-        except ValueError:
-            pass
         if runtime.parse_decimal(value.node.value) is not None:
             return f"write the number without quotes: {value.node.value}"
     if TEXT in value.type:
@@ -293,8 +293,19 @@ def _call(helper: str, *args: ast.expr) -> ast.expr:
 
 def _number_type(args: list[Typed], always_decimal: bool = False) -> Type:
     if any(a.dynamic for a in args):
-        return NUM
+        return NUM | {ANY}  # computed from a custom field: checked at run time
     return Type({DEC}) if always_decimal or any(DEC in a.type for a in args) else Type({INT})
+
+
+def _every_argument_first(c: _Compiler, args: list[Typed], build: Callable[[list[ast.expr]], ast.expr]) -> ast.expr:
+    """Clojure evaluates every argument of = or < before comparing; Python's chains stop at the
+    first false pair. When an argument that could fail would be skipped, name each one in a tuple
+    first (a non-empty tuple is true, so `tuple and chain` runs both)."""
+    if len(args) == 2 or not any(a.node.kind == "call" for a in args):
+        return build([a.code for a in args])
+    names = [c.temp() for _ in args]
+    evaluated = ast.Tuple([ast.NamedExpr(ast.Name(n, ast.Store()), a.code) for n, a in zip(names, args)], ast.Load())
+    return ast.BoolOp(ast.And(), [evaluated, build([ast.Name(n, ast.Load()) for n in names])])
 
 
 def _compare(op: type) -> Callable:
@@ -310,9 +321,11 @@ def _compare(op: type) -> Callable:
         elif len({frozenset(f) for f in families}) > 1:
             c.fail("type", node, f"{fn} compares numbers with dates",
                    "use (u/date-compare a b) for the days between dates")
-        if len(args) == 1:
-            return Typed(ast.Constant(True), Type({BOOL}), node)
-        return Typed(ast.Compare(args[0].code, [op() for _ in args[1:]], [a.code for a in args[1:]]), Type({BOOL}), node)
+        args = [a if not a.dynamic else Typed(_call("_ord", a.code), a.type, a.node) for a in args]
+
+        def chain(codes: list[ast.expr]) -> ast.expr:
+            return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)
+        return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
     return build
 
 
@@ -325,12 +338,19 @@ def _equal(negate: bool) -> Callable:
                 c.fail("type", b.node, f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be "
                                        f"{'true' if negate else 'false'}", _equal_hint(a, b))
                 break
-        if len(args) == 1:
-            return Typed(ast.Constant(not negate), Type({BOOL}), node)
-        if negate and len(args) == 2:
-            return Typed(ast.Compare(args[0].code, [ast.NotEq()], [args[1].code]), Type({BOOL}), node)
-        chain = ast.Compare(args[0].code, [ast.Eq() for _ in args[1:]], [a.code for a in args[1:]])
-        return Typed(ast.UnaryOp(ast.Not(), chain) if negate else chain, Type({BOOL}), node)
+        dynamic = any(a.dynamic for a in args)  # a custom field may hold true, and Python's True == 1
+
+        def chain(codes: list[ast.expr]) -> ast.expr:
+            if len(codes) == 1:
+                return ast.Constant(not negate)
+            if dynamic:
+                test: ast.expr = _call("_eq", *codes)
+            elif negate and len(codes) == 2:
+                return ast.Compare(codes[0], [ast.NotEq()], [codes[1]])
+            else:
+                test = ast.Compare(codes[0], [ast.Eq() for _ in codes[1:]], codes[1:])
+            return ast.UnaryOp(ast.Not(), test) if negate else test
+        return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
     return build
 
 
@@ -351,8 +371,10 @@ def _arithmetic(op: type, identity: int) -> Callable:
         _need(c, node.items[0].value, args, NUM, "numbers")
         if not args:
             return Typed(ast.Constant(identity), Type({INT}), node)
+        if len(args) == 1 and op is not ast.Sub:
+            return Typed(args[0].code, _number_type(args), node)  # as Clojure: (+ x) is x
         code = _numeric(c, args[0])
-        if len(args) == 1 and op is ast.Sub:
+        if len(args) == 1:
             code = ast.UnaryOp(ast.USub(), code)
         for a in args[1:]:
             code = ast.BinOp(code, op(), _numeric(c, a))
@@ -406,8 +428,9 @@ def _not(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
 def _min_max(helper: str) -> Callable:
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
         _need(c, node.items[0].value, args, NUM, "numbers")
-        codes = [_numeric(c, a) for a in args]
-        return Typed(codes[0] if len(codes) == 1 else _call(helper, *codes), _number_type(args), node)
+        if len(args) == 1:
+            return Typed(args[0].code, _number_type(args), node)  # as Clojure: (min x) is x
+        return Typed(_call(helper, *[a.code for a in args]), Type().union(*(a.type for a in args)), node)
     return build
 
 
@@ -422,7 +445,8 @@ def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
     if SET in collection.type and ANY not in elements and not value.dynamic and value.type - {NIL}:
         if not _families(value.type - {NIL}) & _families(elements):
             c.fail("type", value.node, f"{c.who(value)}; the set holds {describe(elements)}")
-    if collection.type == {SET}:  # never nil: a plain membership test
+    if collection.type == {SET} and not value.dynamic and BOOL not in elements | value.type:
+        # never nil, and no true/false to meet Python's True == 1: a plain membership test
         return Typed(ast.Compare(value.code, [ast.In()], [collection.code]), Type({BOOL}), node)
     return Typed(_call("_contains", collection.code, value.code), Type({BOOL}), node)
 
@@ -441,11 +465,11 @@ def _round(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
 
 def _date_literal_or_value(c: _Compiler, fn: str, a: Typed) -> ast.expr | None:
     if a.node.kind == "string":
-        try:
-            return c.constant(datetime.date.fromisoformat(a.node.value))
-        except ValueError:
+        day = runtime.parse_date(a.node.value)
+        if day is None:
             c.fail("literal", a.node, f'"{a.node.value}" is not a date; write YYYY-MM-DD')
             return None
+        return c.constant(day)
     if _need(c, fn, [a], Type({DATE}), "dates"):
         return a.code
     return None
@@ -464,10 +488,10 @@ def _date_compare(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
 def _date(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     if len(args) != 1 or args[0].kind != "string":
         return c.fail("arity", node, 'date takes one text literal: (date "2026-01-31")')
-    try:
-        return Typed(c.constant(datetime.date.fromisoformat(args[0].value)), Type({DATE}), node)
-    except ValueError:
+    day = runtime.parse_date(args[0].value)
+    if day is None:
         return c.fail("literal", args[0], f'"{args[0].value}" is not a date; write YYYY-MM-DD, like (date "2026-01-31")')
+    return Typed(c.constant(day), Type({DATE}), node)
 
 
 def _today(c: _Compiler, node: Node, args: list[Node]) -> Typed:
@@ -607,7 +631,9 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("c")], kwonlyargs=[], kw_defaults=[], defaults=[])
     tree = ast.fix_missing_locations(ast.Expression(ast.Lambda(arguments, typed.code)))
     # The tree holds only nodes built above from checked forms: it is the whitelist's output.
-    outer = compile(tree, "<rule>", "eval", dont_inherit=True)
+    with warnings.catch_warnings():  # (some? 0) is `0 is not None`, a SyntaxWarning, and is still right
+        warnings.simplefilter("ignore", SyntaxWarning)
+        outer = compile(tree, "<rule>", "eval", dont_inherit=True)
     body = next(k for k in outer.co_consts if isinstance(k, types.CodeType))
     namespace = {**runtime.NAMESPACE, **compiler.constants}
     return Compiled(types.FunctionType(body, namespace, "rule"), typed.type, tuple(compiler.variables)), []

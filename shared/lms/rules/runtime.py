@@ -15,14 +15,54 @@ _INT = re.compile(r"[+-]?\d{1,18}")
 _NUMBER = re.compile(r"[+-]?(\d{1,18}(\.\d{0,10})?|\.\d{1,10})")
 
 
+_ABSENT = object()  # an optional argument not given (nil given is an error, as in Clojure)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class RuleRuntimeError(Exception):
     """A rule could not be evaluated for one loan."""
 
 
 def _number(x: Any) -> int | Decimal:
     if isinstance(x, bool) or not isinstance(x, (int, Decimal)):
-        raise RuleRuntimeError(f"expected a number, got {show(x)}")
+        raise RuleRuntimeError(f"expected a number, got {_quoted(x)}")
     return x
+
+
+def orderable(x: Any) -> Any:
+    """A value <, >, <= and >= accept: a number or a date (checked at run time for custom fields)."""
+    if isinstance(x, datetime.date) or (isinstance(x, (int, Decimal)) and not isinstance(x, bool)):
+        return x
+    raise RuleRuntimeError(f"expected a number or a date, got {_quoted(x)}")
+
+
+def same(x: Any, y: Any) -> bool:
+    """Clojure's = on two values: true and false equal only themselves (Python's True == 1 does not
+    hold here); numbers compare by value across whole numbers and decimals."""
+    if isinstance(x, bool) or isinstance(y, bool):
+        return x is y
+    return x == y
+
+
+def equal(first: Any, *rest: Any) -> bool:
+    return all(same(first, other) for other in rest)
+
+
+def absolute(x: Any) -> int | Decimal:
+    return abs(_number(x))
+
+
+def smallest(first: Any, *rest: Any) -> Any:
+    """Clojure's min: on a tie the later argument wins ((if (< x y) x y))."""
+    for y in rest:
+        first = first if _number(first) < _number(y) else y
+    return first
+
+
+def largest(first: Any, *rest: Any) -> Any:
+    for y in rest:
+        first = first if _number(first) > _number(y) else y
+    return first
 
 
 def div(a: Any, *rest: Any) -> Decimal:
@@ -57,11 +97,11 @@ def mod(a: Any, b: Any) -> int | Decimal:
     return r + b if r != 0 and (r < 0) != (b < 0) else r
 
 
-def round_half_up(x: Any, places: Any = None) -> int | Decimal:
-    if places is None:
+def round_half_up(x: Any, places: Any = _ABSENT) -> int | Decimal:
+    if places is _ABSENT:
         return int(Decimal(_number(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= 10:
-        raise RuleRuntimeError(f"round takes 0 to 10 places, got {show(places)}")
+        raise RuleRuntimeError(f"round takes 0 to 10 places, got {_quoted(places)}")
     return Decimal(_number(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
@@ -74,7 +114,7 @@ def show(x: Any) -> str:
     if x is False:
         return "false"
     if isinstance(x, Decimal):
-        return format(x, "f")
+        return format(x.copy_abs() if x.is_zero() else x, "f")  # no "-0.00"
     if isinstance(x, datetime.date):
         return x.isoformat()
     if isinstance(x, (set, frozenset)):
@@ -87,7 +127,9 @@ def show(x: Any) -> str:
 
 
 def _quoted(x: Any) -> str:
-    return f'"{x}"' if isinstance(x, str) else ("nil" if x is None else show(x))
+    if isinstance(x, str):
+        return '"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "nil" if x is None else show(x)
 
 
 def text(*parts: Any) -> str:
@@ -97,17 +139,17 @@ def text(*parts: Any) -> str:
     return out
 
 
-def subs(s: Any, start: Any, end: Any = None) -> str:
+def subs(s: Any, start: Any, end: Any = _ABSENT) -> str:
     s = _text(s)
-    end = len(s) if end is None else end
+    end = len(s) if end is _ABSENT else end
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in (start, end)) or not 0 <= start <= end <= len(s):
-        raise RuleRuntimeError(f"subs: positions {show(start)}..{show(end)} are outside a text of {len(s)} characters")
+        raise RuleRuntimeError(f"subs: positions {_quoted(start)}..{_quoted(end)} are outside a text of {len(s)} characters")
     return s[start:end]
 
 
 def _text(s: Any) -> str:
     if not isinstance(s, str):
-        raise RuleRuntimeError(f"expected text, got {show(s) or 'nil'}")
+        raise RuleRuntimeError(f"expected text, got {_quoted(s)}")
     return s
 
 
@@ -128,6 +170,8 @@ def contains(collection: Any, value: Any) -> bool:
     if collection is None:
         return False
     if isinstance(collection, (set, frozenset)):
+        if isinstance(value, bool) or any(isinstance(v, bool) for v in collection):
+            return any(same(v, value) for v in collection)
         return value in collection
     if isinstance(collection, dict):
         return (value.name if isinstance(value, Keyword) else value) in collection
@@ -157,12 +201,20 @@ def includes(s: Any, part: Any) -> bool:
 def as_date(x: Any) -> datetime.date:
     if isinstance(x, datetime.date) and not isinstance(x, datetime.datetime):
         return x
-    if isinstance(x, str) and len(x) == 10:
+    if isinstance(x, str) and _ISO_DATE.fullmatch(x):
         try:
             return datetime.date.fromisoformat(x)
         except ValueError:
             pass
-    raise RuleRuntimeError(f"expected a date, got {show(x) or 'nil'}")
+    raise RuleRuntimeError(f"expected a date, got {_quoted(x)}")
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """A YYYY-MM-DD date, or None (Python alone would also take 20260131)."""
+    try:
+        return datetime.date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
+    except ValueError:
+        return None
 
 
 def date_compare(a: Any, b: Any) -> int:
@@ -190,12 +242,8 @@ def parse_decimal(x: Any) -> Decimal | None:
 
 
 def get(m: Any, key: str) -> Any:
-    """(:key m): nil for a nil map or a missing key."""
-    if m is None:
-        return None
-    if isinstance(m, dict):
-        return m.get(key)
-    raise RuleRuntimeError(f"-> needs a map, got {show(m)}")
+    """(:key m): nil for a missing key, and for anything that is not a map (as in Clojure)."""
+    return m.get(key) if isinstance(m, dict) else None
 
 
 class Keyword:
@@ -222,8 +270,8 @@ def truthy(x: Any) -> bool:
 
 NAMESPACE: dict[str, Any] = {
     "__builtins__": {},  # compiled rules reach nothing but what is listed here
-    "_div": div, "_quot": quot, "_rem": rem, "_mod": mod, "_round": round_half_up, "_min": min, "_max": max,
-    "_abs": abs, "_num": _number, "_str": text, "_subs": subs, "_count": count, "_empty": is_empty,
+    "_div": div, "_quot": quot, "_rem": rem, "_mod": mod, "_round": round_half_up, "_min": smallest, "_max": largest,
+    "_abs": absolute, "_num": _number, "_ord": orderable, "_eq": equal, "_str": text, "_subs": subs, "_count": count, "_empty": is_empty,
     "_contains": contains, "_lower": lower, "_upper": upper, "_starts": starts_with, "_ends": ends_with,
     "_includes": includes, "_date_compare": date_compare, "_parse_int": parse_int, "_parse_decimal": parse_decimal,
     "_get": get, "_truthy": truthy,
