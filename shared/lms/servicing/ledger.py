@@ -1,0 +1,272 @@
+"""The daily step and transactions (SERVICING.md "Each day", "Payments, charges, credits").
+
+A loan's servicing state is a Ledger as of the end of one day. `step` brings it forward one day;
+`replay` rebuilds it from the loan's terms and transactions, which is how reversals and
+back-dated payments are applied ("as if it had never been applied", "recomputed from that date").
+
+Each day d, in this order:
+  1. stop-interest / resume-interest entries dated d take effect;
+  2. interest accrues for d on the principal at the start of the day (booked to cents), unless
+     interest is stopped or the loan is charged off; 30/360 accrues 30 days a month;
+  3. payments, charges and credits dated d apply, in posting order;
+  4. an installment due on (d - grace days) still unpaid at the end of d is charged its late fee;
+  5. values are as of the end of d: an installment is past due from the day after its due date.
+
+Installments and payments meet through cumulative totals: the amount past due is everything
+scheduled through the last past due date minus what payments (after fees) and credits have paid
+toward installments, capped by the payoff; after the last due date the whole payoff is due. So a
+payment made early counts toward the next installment, and an overpayment reduces principal.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable
+
+from .schedule import CENT, ROUND_HALF_UP, Plan, Terms, plan
+
+ZERO = Decimal("0.00")
+KINDS = ("payment", "charge", "credit", "stop-interest", "resume-interest")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A transaction as the calculator sees it (reversed ones are simply left out)."""
+
+    id: str
+    kind: str
+    day: date
+    amount: Decimal = ZERO
+    charge_off: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Where an entry's amount went. A payment beyond the payoff is left unapplied."""
+
+    fees: Decimal = ZERO
+    interest: Decimal = ZERO
+    principal: Decimal = ZERO
+    unapplied: Decimal = ZERO
+
+    def to_doc(self) -> dict[str, Decimal]:
+        return {"fees": self.fees, "interest": self.interest, "principal": self.principal, "unapplied": self.unapplied}
+
+
+_STATE = ("day", "principal", "interest", "fees", "credited", "past", "stopped", "charged_off", "total_paid",
+          "interest_paid", "principal_paid", "fees_paid", "credits", "fees_charged", "interest_charged",
+          "late_fees", "last_payment_day", "last_payment_amount")
+
+
+@dataclass(slots=True)
+class Ledger:
+    day: int  # ordinal of the day this state is the end of
+    principal: Decimal
+    interest: Decimal = ZERO  # accrued, unpaid
+    fees: Decimal = ZERO  # charged, unpaid
+    credited: Decimal = ZERO  # paid toward installments: payments after fees, and credits
+    past: int = 0  # installments whose due date is before `day`
+    stopped: bool = False
+    charged_off: bool = False
+    total_paid: Decimal = ZERO
+    interest_paid: Decimal = ZERO
+    principal_paid: Decimal = ZERO
+    fees_paid: Decimal = ZERO
+    credits: Decimal = ZERO
+    fees_charged: Decimal = ZERO
+    interest_charged: Decimal = ZERO
+    late_fees: int = 0
+    last_payment_day: int | None = None
+    last_payment_amount: Decimal | None = None
+    allocations: dict[str, Allocation] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def date(self) -> date:
+        return date.fromordinal(self.day)
+
+    @property
+    def payoff(self) -> Decimal:
+        return self.principal + self.interest + self.fees
+
+    def to_doc(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _STATE}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "Ledger":
+        return cls(**{name: doc[name] for name in _STATE if name in doc})
+
+
+def open_ledger(terms: Terms) -> Ledger:
+    """The state at the end of the contract date: the loan amount owed, nothing else."""
+    return Ledger(day=terms.contract_date.toordinal(), principal=terms.loan_amount)
+
+
+def _day_factor(terms: Terms, ordinal: int) -> int:
+    """Days of interest that day d carries: 1, except under 30/360 (0 on the 31st; the 1st of March
+    makes February up to 30 days)."""
+    if terms.day_count != "30/360":
+        return 1
+    d = date.fromordinal(ordinal)
+    if d.day == 31:
+        return 0
+    if d.day == 1:
+        return 31 - min(date.fromordinal(ordinal - 1).day, 30)
+    return 1
+
+
+def _split(ledger: Ledger, amount: Decimal) -> Allocation:
+    fees = min(amount, ledger.fees)
+    interest = min(amount - fees, ledger.interest)
+    principal = min(amount - fees - interest, ledger.principal)
+    unapplied = amount - fees - interest - principal
+    ledger.fees -= fees
+    ledger.interest -= interest
+    ledger.principal -= principal
+    ledger.fees_paid += fees
+    ledger.interest_paid += interest
+    ledger.principal_paid += principal
+    ledger.credited += interest + principal
+    return Allocation(fees, interest, principal, unapplied)
+
+
+def apply(ledger: Ledger, entry: Entry) -> Allocation:
+    """One transaction on the ledger's current day."""
+    kind = entry.kind
+    if kind == "payment":
+        allocation = _split(ledger, entry.amount)
+        ledger.total_paid += entry.amount
+        ledger.last_payment_day, ledger.last_payment_amount = ledger.day, entry.amount
+    elif kind == "credit":
+        allocation = _split(ledger, entry.amount)
+        ledger.credits += entry.amount - allocation.unapplied
+        if entry.charge_off:
+            ledger.charged_off = True
+    elif kind == "charge":
+        ledger.fees += entry.amount
+        ledger.fees_charged += entry.amount
+        allocation = Allocation(fees=entry.amount)
+    elif kind == "stop-interest":
+        ledger.stopped, allocation = True, Allocation()
+    elif kind == "resume-interest":
+        ledger.stopped, allocation = False, Allocation()
+    else:
+        raise ValueError(f"unknown transaction kind {kind!r}")
+    ledger.allocations[entry.id] = allocation
+    return allocation
+
+
+def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] = (), late_fees: bool = True) -> Ledger:
+    """Brings the ledger forward one day (to ledger.day + 1), applying that day's entries."""
+    day = ledger.day + 1
+    ledger.day = day
+    later = []
+    for entry in entries:
+        if entry.kind == "stop-interest":
+            ledger.stopped = True
+        elif entry.kind == "resume-interest":
+            ledger.stopped = False
+        else:
+            later.append(entry)
+            continue
+        ledger.allocations[entry.id] = Allocation()
+    if not ledger.stopped and not ledger.charged_off and ledger.principal:
+        factor = _day_factor(terms, day)
+        if factor:
+            accrued = (ledger.principal * terms.daily_rate * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+            ledger.interest += accrued
+            ledger.interest_charged += accrued
+    due = schedule.due_ordinals
+    while ledger.past < len(due) and due[ledger.past] < day:
+        ledger.past += 1
+    for entry in later:
+        apply(ledger, entry)
+    k = schedule.fee_day.get(day)
+    if k is not None and late_fees and not ledger.charged_off and schedule.cumulative[k] > ledger.credited:
+        fee = schedule.late_fees[k]
+        if fee:
+            ledger.fees += fee
+            ledger.fees_charged += fee
+            ledger.late_fees += 1
+    return ledger
+
+
+def replay(terms: Terms, entries: Iterable[Entry], through: date, late_fees: bool = True) -> Ledger:
+    """The ledger at the end of `through`, from the contract date and every entry (in posting
+    order within a day). Entries after `through` are not applied."""
+    schedule = plan(terms)
+    ledger = open_ledger(terms)
+    by_day: dict[int, list[Entry]] = {}
+    for entry in entries:
+        by_day.setdefault(entry.day.toordinal(), []).append(entry)
+    for entry in by_day.pop(ledger.day, []):
+        apply(ledger, entry)
+    end = through.toordinal()
+    while ledger.day < end:
+        step(ledger, terms, schedule, by_day.get(ledger.day + 1, ()), late_fees)
+    return ledger
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """The calculator's current values of a loan (API.md `values`, RULES.md `status-*`)."""
+
+    days_past_due: int
+    amount_past_due: Decimal
+    payoff: Decimal
+    per_diem: Decimal
+    principal_balance: Decimal
+    interest_accrued: Decimal
+    due_fees: Decimal
+    next_payment_date: date | None
+    next_payment_amount: Decimal | None
+    last_payment_date: date | None
+    last_payment_amount: Decimal | None
+    total_paid: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values:
+    schedule = schedule or plan(terms)
+    cumulative, due = schedule.cumulative, schedule.due_ordinals
+    n, past, credited = len(due), ledger.past, ledger.credited
+    payoff = ledger.principal + ledger.interest + ledger.fees
+    if past == n:
+        past_due = payoff
+    elif past:
+        past_due = min(max(cumulative[past - 1] - credited, ZERO), payoff)
+    else:
+        past_due = ZERO
+    if past_due:
+        oldest = bisect_right(cumulative, credited, 0, past)
+        days_past_due = ledger.day - due[min(oldest, n - 1)]
+    else:
+        days_past_due = 0
+    if past < n:
+        next_date = date.fromordinal(due[past])
+        if past == n - 1:
+            next_amount = payoff - past_due
+        else:
+            covered = max(credited, cumulative[past - 1]) if past else credited
+            next_amount = min(max(cumulative[past] - covered, ZERO), payoff - past_due)
+    else:
+        next_date = next_amount = None
+    accruing = not ledger.stopped and not ledger.charged_off
+    per_diem = (ledger.principal * terms.daily_rate).quantize(CENT, rounding=ROUND_HALF_UP) if accruing else ZERO
+    return Values(
+        days_past_due=days_past_due,
+        amount_past_due=past_due,
+        payoff=payoff,
+        per_diem=per_diem,
+        principal_balance=ledger.principal,
+        interest_accrued=ledger.interest,
+        due_fees=ledger.fees,
+        next_payment_date=next_date,
+        next_payment_amount=next_amount,
+        last_payment_date=None if ledger.last_payment_day is None else date.fromordinal(ledger.last_payment_day),
+        last_payment_amount=ledger.last_payment_amount,
+        total_paid=ledger.total_paid,
+    )

@@ -1,0 +1,151 @@
+"""Loan terms and the amortization schedule (SERVICING.md "Schedule")."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from itertools import accumulate
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+PERIODS_PER_YEAR = {"monthly": 12, "semi-monthly": 24, "biweekly": 26, "weekly": 52}
+DAYS_IN_YEAR = {"actual/365": 365, "actual/360": 360, "30/360": 360}
+
+
+def book(amount: Decimal) -> Decimal:
+    """Money as booked: cents, half up."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What the calculator needs of a loan's setup (hashable, so plans are cached per terms)."""
+
+    loan_amount: Decimal
+    interest_rate: Decimal  # annual percent
+    term_periods: int
+    payment_frequency: str
+    contract_date: date
+    first_payment_date: date
+    day_count: str = "actual/365"
+    grace_days: int = 10
+    late_fee_amount: Decimal | None = None
+    late_fee_percent: Decimal | None = None
+
+    @classmethod
+    def of(cls, setup) -> "Terms":
+        """From a contract LoanSetup."""
+        fee = setup.late_fee
+        return cls(
+            loan_amount=setup.loan_amount,
+            interest_rate=setup.interest_rate,
+            term_periods=setup.term_periods,
+            payment_frequency=getattr(setup.payment_frequency, "value", setup.payment_frequency),
+            contract_date=setup.contract_date,
+            first_payment_date=setup.first_payment_date,
+            day_count=setup.day_count or "actual/365",
+            grace_days=setup.grace_days,
+            late_fee_amount=fee.amount if fee else None,
+            late_fee_percent=fee.percent if fee else None,
+        )
+
+    @property
+    def periodic_rate(self) -> Decimal:
+        return self.interest_rate / HUNDRED / PERIODS_PER_YEAR[self.payment_frequency]
+
+    @property
+    def daily_rate(self) -> Decimal:
+        return self.interest_rate / HUNDRED / DAYS_IN_YEAR[self.day_count]
+
+
+def add_months(start: date, months: int, anchor_day: int) -> date:
+    """start moved by whole months, on anchor_day clamped to the month's end (Jan 31 -> Feb 28 -> Mar 31)."""
+    month_index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return date(year, month, min(anchor_day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates(terms: Terms) -> tuple[date, ...]:
+    """Every due date: monthly keeps the first date's day of month; semi-monthly alternates it with
+    the day 15 days later (each kept as a monthly anchor); biweekly and weekly step 14 and 7 days."""
+    first, n = terms.first_payment_date, terms.term_periods
+    frequency = terms.payment_frequency
+    if frequency == "monthly":
+        return tuple(add_months(first, k, first.day) for k in range(n))
+    if frequency == "semi-monthly":
+        second = first + timedelta(days=15)
+        return tuple(add_months(first, k // 2, first.day) if k % 2 == 0 else add_months(second, k // 2, second.day)
+                     for k in range(n))
+    step = timedelta(days=14 if frequency == "biweekly" else 7)
+    return tuple(first + step * k for k in range(n))
+
+
+def installment(terms: Terms) -> Decimal:
+    """The level installment of the standard amortization formula, rounded to cents."""
+    rate, periods = terms.periodic_rate, terms.term_periods
+    if rate == 0:
+        return book(terms.loan_amount / periods)
+    return book(terms.loan_amount * rate / (1 - (1 + rate) ** -periods))
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    due_date: date
+    payment: Decimal
+    interest: Decimal
+    principal: Decimal
+    balance: Decimal
+
+
+def schedule(terms: Terms) -> tuple[Row, ...]:
+    """The amortization table: interest = balance x periodic rate (booked), principal the rest of
+    the level installment; the last installment takes whatever balance is left, so it closes to zero."""
+    return _plan(terms).rows
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A loan's schedule in the shapes the daily step needs: due dates as ordinals, the cumulative
+    amount due through each installment, and the late fee per installment."""
+
+    rows: tuple[Row, ...]
+    due_ordinals: tuple[int, ...]
+    cumulative: tuple[Decimal, ...]
+    late_fees: tuple[Decimal, ...]
+    fee_day: dict[int, int]  # ordinal of (due date + grace days) -> installment index
+
+
+def plan(terms: Terms) -> Plan:
+    return _plan(terms)
+
+
+@lru_cache(maxsize=4096)
+def _plan(terms: Terms) -> Plan:
+    level, rate = installment(terms), terms.periodic_rate
+    balance = terms.loan_amount
+    rows = []
+    dates = due_dates(terms)
+    for number, due in enumerate(dates, start=1):
+        interest = book(balance * rate)
+        principal = balance if number == len(dates) else max(min(level - interest, balance), Decimal(0))
+        balance -= principal
+        rows.append(Row(number, due, interest + principal, interest, principal, balance))
+    payments = [row.payment for row in rows]
+    if terms.late_fee_amount is not None:
+        fees = [terms.late_fee_amount] * len(rows)
+    elif terms.late_fee_percent is not None:
+        fees = [book(p * terms.late_fee_percent / HUNDRED) for p in payments]
+    else:
+        fees = [Decimal(0)] * len(rows)
+    ordinals = tuple(d.toordinal() for d in dates)
+    return Plan(
+        rows=tuple(rows),
+        due_ordinals=ordinals,
+        cumulative=tuple(accumulate(payments)),
+        late_fees=tuple(fees),
+        fee_day={o + terms.grace_days: k for k, o in enumerate(ordinals)},
+    )
