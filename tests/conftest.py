@@ -32,6 +32,14 @@ from local.resources import create_resources  # noqa: E402
 
 ADMIN_KEY = "test-admin-key"
 
+# Property tests: `make test` runs the same generated examples every time (a CI run never fails on
+# a case no one can reproduce); HYPOTHESIS_PROFILE=explore searches with fresh random examples.
+from hypothesis import settings as _hypothesis  # noqa: E402
+
+_hypothesis.register_profile("repeatable", derandomize=True, database=None)
+_hypothesis.register_profile("explore", derandomize=False)
+_hypothesis.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
 
 @pytest.fixture
 def aws():
@@ -88,7 +96,9 @@ class Api:
 def new_tenant(name: str = "Lender", timezone: str = "UTC") -> Api:
     reply = Api().post("/admin/tenants", {"name": name, "timezone": timezone}, key=ADMIN_KEY)
     assert reply.status == 201, reply
-    return Api(reply.json["apiKey"])
+    client = Api(reply.json["apiKey"])
+    client.tenant_id = reply.json["tenantId"]
+    return client
 
 
 @pytest.fixture

@@ -8,18 +8,21 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms import customers, labels, loans, rules, tenancy
+from lms import customers, labels, loans, rules, tenancy, transactions
 from lms.contract import (
+    ChargeCreate,
     ChecklistItemCreate,
     ChecklistItemUpdate,
     CustomerCreate,
     CustomerStatusCreate,
     CustomerStatusUpdate,
     CustomerUpdate,
+    CreditCreate,
     LoanCreate,
     LoanStatusCreate,
     LoanStatusUpdate,
     LoanUpdate,
+    PaymentCreate,
     PortfolioCreate,
     PortfolioUpdate,
     RuleText,
@@ -147,6 +150,39 @@ def put_loan(loan_id: str, body: Annotated[LoanUpdate, Body()]):
 @app.post("/loans/<loan_id>/activate", responses=responses(200, "Loan"), tags=["Loans"])
 def activate_loan(loan_id: str):
     return reply(loans.activate(tenant_id(), loan_id))
+
+
+@app.post("/loans/<loan_id>/payments", responses=responses(201, "Transaction"), tags=["Loans"])
+def post_payment(loan_id: str, body: Annotated[PaymentCreate, Body()]):
+    """A payment, applied fees, interest, principal; a back-dated one is applied as of its date."""
+    return reply(transactions.pay(tenant_id(), loan_id, body), 201)
+
+
+@app.post("/loans/<loan_id>/payments/<transaction_id>/reverse", responses=responses(201, "Transaction"), tags=["Loans"])
+def reverse_payment(loan_id: str, transaction_id: str):
+    """Reverses a payment: the loan is recomputed as if it had never been made."""
+    return reply(transactions.reverse(tenant_id(), loan_id, transaction_id), 201)
+
+
+@app.post("/loans/<loan_id>/charges", responses=responses(201, "Transaction"), tags=["Loans"])
+def post_charge(loan_id: str, body: Annotated[ChargeCreate, Body()]):
+    return reply(transactions.charge(tenant_id(), loan_id, body), 201)
+
+
+@app.post("/loans/<loan_id>/credits", responses=responses(201, "Transaction"), tags=["Loans"])
+def post_credit(loan_id: str, body: Annotated[CreditCreate, Body()]):
+    """A credit (not money received): reduces fees, interest, principal; chargeOff marks the loan charged off."""
+    return reply(transactions.credit(tenant_id(), loan_id, body), 201)
+
+
+@app.get("/loans/<loan_id>/transactions", responses=responses(200, "Transaction", page=True), tags=["Loans"])
+def list_transactions(loan_id: str, limit: Limit = 50, cursor: Cursor = None):
+    return reply(transactions.page(tenant_id(), loan_id, limit, cursor))
+
+
+@app.get("/loans/<loan_id>/schedule", responses=responses(200, "ScheduleRow", page=True), tags=["Loans"])
+def get_schedule(loan_id: str):
+    return reply(transactions.schedule(tenant_id(), loan_id))
 
 
 # ---------------------------------------------------------------- the document itself

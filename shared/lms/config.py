@@ -13,6 +13,7 @@ class Config:
     customers_table: str
     loans_table: str
     links_table: str
+    transactions_table: str
     region: str
     dynamodb_endpoint: str | None
     admin_api_key_sha256: str | None
@@ -28,6 +29,7 @@ def config() -> Config:
         customers_table=env.get("CUSTOMERS_TABLE", "CustomersTable"),
         loans_table=env.get("LOANS_TABLE", "LoansTable"),
         links_table=env.get("LINKS_TABLE", "LinksTable"),
+        transactions_table=env.get("TRANSACTIONS_TABLE", "TransactionsTable"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,

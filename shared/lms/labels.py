@@ -103,6 +103,14 @@ class Labels:
         known = ", ".join(s.title for s in status.sub_statuses if s.active) or "none"
         raise field_error("loanSubStatus", f"{status.title!r} has no sub-status {sub_title!r}; it has: {known}")
 
+    def late_fees(self, title: str, sub_title: str | None) -> bool:
+        """Whether a loan in this status (and sub-status) is charged late fees."""
+        status = self.loan_statuses.get(title.casefold())
+        if status is None:
+            return True
+        sub = next((s for s in status.sub_statuses if sub_title and s.title.casefold() == sub_title.casefold()), None)
+        return status.late_fees and (sub is None or sub.late_fees)
+
     def portfolio_titles(self, titles: list[str]) -> list[str]:
         _unique_titles("portfolios", titles)
         out = []

@@ -1,16 +1,18 @@
 """Loans: create (not yet activated), read, partial update, activation, customer roles."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
 
 from pydantic.alias_generators import to_camel
 
 from .clock import utc_now
-from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, Page, Role
+from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
 from .errors import Conflict, Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import Labels
 from .labels import load as load_labels
+from . import servicing
 from .servicing import initial_values
 from .store import loans as store
 from .store.errors import MissingReference, StaleWrite
@@ -135,8 +137,26 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     raise Conflict("the loan keeps changing: try again")
 
 
+def recompute(loan: Loan, entries: Iterable[servicing.Entry], through: date, labels: Labels) -> tuple[Loan, servicing.Ledger]:
+    """The loan with its values as of the end of `through`, from its terms and transactions
+    (late fees as the loan's status allows)."""
+    terms = servicing.Terms.of(loan.setup)
+    ledger = servicing.replay(terms, entries, through, labels.late_fees(loan.loan_status, loan.loan_sub_status))
+    current = LoanValues.model_validate(servicing.values(ledger, terms).to_dict())
+    return loan.model_copy(update={
+        "values": current, "as_of": through, "interest_stopped": ledger.stopped,
+        "charged_off": ledger.charged_off, "updated_at": utc_now(),
+    }), ledger
+
+
+def today(loan: Loan, tenant_id: str) -> date:
+    """The day a loan's values are brought to: the tenant's business date, or the loan's own later date."""
+    return max(business_date(get_tenant(tenant_id)), loan.as_of)
+
+
 def activate(tenant_id: str, loan_id: str) -> Loan:
-    """Activates the loan (status Open / Repaying). Activating an active loan changes nothing."""
+    """Activates the loan (status Open / Repaying) and brings its values to today (a loan whose
+    contract date is past has installments due already). Activating an active loan changes nothing."""
     labels = load_labels(tenant_id)
     for _ in range(5):
         current = get(tenant_id, loan_id)
@@ -144,9 +164,9 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
             return current
         status, sub_status = labels.loan_status("Open", "Repaying")
         now = utc_now()
-        activated = current.model_copy(update={
+        activated, _ = recompute(current.model_copy(update={
             "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
-        })
+        }), (), today(current, tenant_id), labels)
         try:
             return _save(tenant_id, activated, current)
         except StaleWrite:

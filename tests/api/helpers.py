@@ -118,8 +118,9 @@ def raw_json(body: Any, **raw: str) -> str:
 
 
 class World:
-    """One tenant holding one of everything: a customer, a loan linked to it, a portfolio with a
-    sub-portfolio, a checklist item, plus the default statuses."""
+    """One tenant holding one of everything: a customer, a loan linked to it (in Application), an
+    activated loan with a payment, a portfolio with a sub-portfolio, a checklist item, plus the
+    default statuses."""
 
     def __init__(self, api: Api):
         self.api = api
@@ -132,6 +133,12 @@ class World:
         made = api.post("/checklist-items", {"title": "ID verified"})
         assert made.status == 201, made
         self.checklist_item = made.json
+        self.active_loan = make_loan(api, [(self.customer["id"], "primary")])
+        activated = api.post(f"/loans/{self.active_loan['id']}/activate")
+        assert activated.status == 200, activated
+        paid = api.post(f"/loans/{self.active_loan['id']}/payments", {"amount": "100.00", "date": "2026-02-15"})
+        assert paid.status == 201, paid
+        self.payment = paid.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 

@@ -47,6 +47,12 @@ TARGETS: dict[str, tuple[str, Callable[[Any], str], Callable[[Any], dict]]] = {
     "POST /checklist-items": ("POST", lambda w: "/checklist-items", lambda w: {"title": "Docs signed"}),
     "PUT /checklist-items/{id}": ("PUT", lambda w: f"/checklist-items/{w.checklist_item['id']}",
                                   lambda w: {"title": "ID verified"}),
+    "POST /loans/{id}/payments": ("POST", lambda w: f"/loans/{w.active_loan['id']}/payments",
+                                  lambda w: {"amount": "10.00"}),
+    "POST /loans/{id}/charges": ("POST", lambda w: f"/loans/{w.active_loan['id']}/charges",
+                                 lambda w: {"amount": "5.00", "title": "NSF fee"}),
+    "POST /loans/{id}/credits": ("POST", lambda w: f"/loans/{w.active_loan['id']}/credits",
+                                 lambda w: {"amount": "1.00"}),
 }
 
 

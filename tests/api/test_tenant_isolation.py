@@ -16,7 +16,12 @@ BODIES = {
     ("PUT", "/checklist-items/<label_id>"): {"title": "ID verified"},
     ("PUT", "/customers/<customer_id>"): {"status": "Lead", "firstName": "Mallory"},
     ("PUT", "/loans/<loan_id>"): {"customFields": {"hijacked": "yes"}, "displayId": "STOLEN"},
+    ("POST", "/loans/<loan_id>/payments"): {"amount": "10.00"},
+    ("POST", "/loans/<loan_id>/charges"): {"amount": "5.00", "title": "NSF fee"},
+    ("POST", "/loans/<loan_id>/credits"): {"amount": "1.00"},
 }
+# Routes about a loan's money use the tenant's activated loan (with its payment).
+MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule"}
 NO_BODY = {"GET", "DELETE"} | {"POST"}  # POST /loans/{id}/activate takes no body
 KNOWN = {
     *BODIES,
@@ -26,6 +31,9 @@ KNOWN = {
     ("GET", "/customers/<customer_id>/loans"),
     ("GET", "/loans/<loan_id>"),
     ("POST", "/loans/<loan_id>/activate"),
+    ("POST", "/loans/<loan_id>/payments/<transaction_id>/reverse"),
+    ("GET", "/loans/<loan_id>/transactions"),
+    ("GET", "/loans/<loan_id>/schedule"),
 }
 
 
@@ -38,8 +46,10 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
 
 
 def _values_for(path: str, world) -> dict[str, str]:
-    prefix = "/" + path.split("/")[1]
-    return _first_tenant_ids(world)[prefix]
+    parts = path.split("/")
+    if len(parts) > 3 and parts[3] in MONEY_ROUTES:
+        return {"loan_id": world.active_loan["id"], "transaction_id": world.payment["id"]}
+    return _first_tenant_ids(world)["/" + parts[1]]
 
 
 def test_every_id_route_has_an_isolation_case():
@@ -56,7 +66,8 @@ def test_another_tenants_id_answers_404_and_changes_nothing(world, other_api, ro
     method, template = route
     assert route in KNOWN, f"no isolation case for {route}"
     path = fill(template, _values_for(template, world))
-    own = world.api.get(path if method == "GET" else fill(template.removesuffix("/activate"), _values_for(template, world)))
+    # Control: tenant A reads the path (GET), or the entity the route acts on (other methods).
+    own = world.api.get(path if method == "GET" else fill(template.split(">")[0] + ">", _values_for(template, world)))
     assert own.status == 200, f"control: tenant A must be able to read {path}: {own!r}"
     before = store_state()
 

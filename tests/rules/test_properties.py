@@ -466,6 +466,7 @@ def test_a_value_agrees_with_the_reference(tree, ctx):
 @example(tree=call("or", lit(""), n(1)), ctx=CTX)
 @example(tree=call("when", lit(frozenset()), kw("x")), ctx=CTX)
 @example(tree=call("cond", lit(None), n(1), lit(False), n(2)), ctx=CTX)
+@example(tree=call("<", call("custom-field", lit("Amount"))), ctx={**CTX, "custom-fields": None})  # (< nil) is true
 def test_any_expression_agrees_with_the_reference(tree, ctx):
     """Expressions of any type, and/or returning values (Clojure: the deciding value itself)."""
     check_value(render(tree), ctx, tree, criteria=False)

@@ -321,7 +321,8 @@ def _compare(op: type) -> Callable:
         elif len({frozenset(f) for f in families}) > 1:
             c.fail("type", node, f"{fn} compares numbers with dates",
                    "use (u/date-compare a b) for the days between dates")
-        args = [a if not a.dynamic else Typed(_call("_ord", a.code), a.type, a.node) for a in args]
+        if len(args) > 1:  # Clojure's (< x) is true whatever x is (x is still evaluated)
+            args = [a if not a.dynamic else Typed(_call("_ord", a.code), a.type, a.node) for a in args]
 
         def chain(codes: list[ast.expr]) -> ast.expr:
             return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)

@@ -183,7 +183,10 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
     for entry in later:
         apply(ledger, entry)
     k = schedule.fee_day.get(day)
-    if k is not None and late_fees and not ledger.charged_off and schedule.cumulative[k] > ledger.credited:
+    # Unpaid: the installment is not covered, and something is owed (the schedule's interest can
+    # exceed the interest actually accrued, so a loan paid off can be "short" of the schedule).
+    if (k is not None and late_fees and not ledger.charged_off and schedule.cumulative[k] > ledger.credited
+            and ledger.principal + ledger.interest + ledger.fees > 0):
         fee = schedule.late_fees[k]
         if fee:
             ledger.fees += fee
@@ -245,13 +248,17 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
         days_past_due = ledger.day - due[min(oldest, n - 1)]
     else:
         days_past_due = 0
-    if past < n:
-        next_date = date.fromordinal(due[past])
-        if past == n - 1:
+    if past < n and payoff:
+        # The first installment not yet past due and not already covered by payments made ahead.
+        k = past
+        while k < n - 1 and cumulative[k] <= credited:
+            k += 1
+        next_date = date.fromordinal(due[k])
+        if k == n - 1:
             next_amount = payoff - past_due
         else:
-            covered = max(credited, cumulative[past - 1]) if past else credited
-            next_amount = min(max(cumulative[past] - covered, ZERO), payoff - past_due)
+            covered = max(credited, cumulative[k - 1]) if k else credited
+            next_amount = min(max(cumulative[k] - covered, ZERO), payoff - past_due)
     else:
         next_date = next_amount = None
     accruing = not ledger.stopped and not ledger.charged_off

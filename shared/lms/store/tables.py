@@ -117,3 +117,18 @@ class LinkItem(Model):
 
 def scoped(tenant_id: str, entity_id: str) -> str:
     return f"{tenant_id}#{entity_id}"
+
+
+class TransactionItem(Model):
+    """One loan transaction. loan_key is "<tenant>#<loan>"; ids are time-ordered (posting order)."""
+
+    Meta = _meta(config().transactions_table)
+    loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
+    transaction_id = UnicodeAttribute(range_key=True, attr_name="transactionId")
+    tenant_id = UnicodeAttribute(attr_name="tenantId")
+    loan_id = UnicodeAttribute(attr_name="loanId")
+    kind = UnicodeAttribute()
+    day = UnicodeAttribute()
+    body = DocumentAttribute(default=dict)  # amount (exact), method, title, category, chargeOff, reverses, allocation
+    reversed_by = UnicodeAttribute(null=True, attr_name="reversedBy")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
