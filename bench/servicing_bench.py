@@ -30,7 +30,7 @@ for _path in (ROOT, ROOT / "shared"):
         sys.path.insert(0, str(_path))
 
 from lms.servicing import Entry, Terms, open_ledger, plan, replay, step, values  # noqa: E402
-from lms.servicing.ledger import _STATE  # noqa: E402
+from lms.servicing.ledger import STATE_FIELDS  # noqa: E402
 
 TARGET = 20_000
 FREQUENCIES = ("monthly", "semi-monthly", "biweekly", "weekly")
@@ -80,7 +80,7 @@ def main() -> int:
         t0 = time.perf_counter()
         for _ in range(args.days):
             for ledger in ledgers:
-                {name: getattr(ledger, name) for name in _STATE}  # noqa: B018  (copy the loan's fields)
+                {name: getattr(ledger, name) for name in STATE_FIELDS}  # noqa: B018  (copy the loan's fields)
         return time.perf_counter() - t0
 
     def stepping(with_values: bool) -> float:

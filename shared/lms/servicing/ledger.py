@@ -55,9 +55,10 @@ class Allocation:
         return {"fees": self.fees, "interest": self.interest, "principal": self.principal, "unapplied": self.unapplied}
 
 
-_STATE = ("day", "principal", "interest", "fees", "credited", "past", "stopped", "charged_off", "total_paid",
-          "interest_paid", "principal_paid", "fees_paid", "credits", "fees_charged", "interest_charged",
-          "late_fees", "last_payment_day", "last_payment_amount")
+STATE_FIELDS = (  # a ledger's state, field by field (what maintenance will keep per loan)
+    "day", "principal", "interest", "fees", "credited", "past", "stopped", "charged_off", "total_paid",
+    "interest_paid", "principal_paid", "fees_paid", "credits", "fees_charged", "interest_charged",
+    "late_fees", "last_payment_day", "last_payment_amount")
 
 
 @dataclass(slots=True)
@@ -91,11 +92,8 @@ class Ledger:
         return self.principal + self.interest + self.fees
 
     def to_doc(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _STATE}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Ledger":
-        return cls(**{name: doc[name] for name in _STATE if name in doc})
+        """The state, field by field (what two ledgers are compared on)."""
+        return {name: getattr(self, name) for name in STATE_FIELDS}
 
 
 def open_ledger(terms: Terms) -> Ledger:

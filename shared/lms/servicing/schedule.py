@@ -104,7 +104,7 @@ class Row:
 def schedule(terms: Terms) -> tuple[Row, ...]:
     """The amortization table: interest = balance x periodic rate (booked), principal the rest of
     the level installment; the last installment takes whatever balance is left, so it closes to zero."""
-    return _plan(terms).rows
+    return plan(terms).rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +119,9 @@ class Plan:
     fee_day: dict[int, int]  # ordinal of (due date + grace days) -> installment index
 
 
-def plan(terms: Terms) -> Plan:
-    return _plan(terms)
-
-
 @lru_cache(maxsize=4096)
-def _plan(terms: Terms) -> Plan:
+def plan(terms: Terms) -> Plan:
+    """The loan's plan, computed once per terms (a process serves many loans with few distinct terms)."""
     level, rate = installment(terms), terms.periodic_rate
     balance = terms.loan_amount
     rows = []
