@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .schedule import CENT, ROUND_HALF_UP, Plan, Terms, plan
+from .schedule import Plan, Terms, plan
 
 ZERO = Decimal("0.00")
 KINDS = ("payment", "charge", "credit", "stop-interest", "resume-interest")
@@ -172,7 +172,7 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
     if not ledger.stopped and not ledger.charged_off and ledger.principal:
         factor = _day_factor(terms, day)
         if factor:
-            accrued = (ledger.principal * terms.daily_rate * factor).quantize(CENT, rounding=ROUND_HALF_UP)
+            accrued = terms.day_interest(ledger.principal, factor)
             ledger.interest += accrued
             ledger.interest_charged += accrued
     due = schedule.due_ordinals
@@ -260,7 +260,7 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
     else:
         next_date = next_amount = None
     accruing = not ledger.stopped and not ledger.charged_off
-    per_diem = (ledger.principal * terms.daily_rate).quantize(CENT, rounding=ROUND_HALF_UP) if accruing else ZERO
+    per_diem = terms.day_interest(ledger.principal) if accruing else ZERO
     return Values(
         days_past_due=days_past_due,
         amount_past_due=past_due,

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate
 
@@ -55,9 +57,14 @@ class Terms:
     def periodic_rate(self) -> Decimal:
         return self.interest_rate / HUNDRED / PERIODS_PER_YEAR[self.payment_frequency]
 
-    @property
-    def daily_rate(self) -> Decimal:
-        return self.interest_rate / HUNDRED / DAYS_IN_YEAR[self.day_count]
+    def period_interest(self, balance: Decimal) -> Decimal:
+        """One period's interest on balance, booked. One division, so an exact half cent is exact
+        (0.12/360 never terminates: multiplying by a rounded rate can land just under a tie)."""
+        return book(balance * self.interest_rate / (HUNDRED * PERIODS_PER_YEAR[self.payment_frequency]))
+
+    def day_interest(self, principal: Decimal, days: int = 1) -> Decimal:
+        """days of interest on principal under the loan's day count, booked (one division, as above)."""
+        return book(principal * self.interest_rate * days / (HUNDRED * DAYS_IN_YEAR[self.day_count]))
 
 
 def add_months(start: date, months: int, anchor_day: int) -> date:
@@ -84,11 +91,17 @@ def due_dates(terms: Terms) -> tuple[date, ...]:
 
 
 def installment(terms: Terms) -> Decimal:
-    """The level installment of the standard amortization formula, rounded to cents."""
-    rate, periods = terms.periodic_rate, terms.term_periods
+    """The level installment of the standard amortization formula, rounded to cents half up, computed
+    exactly (as a fraction: a 28-digit Decimal can land just under an exact half cent)."""
+    rate = Fraction(terms.interest_rate) / (100 * PERIODS_PER_YEAR[terms.payment_frequency])
+    amount, periods = Fraction(terms.loan_amount), terms.term_periods
     if rate == 0:
-        return book(terms.loan_amount / periods)
-    return book(terms.loan_amount * rate / (1 - (1 + rate) ** -periods))
+        exact = amount / periods
+    else:
+        growth = (1 + rate) ** periods
+        exact = amount * rate * growth / (growth - 1)
+    cents = math.floor(exact * 100 + Fraction(1, 2))
+    return Decimal(cents) / 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +135,12 @@ class Plan:
 @lru_cache(maxsize=4096)
 def plan(terms: Terms) -> Plan:
     """The loan's plan, computed once per terms (a process serves many loans with few distinct terms)."""
-    level, rate = installment(terms), terms.periodic_rate
+    level = installment(terms)
     balance = terms.loan_amount
     rows = []
     dates = due_dates(terms)
     for number, due in enumerate(dates, start=1):
-        interest = book(balance * rate)
+        interest = terms.period_interest(balance)
         principal = balance if number == len(dates) else max(min(level - interest, balance), Decimal(0))
         balance -= principal
         rows.append(Row(number, due, interest + principal, interest, principal, balance))
