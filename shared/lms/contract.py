@@ -302,12 +302,16 @@ class LateFee(Entity):
         return self
 
 
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2199, 12, 31)  # loan dates (the last due date stays < 2300)
+MAX_LOAN_AMOUNT = Decimal("1000000000.00")  # a billion: balances with interest and fees stay far inside money's range
+
+
 class LoanSetup(Entity):
     """Loan terms (SERVICING.md)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
 
-    loan_amount: Annotated[Money, Field(gt=0)]
+    loan_amount: Annotated[Money, Field(gt=0, le=MAX_LOAN_AMOUNT)]
     interest_rate: Rate
     term_periods: Annotated[StrictInt, Field(ge=1, le=1200)]
     payment_frequency: PaymentFrequency
@@ -321,6 +325,9 @@ class LoanSetup(Entity):
     def _dates_in_order(self) -> "LoanSetup":
         if self.first_payment_date <= self.contract_date:
             raise ValueError("firstPaymentDate must be after contractDate")
+        for name, day in (("contractDate", self.contract_date), ("firstPaymentDate", self.first_payment_date)):
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                raise ValueError(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}")
         return self
 
 
@@ -393,6 +400,13 @@ class LoanValues(Entity):
     total_paid: Money = Decimal("0")
 
 
+class LateFeePeriod(Entity):
+    """From `since` on, the loan's status did (or did not) allow late fees."""
+
+    since: IsoDate
+    allowed: bool
+
+
 class Loan(Entity):
     id: str
     display_id: str
@@ -412,6 +426,7 @@ class Loan(Entity):
     checklist: list[str] = []
     custom_fields: dict[str, CustomFieldValue] = {}
     values: LoanValues
+    late_fee_history: list[LateFeePeriod] = []
     as_of: IsoDate
     version: int
     created_at: datetime
@@ -423,7 +438,7 @@ CustomerLoan.model_rebuild()
 
 # ---------------------------------------------------------------- loan transactions (SERVICING.md)
 
-PositiveMoney = Annotated[Money, Field(gt=0)]
+PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_LOAN_AMOUNT)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 from pydantic.alias_generators import to_camel
 
 from .clock import utc_now
-from .contract import Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
+from .contract import LateFeePeriod, Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
 from .errors import Conflict, Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import Labels
@@ -129,6 +129,8 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
         if not changes:
             return current
         updated = _apply(current, dict(changes), labels)
+        if updated.active and (updated.loan_status, updated.loan_sub_status) != (current.loan_status, current.loan_sub_status):
+            updated = _late_fee_change(updated, today(current, tenant_id), labels)
         try:
             return _save(tenant_id, updated, current)
         except StaleWrite:
@@ -141,12 +143,23 @@ def recompute(loan: Loan, entries: Iterable[servicing.Entry], through: date, lab
     """The loan with its values as of the end of `through`, from its terms and transactions
     (late fees as the loan's status allows)."""
     terms = servicing.Terms.of(loan.setup)
-    ledger = servicing.replay(terms, entries, through, labels.late_fees(loan.loan_status, loan.loan_sub_status))
+    policy = [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(loan.loan_status, loan.loan_sub_status)
+    ledger = servicing.replay(terms, entries, through, policy)
     current = LoanValues.model_validate(servicing.values(ledger, terms).to_dict())
     return loan.model_copy(update={
         "values": current, "as_of": through, "interest_stopped": ledger.stopped,
         "charged_off": ledger.charged_off, "updated_at": utc_now(),
     }), ledger
+
+
+def _late_fee_change(loan: Loan, since: date, labels: Labels) -> Loan:
+    """Records from which day the loan's new status allows (or stops) late fees, so a later
+    recomputation charges the fees of each day as the status then allowed."""
+    allowed = labels.late_fees(loan.loan_status, loan.loan_sub_status)
+    history = [p for p in loan.late_fee_history if p.since < since]
+    if not history or history[-1].allowed != allowed:
+        history.append(LateFeePeriod(since=since, allowed=allowed))
+    return loan.model_copy(update={"late_fee_history": history})
 
 
 def today(loan: Loan, tenant_id: str) -> date:
@@ -164,8 +177,10 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
             return current
         status, sub_status = labels.loan_status("Open", "Repaying")
         now = utc_now()
+        history = [LateFeePeriod(since=current.setup.contract_date, allowed=labels.late_fees(status, sub_status))]
         activated, _ = recompute(current.model_copy(update={
             "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
+            "late_fee_history": history,
         }), (), today(current, tenant_id), labels)
         try:
             return _save(tenant_id, activated, current)

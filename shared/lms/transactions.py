@@ -8,6 +8,8 @@ recomputes (optimistic locking), so neither is lost.
 """
 from __future__ import annotations
 
+import random
+import time
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -47,7 +49,7 @@ def _post(tenant_id: str, loan_id: str, build: Any) -> Transaction:
     """Reads the loan and its transactions, lets `build` make the new transaction (and say which payment
     it reverses), recomputes and writes both at once; retried when the loan changed meanwhile."""
     labels = load_labels(tenant_id)
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         loan = loans.get(tenant_id, loan_id)
         if not loan.active:
             raise Invalid("the loan is not activated: activate it before posting transactions",
@@ -56,18 +58,28 @@ def _post(tenant_id: str, loan_id: str, build: Any) -> Transaction:
         txs = store.every(tenant_id, loan_id)
         tx, reverses = build(loan, through, txs)
         updated, ledger = recompute(loan, txs + [tx] if reverses is None else _marked(txs, reverses, tx), through, labels)
+        _nothing_unapplied(tx, ledger)
         allocation = ledger.allocations.get(tx.id)
-        if allocation is not None and allocation.unapplied and tx.type in ("payment", "credit"):
-            payoff = allocation.fees + allocation.interest + allocation.principal
-            raise field_error("amount", f"{tx.amount} is more than the loan's payoff ({payoff}) on {tx.date}")
         if allocation is not None:
             tx = tx.model_copy(update={"allocation": Allocation.model_validate(allocation.to_doc())})
         try:
             store.post(tenant_id, tx, updated, reverses)
             return tx
         except StaleWrite:
-            continue
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # let the other writer finish
     raise Conflict("the loan keeps changing: try again")
+
+
+def _nothing_unapplied(tx: Transaction, ledger: servicing.Ledger) -> None:
+    """Refuses a transaction after which any payment or credit is more than the payoff on its date:
+    the new one itself, or a later one that a back-dated payment or credit has made too large."""
+    for entry_id, allocation in ledger.allocations.items():
+        if allocation.unapplied:
+            payoff = allocation.fees + allocation.interest + allocation.principal
+            if entry_id == tx.id:
+                raise field_error("amount", f"{tx.amount} is more than the loan's payoff ({payoff}) on {tx.date}")
+            raise field_error("amount", f"with this {tx.type}, the later transaction {entry_id} would be "
+                                        f"{allocation.unapplied} more than the loan's payoff on its date")
 
 
 def _marked(txs: list[Transaction], reverses: str, reversal: Transaction) -> list[Transaction]:

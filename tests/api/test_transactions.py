@@ -91,6 +91,23 @@ def test_charges_add_due_fees_and_payments_pay_them_first(api, loan):
     assert _loan(api, loan["id"])["values"]["dueFees"] == "0.00"
 
 
+def test_a_status_without_late_fees_keeps_the_fees_already_charged(api):
+    """Given a loan with a 25.00 late fee charged on Feb 25 (due Feb 15, 10 grace days), when it moves
+    to a status without late fees on Mar 20, then the next transaction keeps that fee and charges
+    none for Mar 15's installment (its fee day, Mar 25, falls in the new status)."""
+    assert api.put("/tenant", {"businessDate": "2026-03-20"}).status == 200
+    assert api.post("/loan-statuses", {"title": "Workout", "lateFees": False}).status == 201
+    made = make_loan(api, setup={**LOAN_SETUP, "lateFee": {"amount": "25.00"}})
+    loan = api.post(f"/loans/{made['id']}/activate").json
+    assert loan["values"]["dueFees"] == "25.00"
+    moved = api.put(f"/loans/{loan['id']}", {"loanStatus": "Workout"})
+    assert moved.status == 200, moved
+    assert moved.json["lateFeeHistory"] == [{"since": "2026-01-15", "allowed": True}, {"since": "2026-03-20", "allowed": False}]
+    assert api.put("/tenant", {"businessDate": "2026-03-30"}).status == 200
+    assert api.post(f"/loans/{loan['id']}/payments", {"amount": "10.00"}).status == 201
+    assert _loan(api, loan["id"])["values"]["dueFees"] == "15.00"  # 25.00 - 10.00 paid; no fee on Mar 25
+
+
 def test_a_charge_off_credit_closes_the_balance_and_stops_interest(api, loan):
     payoff = loan["values"]["payoff"]
     got = api.post(f"/loans/{loan['id']}/credits", {"amount": payoff, "chargeOff": True, "category": "charge-off"})
@@ -131,6 +148,7 @@ BAD = {
     "charge before the contract": ("charges", {"amount": "10.00", "title": "Fee", "date": "2025-12-31"}),
     "negative credit": ("credits", {"amount": "-1.00"}),
     "credit chargeOff not a boolean": ("credits", {"amount": "1.00", "chargeOff": "yes"}),
+    "charge over a billion": ("charges", {"amount": "1000000000.01", "title": "Fee"}),
 }
 
 
@@ -150,6 +168,34 @@ def test_transactions_on_an_unactivated_loan_answer_422_and_write_nothing(api, r
     got = api.post(f"/loans/{made['id']}/{route}", body)
     assert_error(got, 422)
     assert "activate" in got.json["error"]["message"]
+    assert store_state() == before
+
+
+def test_a_back_dated_payment_that_would_make_a_later_one_exceed_the_payoff_is_refused(api, loan):
+    """Given the loan paid off today, when a payment dated earlier arrives, then 422 (the payoff
+    payment would be partly unapplied), and nothing is written."""
+    payoff = _loan(api, loan["id"])["values"]["payoff"]
+    assert api.post(f"/loans/{loan['id']}/payments", {"amount": payoff}).status == 201
+    before = store_state()
+    got = api.post(f"/loans/{loan['id']}/payments", {"amount": "1000.00", "date": "2026-02-01"})
+    assert_error(got, 422)
+    assert "later transaction" in got.json["error"]["message"]
+    assert_error(api.post(f"/loans/{loan['id']}/credits", {"amount": "1.00", "date": "2026-02-01"}), 422)
+    assert store_state() == before
+
+
+@pytest.mark.parametrize("setup", [
+    {"contractDate": "9989-01-01", "firstPaymentDate": "9990-01-01", "termPeriods": 1200},
+    {"contractDate": "9999-12-01", "firstPaymentDate": "9999-12-25", "paymentFrequency": "weekly"},
+    {"contractDate": "0001-01-01", "firstPaymentDate": "0001-02-01"},
+    {"contractDate": "1969-12-31"},
+    {"loanAmount": "1000000000.01"},
+])
+def test_loan_terms_out_of_range_answer_422(api, setup):
+    """Dates a schedule could not reach (or that would make every request replay centuries) and
+    amounts beyond a billion are refused with a clear error, never a 500."""
+    before = store_state()
+    assert_error(api.post("/loans", {"setup": {**LOAN_SETUP, **setup}}), 422)
     assert store_state() == before
 
 

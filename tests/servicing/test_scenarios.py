@@ -557,3 +557,16 @@ def test_actual_360_on_time():
         R("2025-03-02", 0, "0.00", "808.07", "807.80", "0.27", "0.00", "2025-04-01", "207.06", "0.27"),
     ])
     assert allocation(t, entries, "p1", "2025-03-01") == (D("0"), D("12.40"), D("194.66"), D("0"))
+
+
+def test_late_fees_follow_the_status_of_each_day():
+    """Loan A misses Feb 1 and Mar 1 (fee days Feb 11 and Mar 11). Its status stops allowing late fees
+    from Mar 1: the fee booked on Feb 11 stays, Mar 11's is never charged; allowing them again from
+    Apr 1 charges Apr 11's (installment 3 unpaid) but not Mar 11's retroactively."""
+    stopped = [(d("2025-01-01"), True), (d("2025-03-01"), False)]
+    assert values(replay(A, [], d("2025-03-31"), stopped), A).due_fees == D("25.00")
+    assert values(replay(A, [], d("2025-03-31"), True), A).due_fees == D("50.00")  # control: both fees
+    again = stopped + [(d("2025-04-01"), True)]
+    assert values(replay(A, [], d("2025-04-11"), again), A).due_fees == D("50.00")  # Feb 11 + Apr 11
+    # before the first period: the first period's answer (a loan activated late)
+    assert values(replay(A, [], d("2025-02-11"), [(d("2025-03-01"), False)]), A).due_fees == D("0.00")

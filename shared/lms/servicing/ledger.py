@@ -23,7 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from .schedule import Plan, Terms, plan
 
@@ -193,9 +193,11 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
     return ledger
 
 
-def replay(terms: Terms, entries: Iterable[Entry], through: date, late_fees: bool = True) -> Ledger:
+def replay(terms: Terms, entries: Iterable[Entry], through: date,
+           late_fees: bool | Sequence[tuple[date, bool]] = True) -> Ledger:
     """The ledger at the end of `through`, from the contract date and every entry (in posting
-    order within a day). Entries after `through` are not applied."""
+    order within a day). Entries after `through` are not applied. late_fees: whether the loan's
+    status allows them, always or from each date on (the first period also covers the days before it)."""
     schedule = plan(terms)
     ledger = open_ledger(terms)
     by_day: dict[int, list[Entry]] = {}
@@ -203,9 +205,13 @@ def replay(terms: Terms, entries: Iterable[Entry], through: date, late_fees: boo
         by_day.setdefault(entry.day.toordinal(), []).append(entry)
     for entry in by_day.pop(ledger.day, []):
         apply(ledger, entry)
+    changes = [(day.toordinal(), allowed) for day, allowed in sorted(late_fees)] if not isinstance(late_fees, bool) else []
+    allowed = changes[0][1] if changes else bool(late_fees) if isinstance(late_fees, bool) else True
     end = through.toordinal()
     while ledger.day < end:
-        step(ledger, terms, schedule, by_day.get(ledger.day + 1, ()), late_fees)
+        while changes and changes[0][0] <= ledger.day + 1:
+            allowed = changes.pop(0)[1]
+        step(ledger, terms, schedule, by_day.get(ledger.day + 1, ()), allowed)
     return ledger
 
 

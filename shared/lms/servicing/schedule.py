@@ -132,9 +132,10 @@ class Plan:
     fee_day: dict[int, int]  # ordinal of (due date + grace days) -> installment index
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=64)
 def plan(terms: Terms) -> Plan:
-    """The loan's plan, computed once per terms (a process serves many loans with few distinct terms)."""
+    """The loan's plan, kept for the last few terms (a request or a loan's catch-up asks for the same
+    one many times; a 1,200-period plan takes about a megabyte, so the cache stays small)."""
     level = installment(terms)
     balance = terms.loan_amount
     rows = []

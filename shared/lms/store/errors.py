@@ -1,6 +1,10 @@
 """Store-level outcomes the domain decides about."""
 
 
+# Cancellation reasons of a DynamoDB transaction that a re-read and retry resolves.
+RETRYABLE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
 class StaleWrite(Exception):
     """The item changed since it was read (optimistic locking)."""
 

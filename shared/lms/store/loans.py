@@ -30,6 +30,7 @@ def _entity(item: LoanItem) -> Loan:
         checklist=list(item.checklist or []),
         custom_fields=dict(item.custom_fields or {}),
         values=LoanValues.model_validate(item.values),
+        late_fee_history=(item.late_fee_history or {}).get("list", []),
         as_of=item.as_of,
         version=item.version,
         created_at=item.created_at,
@@ -58,6 +59,7 @@ def _item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
         checklist=list(loan.checklist),
         custom_fields=dict(loan.custom_fields),
         values=loan.values.model_dump(mode="python", by_alias=True),
+        late_fee_history={"list": [p.model_dump(mode="json") for p in loan.late_fee_history]} if loan.late_fee_history else None,
         as_of=loan.as_of.isoformat(),
         created_at=loan.created_at,
         updated_at=loan.updated_at,
@@ -125,5 +127,7 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
             raise MissingReference(missing) from None
         if len(reasons) > len(after) + len(removed) and reasons[len(after) + len(removed)]:
             raise (AlreadyExists() if previous is None else StaleWrite()) from None
+        if any(r is not None and r.code == "TransactionConflict" for r in (error.cancellation_reasons or [])):
+            raise StaleWrite() from None  # another transaction on the same items in flight: re-read, retry
         raise
     return loan.model_copy(update={"version": item.version})

@@ -87,6 +87,7 @@ class LoanItem(Model):
     checklist = ListAttribute(of=UnicodeAttribute, default=list)
     custom_fields = DocumentAttribute(default=dict, attr_name="customFields")
     values = DocumentAttribute()
+    late_fee_history = DocumentAttribute(null=True, attr_name="lateFeeHistory")  # {"list": [{since, allowed}]}
     as_of = UnicodeAttribute(attr_name="asOf")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")

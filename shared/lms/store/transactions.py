@@ -5,7 +5,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Loan, Transaction
-from .errors import StaleWrite
+from .errors import RETRYABLE, StaleWrite
 from .loans import _item as loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import LoanItem, TransactionItem, scoped
@@ -75,7 +75,9 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
                              condition=TransactionItem.transaction_id.exists() & TransactionItem.reversed_by.does_not_exist())
             write.save(item)
     except TransactWriteError as error:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])):
-            raise StaleWrite() from None  # the caller re-reads: a reversed payment then shows as reversed
+        # A failed condition, or another transaction on the same items in flight: the caller re-reads
+        # (a payment reversed meanwhile then shows as reversed) and tries again.
+        if any(r is not None and r.code in RETRYABLE for r in (error.cancellation_reasons or [])):
+            raise StaleWrite() from None
         raise
     return loan.model_copy(update={"version": item.version})
