@@ -9,7 +9,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import customers, labels, loans, rules, tenancy, transactions
+from lms.automation import engine, preview, rulebook
 from lms.contract import (
+    Page,
+    Rule,
     ChargeCreate,
     ChecklistItemCreate,
     ChecklistItemUpdate,
@@ -25,7 +28,12 @@ from lms.contract import (
     PaymentCreate,
     PortfolioCreate,
     PortfolioUpdate,
+    ForceRequest,
+    RuleCreate,
+    RulePreviewRequest,
+    RuleOrder,
     RuleText,
+    RuleUpdate,
     RuleValidation,
     TenantCreate,
     TenantUpdate,
@@ -65,6 +73,46 @@ def get_variables():
 def validate_rule(body: Annotated[RuleText, Body()]):
     """Reads and checks a criteria without saving it: every error with its line, column and a hint."""
     return reply(RuleValidation.of(rules.validate(body.criteria)))
+
+
+@app.get("/rules", responses=responses(200, "Rule", page=True), tags=["Rules"])
+def list_rules(limit: Limit = 50, cursor: Cursor = None):
+    return reply(rulebook.page(tenant_id(), limit, cursor))
+
+
+@app.post("/rules", responses=responses(201, "Rule"), tags=["Rules"])
+def create_rule(body: Annotated[RuleCreate, Body()]):
+    """A rule: criteria checked and compiled, actions' labels checked; it goes last in the tenant order."""
+    return reply(rulebook.create(tenant_id(), body), 201)
+
+
+@app.put("/rules/order", responses=responses(200, "Rule", page=True), tags=["Rules"])
+def order_rules(body: Annotated[RuleOrder, Body()]):
+    """The tenant-wide order rules run in: every rule id, once."""
+    return reply(Page[Rule](items=rulebook.reorder(tenant_id(), body)))
+
+
+@app.post("/rules/preview", responses=responses(200, "RulePreview"), tags=["Rules"])
+def preview_rule(body: Annotated[RulePreviewRequest, Body()]):
+    """Runs a criteria over every loan of the tenant, applying nothing: how many match, and a sample with why."""
+    return reply(preview.preview(tenant_id(), body.criteria, body.limit))
+
+
+@app.get("/rules/<rule_id>", responses=responses(200, "Rule"), tags=["Rules"])
+def get_rule(rule_id: str):
+    return reply(rulebook.get(tenant_id(), rule_id))
+
+
+@app.put("/rules/<rule_id>", responses=responses(200, "Rule"), tags=["Rules"])
+def put_rule(rule_id: str, body: Annotated[RuleUpdate, Body()]):
+    """A partial update; each save is a new version (the audit log names the version that fired)."""
+    return reply(rulebook.update(tenant_id(), rule_id, body, if_match()))
+
+
+@app.delete("/rules/<rule_id>", responses=responses(204), tags=["Rules"])
+def delete_rule(rule_id: str):
+    rulebook.delete(tenant_id(), rule_id)
+    return reply(None, 204)
 
 
 def _label_routes(path: str, kind: labels.Kind, create_model: Any, update_model: Any, entity: str, tag: str) -> None:
@@ -183,6 +231,18 @@ def list_transactions(loan_id: str, limit: Limit = 50, cursor: Cursor = None):
 @app.get("/loans/<loan_id>/schedule", responses=responses(200, "ScheduleRow", page=True), tags=["Loans"])
 def get_schedule(loan_id: str):
     return reply(transactions.schedule(tenant_id(), loan_id))
+
+
+@app.post("/loans/<loan_id>/rules/<rule_id>/force", responses=responses(200, "ForceResult"), tags=["Rules"])
+def force_rule(loan_id: str, rule_id: str, body: Annotated[ForceRequest, Body()]):
+    """One rule on one loan now, even if the rule is inactive or the loan not enrolled."""
+    return reply(engine.force(tenant_id(), loan_id, rule_id, body.explain))
+
+
+@app.get("/loans/<loan_id>/rule-applications", responses=responses(200, "RuleApplication", page=True), tags=["Rules"])
+def list_rule_applications(loan_id: str, limit: Limit = 50, cursor: Cursor = None):
+    """The loan's audit log, newest first: every rule that matched or erred, with what it read and did."""
+    return reply(engine.audit_page(tenant_id(), loan_id, limit, cursor))
 
 
 # ---------------------------------------------------------------- the document itself

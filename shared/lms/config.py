@@ -14,6 +14,8 @@ class Config:
     loans_table: str
     links_table: str
     transactions_table: str
+    rules_table: str
+    audit_table: str
     region: str
     dynamodb_endpoint: str | None
     admin_api_key_sha256: str | None
@@ -30,6 +32,8 @@ def config() -> Config:
         loans_table=env.get("LOANS_TABLE", "LoansTable"),
         links_table=env.get("LINKS_TABLE", "LinksTable"),
         transactions_table=env.get("TRANSACTIONS_TABLE", "TransactionsTable"),
+        rules_table=env.get("RULES_TABLE", "RulesTable"),
+        audit_table=env.get("AUDIT_TABLE", "AuditTable"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from .values import IsoDate, Money, Rate, exact_decimal
 
@@ -306,6 +307,15 @@ EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2199, 12, 31)  # loan dates 
 MAX_LOAN_AMOUNT = Decimal("1000000000.00")  # a billion: balances with interest and fees stay far inside money's range
 
 
+class DueDateShift(Entity):
+    """Installment `fromInstallment` and every later one moved by `days` (the change-due-date action)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    from_installment: Annotated[StrictInt, Field(ge=1, le=1200)]
+    days: Annotated[StrictInt, Field(ge=-365, le=365)]
+
+
 class LoanSetup(Entity):
     """Loan terms (SERVICING.md)."""
 
@@ -320,6 +330,7 @@ class LoanSetup(Entity):
     day_count: DayCount | None = None
     grace_days: Annotated[StrictInt, Field(ge=0, le=365)] = 10
     late_fee: LateFee | None = None
+    due_date_shifts: Annotated[list[DueDateShift], Field(max_length=100)] = []
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "LoanSetup":
@@ -380,6 +391,7 @@ class LoanCreate(_LoanLabels):
 
 class LoanUpdate(_LoanLabels):
     setup: LoanSetup | None = None
+    rule_opt_outs: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=500)] | None = None
     version: StrictInt | None = None
 
 
@@ -427,6 +439,10 @@ class Loan(Entity):
     custom_fields: dict[str, CustomFieldValue] = {}
     values: LoanValues
     late_fee_history: list[LateFeePeriod] = []
+    rule_opt_outs: list[str] = []
+    # Which rule-made change this state comes from (depth, rules applied): never shown; an API
+    # write drops it (model_dump excludes it), which starts a new cascade.
+    cascade: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
     as_of: IsoDate
     version: int
     created_at: datetime
@@ -474,7 +490,7 @@ class Allocation(Entity):
 class Transaction(Entity):
     id: str
     loan_id: str
-    type: Literal["payment", "charge", "credit", "reversal", "stop-interest", "resume-interest"]
+    type: Literal["payment", "charge", "credit", "reversal", "stop-interest", "resume-interest", "apd-reset"]
     amount: Money
     date: IsoDate
     method: str | None = None
@@ -499,3 +515,204 @@ class ScheduleRow(Entity):
 
 def today_utc() -> date:
     return datetime.utcnow().date()
+
+
+# ---------------------------------------------------------------- rules applied (RULES.md sections 3-5)
+
+AmountBase = Literal["zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued",
+                     "next-payment-amount"]
+Titles = Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)]
+
+
+class Strict(BaseModel):
+    """A part of a request (camelCase, unknown fields refused) that is also shown back."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+
+class AmountSpec(Strict):
+    """An amount computed when the action applies: one of the loan's values plus a fixed amount."""
+
+    base: AmountBase
+    plus: Money = Decimal("0")
+
+
+class LoanSettingsAction(Strict):
+    type: Literal["loan-settings"]
+    loan_status: Title | None = None
+    loan_sub_status: Title | None = None
+    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    add_portfolios: Titles = []
+    remove_portfolios: Titles = []
+    add_sub_portfolios: Titles = []
+    remove_sub_portfolios: Titles = []
+    custom_fields: dict[str, Union[AmountSpec, CustomFieldValue]] = {}
+
+
+class AccountToolsAction(Strict):
+    type: Literal["account-tools"]
+    operation: Literal["activate", "inactivate", "archive", "delete"]
+
+
+class ApdResetAction(Strict):
+    type: Literal["apd-reset"]
+    adjustment: Literal["fixed", "zero"]
+    amount: Annotated[Money, Field(ge=0)] | None = None
+    days_from_applied: Annotated[StrictInt, Field(ge=0, le=365)] = 0
+    reset_days_past_due: StrictBool = True
+
+    @model_validator(mode="after")
+    def _amount_when_fixed(self) -> "ApdResetAction":
+        if (self.adjustment == "fixed") != (self.amount is not None):
+            raise ValueError("adjustment fixed takes an amount (the amount past due it leaves); zero takes none")
+        return self
+
+
+class BankruptcyAction(Strict):
+    type: Literal["bankruptcy"]
+    chapter: Annotated[StrictInt, Field(ge=1, le=15)] | None = None
+    filing_date: IsoDate | None = None
+    petition_status: ShortText | None = None
+    automatic_stay: StrictBool | None = None
+    case_number: ShortText | None = None
+    set_null: list[Literal["chapter", "filingDate", "petitionStatus", "automaticStay", "caseNumber"]] = []
+
+
+class ChangeDueDateAction(Strict):
+    type: Literal["change-due-date"]
+    new_due_date: IsoDate | None = None
+    shift_days: Annotated[StrictInt, Field(ge=-365, le=365)] | None = None
+    charge_fee: Annotated[Money, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ChangeDueDateAction":
+        if (self.new_due_date is None) == (self.shift_days is None):
+            raise ValueError("give newDueDate or shiftDays (one of them)")
+        return self
+
+
+class CreditAction(Strict):
+    type: Literal["credit"]
+    amount: AmountSpec
+    category: ShortText | None = None
+    charge_off: StrictBool = False
+    reset_past_due: StrictBool = False
+
+
+class CustomerToolsAction(Strict):
+    type: Literal["customer-tools"]
+    target: Literal["primary", "secondary", "all"]
+    set_status: Title | None = None
+    validate_: StrictBool = Field(False, alias="validate")
+
+
+class LoanChecklistAction(Strict):
+    type: Literal["loan-checklist"]
+    check: Titles = []
+    uncheck: Titles = []
+
+
+class StopInterestAction(Strict):
+    type: Literal["stop-interest"]
+    mode: Literal["suspend", "resume"]
+    days_from_applied: Annotated[StrictInt, Field(ge=0, le=365)] = 0
+
+
+class NotifyAction(Strict):
+    type: Literal["notify"]
+    webhook_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+Action = Annotated[
+    Union[LoanSettingsAction, AccountToolsAction, ApdResetAction, BankruptcyAction, ChangeDueDateAction, CreditAction,
+          CustomerToolsAction, LoanChecklistAction, StopInterestAction, NotifyAction],
+    Field(discriminator="type"),
+]
+RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Criteria = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class RuleCreate(Request):
+    name: RuleName
+    active: StrictBool = True
+    criteria: Criteria
+    actions: Annotated[list[Action], Field(min_length=1, max_length=20)]
+    eval_daily: StrictBool = True
+    eval_real_time: StrictBool = True
+    add_to_new_loans: StrictBool = True
+    preactivation: StrictBool = False
+
+
+class RuleUpdate(Request):
+    name: RuleName | None = None
+    active: StrictBool | None = None
+    criteria: Criteria | None = None
+    actions: Annotated[list[Action], Field(min_length=1, max_length=20)] | None = None
+    eval_daily: StrictBool | None = None
+    eval_real_time: StrictBool | None = None
+    add_to_new_loans: StrictBool | None = None
+    preactivation: StrictBool | None = None
+    version: StrictInt | None = None
+
+
+class Rule(Entity):
+    id: str
+    name: str
+    active: bool
+    criteria: str
+    actions: list[Action]
+    eval_daily: bool
+    eval_real_time: bool
+    add_to_new_loans: bool
+    preactivation: bool
+    order: int
+    variables: list[str] = []
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RuleOrder(Request):
+    rule_ids: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=1000)]
+
+
+class RulePreviewRequest(Request):
+    criteria: Criteria
+    limit: Annotated[StrictInt, Field(ge=1, le=100)] = 10
+
+
+class PreviewSample(Entity):
+    loan_id: str
+    variables: dict[str, Any]
+
+
+class RulePreview(Entity):
+    matched: int
+    evaluated: int
+    sample: list[PreviewSample]
+
+
+class ForceRequest(Request):
+    explain: StrictBool = False
+
+
+class ForceResult(Entity):
+    matched: bool
+    actions_applied: list[dict[str, Any]]
+    variables: dict[str, Any] = {}
+    error: str | None = None
+
+
+class RuleApplication(Entity):
+    """One entry of a loan's audit log."""
+
+    id: str
+    loan_id: str
+    rule_id: str
+    rule_version: int
+    trigger: str
+    time: datetime
+    matched: bool
+    variables: dict[str, Any]
+    actions_applied: list[dict[str, Any]]
+    error: str | None = None

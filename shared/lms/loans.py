@@ -130,7 +130,7 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
             return current
         updated = _apply(current, dict(changes), labels)
         if updated.active and (updated.loan_status, updated.loan_sub_status) != (current.loan_status, current.loan_sub_status):
-            updated = _late_fee_change(updated, today(current, tenant_id), labels)
+            updated = late_fee_change(updated, today(current, tenant_id), labels)
         try:
             return _save(tenant_id, updated, current)
         except StaleWrite:
@@ -152,7 +152,7 @@ def recompute(loan: Loan, entries: Iterable[servicing.Entry], through: date, lab
     }), ledger
 
 
-def _late_fee_change(loan: Loan, since: date, labels: Labels) -> Loan:
+def late_fee_change(loan: Loan, since: date, labels: Labels) -> Loan:
     """Records from which day the loan's new status allows (or stops) late fees, so a later
     recomputation charges the fees of each day as the status then allowed."""
     allowed = labels.late_fees(loan.loan_status, loan.loan_sub_status)
@@ -180,7 +180,7 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
         history = [LateFeePeriod(since=current.setup.contract_date, allowed=labels.late_fees(status, sub_status))]
         activated, _ = recompute(current.model_copy(update={
             "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
-            "late_fee_history": history,
+            "late_fee_history": history, "cascade": None,
         }), (), today(current, tenant_id), labels)
         try:
             return _save(tenant_id, activated, current)

@@ -139,6 +139,10 @@ class World:
         paid = api.post(f"/loans/{self.active_loan['id']}/payments", {"amount": "100.00", "date": "2026-02-15"})
         assert paid.status == 201, paid
         self.payment = paid.json
+        made = api.post("/rules", {"name": "Past due", "criteria": "(> status-days-past-due 30)",
+                                   "actions": [{"type": "loan-checklist", "check": ["ID verified"]}]})
+        assert made.status == 201, made
+        self.rule = made.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 

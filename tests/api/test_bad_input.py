@@ -53,6 +53,13 @@ TARGETS: dict[str, tuple[str, Callable[[Any], str], Callable[[Any], dict]]] = {
                                  lambda w: {"amount": "5.00", "title": "NSF fee"}),
     "POST /loans/{id}/credits": ("POST", lambda w: f"/loans/{w.active_loan['id']}/credits",
                                  lambda w: {"amount": "1.00"}),
+    "POST /rules": ("POST", lambda w: "/rules", lambda w: {"name": "R", "criteria": "(> status-days-past-due 1)",
+                                                           "actions": [{"type": "stop-interest", "mode": "suspend"}]}),
+    "PUT /rules/{id}": ("PUT", lambda w: f"/rules/{w.rule['id']}", lambda w: {"name": "Renamed"}),
+    "PUT /rules/order": ("PUT", lambda w: "/rules/order", lambda w: {"ruleIds": [w.rule["id"]]}),
+    "POST /rules/preview": ("POST", lambda w: "/rules/preview", lambda w: {"criteria": "(> status-days-past-due 1)"}),
+    "POST /loans/{id}/rules/{id}/force": ("POST", lambda w: f"/loans/{w.active_loan['id']}/rules/{w.rule['id']}/force",
+                                          lambda w: {"explain": True}),
 }
 
 

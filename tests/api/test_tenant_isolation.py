@@ -19,9 +19,11 @@ BODIES = {
     ("POST", "/loans/<loan_id>/payments"): {"amount": "10.00"},
     ("POST", "/loans/<loan_id>/charges"): {"amount": "5.00", "title": "NSF fee"},
     ("POST", "/loans/<loan_id>/credits"): {"amount": "1.00"},
+    ("PUT", "/rules/<rule_id>"): {"name": "Hijacked"},
+    ("POST", "/loans/<loan_id>/rules/<rule_id>/force"): {"explain": True},
 }
 # Routes about a loan's money use the tenant's activated loan (with its payment).
-MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule"}
+MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule", "rules", "rule-applications"}
 NO_BODY = {"GET", "DELETE"} | {"POST"}  # POST /loans/{id}/activate takes no body
 KNOWN = {
     *BODIES,
@@ -34,6 +36,9 @@ KNOWN = {
     ("POST", "/loans/<loan_id>/payments/<transaction_id>/reverse"),
     ("GET", "/loans/<loan_id>/transactions"),
     ("GET", "/loans/<loan_id>/schedule"),
+    ("GET", "/loans/<loan_id>/rule-applications"),
+    ("GET", "/rules/<rule_id>"),
+    ("DELETE", "/rules/<rule_id>"),
 }
 
 
@@ -42,13 +47,14 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
     ids = {p: {"label_id": world.label(p)["id"]} for p in LABEL_PATHS}
     ids["/customers"] = {"customer_id": world.customer["id"]}
     ids["/loans"] = {"loan_id": world.loan["id"]}
+    ids["/rules"] = {"rule_id": world.rule["id"]}
     return ids
 
 
 def _values_for(path: str, world) -> dict[str, str]:
     parts = path.split("/")
     if len(parts) > 3 and parts[3] in MONEY_ROUTES:
-        return {"loan_id": world.active_loan["id"], "transaction_id": world.payment["id"]}
+        return {"loan_id": world.active_loan["id"], "transaction_id": world.payment["id"], "rule_id": world.rule["id"]}
     return _first_tenant_ids(world)["/" + parts[1]]
 
 

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 from .schedule import Plan, Terms, plan
 
 ZERO = Decimal("0.00")
-KINDS = ("payment", "charge", "credit", "stop-interest", "resume-interest")
+KINDS = ("payment", "charge", "credit", "stop-interest", "resume-interest", "apd-reset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +145,10 @@ def apply(ledger: Ledger, entry: Entry) -> Allocation:
         ledger.fees += entry.amount
         ledger.fees_charged += entry.amount
         allocation = Allocation(fees=entry.amount)
+    elif kind == "apd-reset":
+        # Counts toward installments without touching balances: the amount past due drops by it.
+        ledger.credited += entry.amount
+        allocation = Allocation()
     elif kind == "stop-interest":
         ledger.stopped, allocation = True, Allocation()
     elif kind == "resume-interest":

@@ -35,6 +35,7 @@ class Terms:
     grace_days: int = 10
     late_fee_amount: Decimal | None = None
     late_fee_percent: Decimal | None = None
+    shifts: tuple[tuple[int, int], ...] = ()  # (installment number, days): it and those after it move
 
     @classmethod
     def of(cls, setup) -> "Terms":
@@ -51,6 +52,7 @@ class Terms:
             grace_days=setup.grace_days,
             late_fee_amount=fee.amount if fee else None,
             late_fee_percent=fee.percent if fee else None,
+            shifts=tuple((s.from_installment, s.days) for s in setup.due_date_shifts),
         )
 
     @property
@@ -77,7 +79,15 @@ def add_months(start: date, months: int, anchor_day: int) -> date:
 
 def due_dates(terms: Terms) -> tuple[date, ...]:
     """Every due date: monthly keeps the first date's day of month; semi-monthly alternates it with
-    the day 15 days later (each kept as a monthly anchor); biweekly and weekly step 14 and 7 days."""
+    the day 15 days later (each kept as a monthly anchor); biweekly and weekly step 14 and 7 days.
+    A shift (change-due-date) moves one installment and every one after it by some days."""
+    dates = _regular_due_dates(terms)
+    for number, days in terms.shifts:
+        dates = dates[:number - 1] + tuple(d + timedelta(days=days) for d in dates[number - 1:])
+    return dates
+
+
+def _regular_due_dates(terms: Terms) -> tuple[date, ...]:
     first, n = terms.first_payment_date, terms.term_periods
     frequency = terms.payment_frequency
     if frequency == "monthly":

@@ -53,6 +53,13 @@ def get(tenant_id: str, customer_id: str) -> Customer | None:
         return None
 
 
+def get_many(tenant_id: str, customer_ids: list[str]) -> dict[str, Customer]:
+    if not customer_ids:
+        return {}
+    return {item.customer_id: _entity(item)
+            for item in CustomerItem.batch_get([(tenant_id, c) for c in set(customer_ids)], consistent_read=True)}
+
+
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "customerId": {"S": after}} if after else None

@@ -88,6 +88,8 @@ class LoanItem(Model):
     custom_fields = DocumentAttribute(default=dict, attr_name="customFields")
     values = DocumentAttribute()
     late_fee_history = DocumentAttribute(null=True, attr_name="lateFeeHistory")  # {"list": [{since, allowed}]}
+    rule_opt_outs = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ruleOptOuts")
+    cascade = DocumentAttribute(null=True)  # {"id", "depth", "applied": [rule ids], "trigger"}
     as_of = UnicodeAttribute(attr_name="asOf")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
@@ -133,3 +135,22 @@ class TransactionItem(Model):
     body = DocumentAttribute(default=dict)  # amount (exact), method, title, category, chargeOff, reverses, allocation
     reversed_by = UnicodeAttribute(null=True, attr_name="reversedBy")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
+
+
+class RuleItem(Model):
+    """A rule ("rule#<id>") or one of its saved versions ("version#<id>#<n>"); body is the rule."""
+
+    Meta = _meta(config().rules_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    sk = UnicodeAttribute(range_key=True)
+    body = DocumentAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class AuditItem(Model):
+    """One entry of a loan's audit log; entry_id sorts by time."""
+
+    Meta = _meta(config().audit_table)
+    loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
+    entry_id = UnicodeAttribute(range_key=True, attr_name="entryId")
+    body = DocumentAttribute(default=dict)

@@ -1,0 +1,286 @@
+"""Rule actions (RULES.md section 5), applied in order to one loan's in-memory state.
+
+Nothing here writes: a `Run` collects the loan's new state, new transactions, customer changes and
+notifications, and the engine writes them. An action that cannot apply to this loan (an unknown
+sub-status for its status, apd-reset with nothing past due) is skipped or raises ActionError,
+which the engine records as that rule's error for that loan.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from .. import loans
+from ..clock import utc_now
+from ..contract import (
+    AccountToolsAction,
+    AmountSpec,
+    ApdResetAction,
+    BankruptcyAction,
+    ChangeDueDateAction,
+    CreditAction,
+    Customer,
+    CustomerToolsAction,
+    DueDateShift,
+    LateFeePeriod,
+    Loan,
+    LoanChecklistAction,
+    LoanSettingsAction,
+    NotifyAction,
+    StopInterestAction,
+    Transaction,
+)
+from ..errors import Invalid
+from ..ids import new_id
+from ..labels import Labels
+from ..servicing import Entry, Terms, plan
+
+ZERO = Decimal("0.00")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{7,20}$")
+_BASES = {"zero": None, "amount-past-due": "amount_past_due", "principal-balance": "principal_balance",
+          "payoff": "payoff", "due-fees": "due_fees", "interest-accrued": "interest_accrued",
+          "next-payment-amount": "next_payment_amount"}
+
+
+class ActionError(Exception):
+    """This action cannot apply to this loan; the rule's run on the loan stops with this reason."""
+
+
+@dataclass
+class Run:
+    """One loan as the rules of one run see and change it."""
+
+    loan: Loan
+    customers: dict[str, Customer]
+    labels: Labels
+    today: date
+    transactions: list[Transaction]
+    new_transactions: list[Transaction] = field(default_factory=list)
+    customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def amount(self, spec: AmountSpec) -> Decimal:
+        name = _BASES[spec.base]
+        base = ZERO if name is None else (getattr(self.loan.values, name) or ZERO)
+        return base + spec.plus
+
+    def post(self, kind: str, amount: Decimal = ZERO, day: date | None = None, **fields: Any) -> Transaction:
+        """A transaction made by a rule: the loan's values are recomputed at once, so later actions
+        and rules see them."""
+        tx = Transaction(id=new_id("txn"), loan_id=self.loan.id, type=kind, amount=amount, date=day or self.today,
+                         created_at=utc_now(), **fields)
+        self.new_transactions.append(tx)
+        self.recompute()
+        return tx
+
+    def recompute(self) -> None:
+        every = self.transactions + self.new_transactions
+        entries = [Entry(t.id, t.type, t.date, t.amount, t.charge_off) for t in every if t.type != "reversal" and not t.reversed]
+        self.loan, _ = loans.recompute(self.loan, entries, max(self.today, self.loan.as_of), self.labels)
+
+
+def _labels_error(error: Invalid) -> ActionError:
+    return ActionError(error.message)
+
+
+def loan_settings(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
+    loan = run.loan
+    changes: dict[str, Any] = {}
+    try:
+        if action.loan_status or action.loan_sub_status:
+            status, sub = run.labels.loan_status(action.loan_status or loan.loan_status,
+                                                 action.loan_sub_status if action.loan_sub_status else
+                                                 (None if action.loan_status else loan.loan_sub_status))
+            if (status, sub) != (loan.loan_status, loan.loan_sub_status):
+                changes["loan_status"], changes["loan_sub_status"] = status, sub
+    except Invalid as error:
+        raise _labels_error(error) from None
+    if action.credit_status and action.credit_status != loan.credit_status:
+        changes["credit_status"] = action.credit_status
+    portfolios = [p for p in loan.portfolios if p.casefold() not in {r.casefold() for r in action.remove_portfolios}]
+    portfolios += [p for p in action.add_portfolios if p.casefold() not in {x.casefold() for x in portfolios}]
+    if portfolios != loan.portfolios:
+        changes["portfolios"] = portfolios
+    subs = [s for s in loan.sub_portfolios if s.casefold() not in {r.casefold() for r in action.remove_sub_portfolios}]
+    allowed = {s.casefold(): s for p in portfolios if p.casefold() in run.labels.portfolios
+               for s in run.labels.portfolios[p.casefold()].sub_portfolios}
+    for title in action.add_sub_portfolios:
+        if title.casefold() not in allowed:
+            raise ActionError(f"{title!r} is not a sub-portfolio of the loan's portfolios")
+        if title.casefold() not in {x.casefold() for x in subs}:
+            subs.append(allowed[title.casefold()])
+    subs = [s for s in subs if s.casefold() in allowed]  # a removed portfolio takes its sub-portfolios
+    if subs != loan.sub_portfolios:
+        changes["sub_portfolios"] = subs
+    fields = dict(loan.custom_fields)
+    for name, value in action.custom_fields.items():
+        fields[name] = run.amount(value) if isinstance(value, AmountSpec) else value
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if fields != loan.custom_fields:
+        changes["custom_fields"] = fields
+    if changes:
+        run.loan = loan.model_copy(update={**changes, "updated_at": utc_now()})
+        if "loan_status" in changes and run.loan.active:
+            run.loan = loans.late_fee_change(run.loan, run.today, run.labels)
+    return {to_camel(name): _shown(value) for name, value in changes.items()}
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
+
+
+def account_tools(run: Run, action: AccountToolsAction) -> dict[str, Any]:
+    loan = run.loan
+    if action.operation == "activate":
+        if loan.active:
+            return {}
+        status, sub = run.labels.loan_status("Open", "Repaying")
+        run.loan = loan.model_copy(update={
+            "active": True, "activated_at": utc_now(), "loan_status": status, "loan_sub_status": sub,
+            "late_fee_history": [LateFeePeriod(since=loan.setup.contract_date, allowed=run.labels.late_fees(status, sub))],
+        })
+        run.recompute()
+        return {"active": True}
+    if action.operation == "inactivate":
+        run.loan = loan.model_copy(update={"active": False})
+        return {"active": False} if loan.active else {}
+    # archive; delete: rules never hard-delete a loan: it is archived and inactivated (README).
+    update = {"archived": True} if action.operation == "archive" else {"archived": True, "active": False}
+    run.loan = loan.model_copy(update=update)
+    return {k: v for k, v in update.items() if getattr(loan, k) != v}
+
+
+def apd_reset(run: Run, action: ApdResetAction) -> dict[str, Any]:
+    past_due = run.loan.values.amount_past_due
+    target = ZERO if action.adjustment == "zero" else action.amount
+    if past_due <= 0 or past_due <= target:
+        return {}  # only when something is past due (and more than the amount to leave)
+    tx = run.post("apd-reset", past_due - target, run.today + timedelta(days=action.days_from_applied))
+    return {"transactionId": tx.id, "amount": f"{tx.amount:f}", "date": tx.date.isoformat()}
+
+
+def bankruptcy(run: Run, action: BankruptcyAction) -> dict[str, Any]:
+    if not run.loan.bankruptcy:
+        return {}  # never creates one
+    fields = action.model_dump(mode="json", by_alias=True, exclude={"type", "set_null"}, exclude_none=True)
+    updated = {**run.loan.bankruptcy, **fields}
+    for name in action.set_null:
+        updated[name] = None
+    if updated == run.loan.bankruptcy:
+        return {}
+    run.loan = run.loan.model_copy(update={"bankruptcy": updated})
+    return {"bankruptcy": updated}
+
+
+def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
+    loan = run.loan
+    schedule = plan(Terms.of(loan.setup)).rows
+    upcoming = [row for row in schedule if row.due_date >= run.today]
+    if not upcoming:
+        return {}
+    row = upcoming[0]
+    days = action.shift_days if action.shift_days is not None else (action.new_due_date - row.due_date).days
+    if days == 0:
+        return {}
+    earlier = schedule[row.number - 2].due_date if row.number > 1 else loan.setup.contract_date
+    if row.due_date + timedelta(days=days) <= max(earlier, run.today - timedelta(days=1)):
+        raise ActionError(f"the next due date {row.due_date} cannot move {days} days: it would pass the one before it")
+    shifts = [*loan.setup.due_date_shifts, DueDateShift(from_installment=row.number, days=days)]
+    run.loan = loan.model_copy(update={"setup": loan.setup.model_copy(update={"due_date_shifts": shifts})})
+    applied: dict[str, Any] = {"installment": row.number, "from": row.due_date.isoformat(),
+                               "to": (row.due_date + timedelta(days=days)).isoformat()}
+    if action.charge_fee:
+        applied["feeTransactionId"] = run.post("charge", action.charge_fee, title="Due date change fee").id
+    else:
+        run.recompute()
+    return applied
+
+
+def credit(run: Run, action: CreditAction) -> dict[str, Any]:
+    amount = min(run.amount(action.amount), run.loan.values.payoff)
+    applied: dict[str, Any] = {}
+    if amount > 0:
+        tx = run.post("credit", amount, category=action.category, charge_off=action.charge_off)
+        applied.update({"transactionId": tx.id, "amount": f"{amount:f}", "chargeOff": action.charge_off})
+    elif action.charge_off and not run.loan.charged_off:
+        tx = run.post("credit", ZERO, category=action.category, charge_off=True)
+        applied.update({"transactionId": tx.id, "amount": "0.00", "chargeOff": True})
+    if action.reset_past_due and run.loan.values.amount_past_due > 0:
+        applied["apdReset"] = apd_reset(run, ApdResetAction(type="apd-reset", adjustment="zero"))
+    return applied
+
+
+def _check_customer(customer: Customer) -> dict[str, Any]:
+    address = customer.address.model_dump(mode="json") if customer.address else None
+    return {
+        "email": customer.email is not None and bool(_EMAIL.match(customer.email)),
+        "phone": customer.phone is not None and bool(_PHONE.match(customer.phone)),
+        "address": bool(address) and all(address.get(k) for k in ("line1", "city", "postalCode", "country")
+                                          if k in address),
+    }
+
+
+def customer_tools(run: Run, action: CustomerToolsAction) -> dict[str, Any]:
+    targets = [link.customer_id for link in run.loan.customers
+               if action.target == "all" or link.role.value == action.target]
+    applied: dict[str, Any] = {}
+    for customer_id in targets:
+        customer = run.customers.get(customer_id)
+        if customer is None:
+            continue
+        done: dict[str, Any] = {}
+        if action.set_status and customer.status != action.set_status:
+            run.customer_changes.setdefault(customer_id, {})["status"] = action.set_status
+            run.customers[customer_id] = customer.model_copy(update={"status": action.set_status})
+            done["status"] = action.set_status
+        if action.validate_:
+            done["validation"] = _check_customer(customer)
+        if done:
+            applied[customer_id] = done
+    return applied
+
+
+def loan_checklist(run: Run, action: LoanChecklistAction) -> dict[str, Any]:
+    removed = {t.casefold() for t in action.uncheck}
+    checklist = [t for t in run.loan.checklist if t.casefold() not in removed]
+    checklist += [t for t in action.check if t.casefold() not in {c.casefold() for c in checklist}]
+    if checklist == run.loan.checklist:
+        return {}
+    run.loan = run.loan.model_copy(update={"checklist": checklist})
+    return {"checklist": checklist}
+
+
+def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
+    day = run.today + timedelta(days=action.days_from_applied)
+    suspend = action.mode == "suspend"
+    if action.days_from_applied == 0 and run.loan.interest_stopped == suspend:
+        return {}
+    tx = run.post("stop-interest" if suspend else "resume-interest", ZERO, day)
+    return {"transactionId": tx.id, "mode": action.mode, "from": (day + timedelta(days=1)).isoformat()}
+
+
+def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
+    run.notifications.append({"webhookId": action.webhook_id})
+    return {"webhookId": action.webhook_id, "queued": True}
+
+
+APPLY = {
+    "loan-settings": loan_settings, "account-tools": account_tools, "apd-reset": apd_reset, "bankruptcy": bankruptcy,
+    "change-due-date": change_due_date, "credit": credit, "customer-tools": customer_tools,
+    "loan-checklist": loan_checklist, "stop-interest": stop_interest, "notify": notify,
+}
+
+
+def apply_action(run: Run, action: Any) -> dict[str, Any]:
+    """Applies one action; what it changed (empty when it had nothing to do)."""
+    return APPLY[action.type](run, action)

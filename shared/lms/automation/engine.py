@@ -1,0 +1,214 @@
+"""Running rules on a loan (RULES.md section 4): which rules apply, in tenant order, each seeing the
+changes of the ones before; criteria evaluated once per run; actions applied in order; every match
+and every error written to the loan's audit log, with the loan's new state, in one transaction.
+
+A run reads the loan, evaluates, and writes at the loan's version. When the loan changed meanwhile
+(an API PUT, another rule run), the run re-reads and re-evaluates: neither change is lost.
+
+Cascades: a loan written by a rule run carries `cascade` (its id, depth and the rules applied);
+the stream record of that write starts the next run at depth + 1, which skips the rules already
+applied in the cascade (a rule never applies twice to a loan in one cascade) and stops at depth 5,
+recording why. A write through the API starts a new cascade.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import loans
+from ..clock import utc_now
+from ..contract import ForceResult, Loan, Page, Rule, RuleApplication
+from ..errors import Conflict, NotFound
+from ..ids import new_id, well_formed
+from ..labels import Labels
+from ..labels import load as load_labels
+from ..rules import compile_rule
+from ..store import automation as audit_store
+from ..store import customers as customer_store
+from ..store import loans as loan_store
+from ..store import transactions as transaction_store
+from ..store.customers import replace as replace_customer
+from ..store.errors import StaleWrite
+from ..tenancy import business_date, get_tenant
+from .actions import ActionError, Run, apply_action
+from .context import loan_context
+from .rulebook import every as every_rule
+
+MAX_DEPTH = 5
+_ATTEMPTS = 5
+
+
+@dataclass
+class Evaluation:
+    rule: Rule
+    matched: bool
+    variables: dict[str, Any]
+    applied: list[dict[str, Any]]
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one run did to one loan."""
+
+    loan: Loan | None
+    evaluations: list[Evaluation] = field(default_factory=list)
+    skipped: str | None = None  # why nothing ran (handled before, cascade too deep, no such loan)
+
+
+def enrolled(rule: Rule, loan: Loan) -> bool:
+    """Existing loans when the rule was created, later ones with addToNewLoans; never an opted-out loan."""
+    if rule.id in loan.rule_opt_outs:
+        return False
+    return rule.add_to_new_loans or loan.created_at <= rule.created_at
+
+
+def applies(rule: Rule, loan: Loan, trigger: str) -> bool:
+    """Whether a rule runs on this loan for this trigger ("daily" or a real-time trigger)."""
+    if not rule.active or not enrolled(rule, loan):
+        return False
+    if rule.preactivation:
+        return not loan.active and trigger != "daily"
+    if not loan.active or loan.archived:
+        return False
+    return rule.eval_daily if trigger == "daily" else rule.eval_real_time
+
+
+def shown(value: Any) -> Any:
+    """A variable's value as the audit log and the API show it (JSON, exact)."""
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "as_tuple"):
+        return f"{value:f}"
+    return value
+
+
+def _load(tenant_id: str, loan_id: str, labels: Labels) -> Run | None:
+    loan = loan_store.get(tenant_id, loan_id) if well_formed("loan", loan_id) else None
+    if loan is None:
+        return None
+    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers])
+    today = max(business_date(get_tenant(tenant_id)), loan.as_of)
+    return Run(loan=loan, customers=customers, labels=labels, today=today,
+               transactions=transaction_store.every(tenant_id, loan_id))
+
+
+def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
+    """Each rule in turn on the run's loan; a rule whose action fails leaves the loan as it found it."""
+    evaluations = []
+    for rule in rules:
+        compiled = compile_rule(rule.criteria)
+        context = loan_context(run.loan, run.customers, run.today)
+        outcome = compiled.run(context)
+        variables = {name: shown(context[name]) for name in compiled.variables}
+        applied: list[dict[str, Any]] = []
+        error = outcome.error
+        if outcome.matched:
+            saved = (run.loan, list(run.new_transactions), {k: dict(v) for k, v in run.customer_changes.items()},
+                     dict(run.customers), list(run.notifications))
+            try:
+                for action in rule.actions:
+                    applied.append({"type": action.type, **apply_action(run, action)})
+            except ActionError as failure:
+                run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
+                error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{failure}", []
+        evaluations.append(Evaluation(rule, outcome.matched and error is None, variables, applied, error))
+    return evaluations
+
+
+def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
+    return [RuleApplication(id=new_id("aud"), loan_id=loan_id, rule_id=e.rule.id, rule_version=e.rule.version,
+                            trigger=trigger, time=now, matched=e.matched, variables=e.variables,
+                            actions_applied=e.applied, error=e.error)
+            for e in evaluations if e.matched or e.error]
+
+
+def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | None = None,
+              cascade: dict[str, Any] | None = None, only: Rule | None = None, force: bool = False) -> Outcome:
+    """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
+    on one loan and writes the result. `cascade` is the state of the rule-made change that caused this
+    run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing."""
+    labels = load_labels(tenant_id)
+    rules = [only] if only is not None else every_rule(tenant_id)
+    depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
+    done = set((cascade or {}).get("applied", []))
+    for attempt in range(_ATTEMPTS):
+        if trigger_id and audit_store.handled(tenant_id, loan_id, trigger_id):
+            return Outcome(None, skipped="handled before")
+        run = _load(tenant_id, loan_id, labels)
+        if run is None:
+            return Outcome(None, skipped="no such loan")
+        previous = run.loan
+        chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
+        now = utc_now()
+        if depth > MAX_DEPTH and chosen and not force:
+            stop = RuleApplication(id=new_id("aud"), loan_id=loan_id, rule_id=chosen[0].id, rule_version=chosen[0].version,
+                                   trigger=trigger, time=now, matched=False, variables={}, actions_applied=[],
+                                   error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
+                                         f"(applied in this cascade: {', '.join(sorted(done))})")
+            try:
+                audit_store.commit(tenant_id, None, [], [stop], trigger_id)
+            except audit_store.AlreadyHandled:
+                pass
+            return Outcome(None, skipped="cascade too deep")
+        evaluations = evaluate(run, chosen)
+        entries = _entries(loan_id, evaluations, trigger, now)
+        changed = run.loan != previous or run.new_transactions
+        loan = None
+        if changed:
+            applied = sorted(done | {e.rule.id for e in evaluations if e.matched and e.applied})
+            loan = run.loan.model_copy(update={
+                "version": previous.version, "updated_at": now,
+                "cascade": {"id": (cascade or {}).get("id") or new_id("cas"), "depth": depth, "applied": applied,
+                            "trigger": trigger},
+            })
+        try:
+            saved = audit_store.commit(tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None)
+        except audit_store.AlreadyHandled:
+            return Outcome(None, skipped="handled before")
+        except StaleWrite:
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+            continue
+        _change_customers(tenant_id, run)
+        return Outcome(saved or previous, evaluations)
+    raise Conflict("the loan keeps changing: try again")
+
+
+def _change_customers(tenant_id: str, run: Run) -> None:
+    """customer-tools changes, each its own write (its stream record re-evaluates that customer's
+    other loans). A concurrent edit of the customer is re-read and the change applied again."""
+    for customer_id, change in run.customer_changes.items():
+        for _ in range(_ATTEMPTS):
+            current = customer_store.get(tenant_id, customer_id)
+            if current is None or all(getattr(current, k) == v for k, v in change.items()):
+                break
+            try:
+                replace_customer(tenant_id, current.model_copy(update={**change, "updated_at": utc_now()}))
+                break
+            except StaleWrite:
+                continue
+
+
+def force(tenant_id: str, loan_id: str, rule_id: str, explain: bool) -> ForceResult:
+    """One rule on one loan now, even if inactive or the loan not enrolled (RULES.md section 4)."""
+    rule = next((r for r in every_rule(tenant_id) if r.id == rule_id), None)
+    if rule is None:
+        raise NotFound("rule not found")
+    loans.get(tenant_id, loan_id)  # 404 for an unknown loan
+    outcome = run_rules(tenant_id, loan_id, "force", only=rule, force=True)
+    evaluation = outcome.evaluations[0]
+    return ForceResult(matched=evaluation.matched, actions_applied=evaluation.applied,
+                       variables=evaluation.variables if explain else {}, error=evaluation.error)
+
+
+def audit_page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> Page[RuleApplication]:
+    loans.get(tenant_id, loan_id)
+    items, next_cursor = audit_store.entries_page(tenant_id, loan_id, limit, cursor)
+    return Page[RuleApplication](items=items, next_cursor=next_cursor)

@@ -1,0 +1,37 @@
+"""POST /rules/preview: a criteria over every loan of the tenant, applying nothing."""
+from __future__ import annotations
+
+from ..contract import PreviewSample, RulePreview
+from ..errors import Invalid
+from ..rules import RuleInvalid, compile_rule
+from ..store import customers as customer_store
+from ..store import loans as loan_store
+from ..tenancy import business_date, get_tenant
+from .context import loan_context
+from .engine import shown
+
+PAGE = 200
+
+
+def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
+    try:
+        rule = compile_rule(criteria)
+    except RuleInvalid as invalid:
+        raise Invalid(f"the criteria is not a valid rule: {invalid}", [e.as_detail() for e in invalid.errors]) from None
+    today = business_date(get_tenant(tenant_id))
+    matched = evaluated = 0
+    sample: list[PreviewSample] = []
+    cursor = None
+    while True:
+        page, cursor = loan_store.page(tenant_id, PAGE, cursor)
+        customers = customer_store.get_many(tenant_id, [c.customer_id for loan in page for c in loan.customers])
+        for loan in page:
+            context = loan_context(loan, {c.customer_id: customers.get(c.customer_id) for c in loan.customers},
+                                   max(today, loan.as_of))
+            evaluated += 1
+            if rule.run(context).matched:
+                matched += 1
+                if len(sample) < limit:
+                    sample.append(PreviewSample(loan_id=loan.id, variables={v: shown(context[v]) for v in rule.variables}))
+        if not cursor:
+            return RulePreview(matched=matched, evaluated=evaluated, sample=sample)

@@ -1,0 +1,169 @@
+"""Rules (RULES.md section 3): create, read, edit (each edit a new version), delete, tenant order.
+
+A rule's criteria are checked and compiled when it is saved; its actions' labels must exist in the
+tenant's settings. Enrollment is derived, never fanned out: a loan is enrolled in a rule when the
+loan existed when the rule was created or the rule has `addToNewLoans`, unless the loan opted out.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..clock import utc_now
+from ..contract import (
+    CustomerToolsAction,
+    LoanChecklistAction,
+    LoanSettingsAction,
+    Page,
+    Rule,
+    RuleCreate,
+    RuleOrder,
+    RuleUpdate,
+)
+from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..ids import new_id, well_formed
+from ..labels import Labels
+from ..labels import load as load_labels
+from ..rules import RuleInvalid, compile_rule
+from ..store import rules as store
+from ..store.errors import StaleWrite
+
+MAX_RULES = 500
+
+
+def _criteria(text: str) -> list[str]:
+    """The variables the criteria reads; 422 with every problem's line, column, message and hint."""
+    try:
+        return list(compile_rule(text).variables)
+    except RuleInvalid as invalid:
+        raise Invalid(f"the criteria is not a valid rule: {invalid}", [e.as_detail() for e in invalid.errors]) from None
+
+
+def _at(index: int, error: DomainError) -> Invalid:
+    details = [{**d, "field": f"actions[{index}].{d.get('field', '')}".rstrip(".")} for d in error.details] or \
+        [{"field": f"actions[{index}]", "message": error.message}]
+    return Invalid(f"actions[{index}]: {error.message}", details)
+
+
+def check_actions(actions: list[Any], labels: Labels) -> list[Any]:
+    """Every title an action names must exist (statuses, portfolios, checklist items); canonical titles back."""
+    checked = []
+    for index, action in enumerate(actions):
+        try:
+            if isinstance(action, LoanSettingsAction):
+                update: dict[str, Any] = {}
+                if action.loan_status:
+                    update["loan_status"], update["loan_sub_status"] = labels.loan_status(action.loan_status, action.loan_sub_status)
+                elif action.loan_sub_status and not any(
+                        s.title.casefold() == action.loan_sub_status.casefold()
+                        for status in labels.loan_statuses.values() for s in status.sub_statuses):
+                    raise Invalid(f"no loan status has a sub-status {action.loan_sub_status!r}",
+                                  [{"field": "loanSubStatus", "message": "unknown sub-status"}])
+                for name in ("add_portfolios", "remove_portfolios"):
+                    update[name] = labels.portfolio_titles(getattr(action, name))
+                subs = {s.casefold() for p in labels.portfolios.values() for s in p.sub_portfolios}
+                for name in ("add_sub_portfolios", "remove_sub_portfolios"):
+                    unknown = [t for t in getattr(action, name) if t.casefold() not in subs]
+                    if unknown:
+                        raise Invalid(f"unknown sub-portfolio {unknown[0]!r}", [{"field": "subPortfolios", "message": "unknown"}])
+                action = action.model_copy(update=update)
+            elif isinstance(action, LoanChecklistAction):
+                action = action.model_copy(update={"check": labels.checklist_titles(action.check),
+                                                   "uncheck": labels.checklist_titles(action.uncheck)})
+            elif isinstance(action, CustomerToolsAction) and action.set_status:
+                action = action.model_copy(update={"set_status": labels.customer_status(action.set_status)})
+        except Invalid as error:
+            raise _at(index, error) from None
+        checked.append(action)
+    return checked
+
+
+def _rule(tenant_id: str, rule_id: str) -> Rule:
+    rule = store.get(tenant_id, rule_id) if well_formed("rul", rule_id) else None
+    if rule is None:
+        raise NotFound("rule not found")
+    return rule
+
+
+def create(tenant_id: str, request: RuleCreate) -> Rule:
+    variables = _criteria(request.criteria)
+    actions = check_actions(request.actions, load_labels(tenant_id))
+    existing = store.every(tenant_id)
+    if len(existing) >= MAX_RULES:
+        raise Invalid(f"a tenant has at most {MAX_RULES} rules")
+    now = utc_now()
+    rule = Rule.model_validate({
+        **request.model_dump(mode="python", by_alias=False), "actions": actions, "id": new_id("rul"),
+        "order": max((r.order for r in existing), default=0) + 1, "variables": variables, "version": 1,
+        "created_at": now, "updated_at": now,
+    })
+    return store.create(tenant_id, rule)
+
+
+def get(tenant_id: str, rule_id: str) -> Rule:
+    return _rule(tenant_id, rule_id)
+
+
+def get_version(tenant_id: str, rule_id: str, version: int) -> Rule | None:
+    return store.version(tenant_id, rule_id, version)
+
+
+def every(tenant_id: str) -> list[Rule]:
+    return store.every(tenant_id)
+
+
+def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Rule]:
+    items, next_cursor = store.page(tenant_id, limit, cursor)
+    return Page[Rule](items=items, next_cursor=next_cursor)
+
+
+def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | None) -> Rule:
+    """A partial update; every save is a new version. A stale version answers 409."""
+    expected = request.version if request.version is not None else if_match
+    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items()
+               if k != "version"}
+    for name, value in changes.items():
+        if value is None:
+            raise Invalid(f"{name} cannot be null", [{"field": name, "message": "cannot be null"}])
+    if "criteria" in changes:
+        changes["variables"] = _criteria(changes["criteria"])
+    if "actions" in changes:
+        changes["actions"] = check_actions(request.actions or [], load_labels(tenant_id))
+    for _ in range(5):
+        current = _rule(tenant_id, rule_id)
+        if expected is not None and current.version != expected:
+            raise Conflict(f"the rule is at version {current.version}, not {expected}: read it again",
+                           [{"field": "version", "message": f"current version is {current.version}"}])
+        if not changes:
+            return current
+        updated = current.model_copy(update={**changes, "updated_at": utc_now()})
+        try:
+            return store.save(tenant_id, Rule.model_validate(updated.model_dump()), current)
+        except StaleWrite:
+            if expected is not None:
+                raise Conflict("the rule changed while saving: read it again") from None
+    raise Conflict("the rule keeps changing: try again")
+
+
+def delete(tenant_id: str, rule_id: str) -> None:
+    for _ in range(5):
+        try:
+            return store.delete(tenant_id, _rule(tenant_id, rule_id))
+        except StaleWrite:
+            continue
+    raise Conflict("the rule keeps changing: try again")
+
+
+def reorder(tenant_id: str, request: RuleOrder) -> list[Rule]:
+    """The tenant's rules in the order given; every rule must be listed exactly once."""
+    current = {r.id: r for r in store.every(tenant_id)}
+    if sorted(request.rule_ids) != sorted(current) or len(set(request.rule_ids)) != len(request.rule_ids):
+        raise Invalid("ruleIds must list every rule of the tenant exactly once",
+                      [{"field": "ruleIds", "message": f"the tenant has {len(current)} rules"}])
+    moved = [(current[rid].model_copy(update={"order": position, "updated_at": utc_now()}), current[rid])
+             for position, rid in enumerate(request.rule_ids, start=1) if current[rid].order != position]
+    try:
+        for start in range(0, len(moved), 50):
+            store.save_many(tenant_id, moved[start:start + 50])
+    except StaleWrite:
+        raise Conflict("a rule changed while reordering: try again") from None
+    return store.every(tenant_id)

@@ -1,0 +1,76 @@
+"""What one rule run on one loan writes, in one DynamoDB transaction: the loan at its version, the
+transactions its actions made, its audit entries, and (for a stream record) a marker that the record
+was handled, so a redelivered record changes nothing twice."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..contract import Loan, RuleApplication, Transaction
+from .errors import RETRYABLE, StaleWrite
+from .loans import _item as loan_item
+from .paging import decode_cursor, encode_cursor
+from .tables import AuditItem, scoped
+from .transactions import _item as transaction_item
+
+MAX_ITEMS = 100  # DynamoDB's limit per transaction
+
+
+class AlreadyHandled(Exception):
+    """The trigger's marker exists: this stream record or message was handled before."""
+
+
+def _marker_key(trigger_id: str) -> str:
+    return f"handled#{trigger_id}"
+
+
+def handled(tenant_id: str, loan_id: str, trigger_id: str) -> bool:
+    try:
+        AuditItem.get(scoped(tenant_id, loan_id), _marker_key(trigger_id), consistent_read=True)
+        return True
+    except DoesNotExist:
+        return False
+
+
+def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], entries: list[RuleApplication],
+           trigger_id: str | None = None) -> Loan | None:
+    """Writes it all or nothing. loan None: the loan itself did not change (audit entries only).
+    StaleWrite when the loan changed since it was read; AlreadyHandled when the marker exists."""
+    items = (1 if loan is not None else 0) + len(transactions) + len(entries) + (1 if trigger_id else 0)
+    if items > MAX_ITEMS:
+        raise ValueError(f"one run writes at most {MAX_ITEMS} items, not {items}")
+    if items == 0:
+        return loan
+    item = loan_item(tenant_id, loan, loan.version) if loan is not None else None
+    try:
+        with TransactWrite(connection=AuditItem._get_connection().connection) as write:
+            if trigger_id:
+                write.save(AuditItem(scoped(tenant_id, entries[0].loan_id if entries else loan.id), _marker_key(trigger_id)),
+                           condition=AuditItem.entry_id.does_not_exist())
+            for tx in transactions:
+                write.save(transaction_item(tenant_id, tx))
+            for entry in entries:
+                write.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=entry.model_dump(mode="json")),
+                           condition=AuditItem.entry_id.does_not_exist())
+            if item is not None:
+                write.save(item)
+    except TransactWriteError as error:
+        reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
+        if trigger_id and reasons and reasons[0] == "ConditionalCheckFailed":
+            raise AlreadyHandled() from None
+        if any(code in RETRYABLE for code in reasons):
+            raise StaleWrite() from None
+        raise
+    return None if loan is None else loan.model_copy(update={"version": item.version})
+
+
+def entries_page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> tuple[list[RuleApplication], str | None]:
+    """A page of the loan's audit log, newest first."""
+    after = decode_cursor(cursor)
+    key = scoped(tenant_id, loan_id)
+    start = {"loanKey": {"S": key}, "entryId": {"S": after}} if after else None
+    results = AuditItem.query(key, AuditItem.entry_id.startswith("e#"), limit=limit, last_evaluated_key=start,
+                              scan_index_forward=False, consistent_read=True)
+    entries = [RuleApplication.model_validate(item.body) for item in results]
+    last = results.last_evaluated_key
+    return entries, encode_cursor(last["entryId"]["S"]) if last else None
