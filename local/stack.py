@@ -41,10 +41,13 @@ class Worker(Protocol):
 
 
 def background_workers(endpoint_url: str) -> list[Worker]:
-    """Stream and queue pumps and the maintenance scheduler go here: each calls the same handler
-    Lambda would (DynamoDB stream -> real-time rules, SQS -> webhooks/maintenance, EventBridge
-    schedule -> maintenance). None yet."""
-    return []
+    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules (the
+    queue pumps and the maintenance scheduler join them in later issues)."""
+    import boto3
+
+    from local.streams import StreamPump
+
+    return [StreamPump(boto3.Session(region_name=REGION), endpoint_url=endpoint_url)]
 
 
 def new_api_key() -> str:

@@ -501,6 +501,7 @@ class Transaction(Entity):
     reversed_by: str | None = None
     reverses: str | None = None
     allocation: Allocation | None = None
+    source: Literal["api", "rule"] = "api"
     created_at: datetime
 
 

@@ -74,7 +74,7 @@ class Run:
         """A transaction made by a rule: the loan's values are recomputed at once, so later actions
         and rules see them."""
         tx = Transaction(id=new_id("txn"), loan_id=self.loan.id, type=kind, amount=amount, date=day or self.today,
-                         created_at=utc_now(), **fields)
+                         source="rule", created_at=utc_now(), **fields)
         self.new_transactions.append(tx)
         self.recompute()
         return tx

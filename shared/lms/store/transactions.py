@@ -10,7 +10,7 @@ from .loans import _item as loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import LoanItem, TransactionItem, scoped
 
-_BODY = ("method", "title", "category", "charge_off", "reverses", "allocation")
+_BODY = ("method", "title", "category", "charge_off", "reverses", "allocation", "source")
 
 
 def _entity(item: TransactionItem) -> Transaction:

@@ -1,0 +1,24 @@
+"""Real-time rules: DynamoDB stream records of loans, customers and transactions (Powertools batch
+processing, partial batch failures). The decisions live in lms.automation.realtime."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lms.automation import realtime
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    outcomes = realtime.handle(record.raw_event)
+    logger.info("stream record", extra={"event_id": record.event_id, "event_name": str(record.event_name),
+                                         "runs": len(outcomes),
+                                         "skipped": [o.skipped for o in outcomes if o.skipped]})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

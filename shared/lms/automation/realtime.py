@@ -1,0 +1,85 @@
+"""Real-time evaluation (RULES.md section 4) from DynamoDB stream records of loans, customers and
+transactions. Each record says what happened; this decides which loans to run rules on, with
+which trigger, and runs them. Safe to run twice: every run is keyed by the stream record's
+eventID (and the loan), and a run already written is not repeated.
+
+- A loan written by a rule run (its `cascade` changed): the next step of that cascade.
+- A loan created, activated, or changed through the API (labels, checklist, customers, custom
+  fields, settings): a new cascade. A write that changed only the loan's values (a transaction, daily
+  maintenance) is left to the transaction record (or to the daily rules).
+- A transaction made through the API (payment, charge, credit, reversal): its loan.
+- A customer changed: every loan linked to the customer, in any role.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import config
+from ..store.attributes import from_dynamo
+from ..store.customers import loan_links
+from .engine import Outcome, run_rules
+
+# Loan attributes whose change alone is not an interaction (values move with transactions and days).
+_BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory"}
+_CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
+
+
+def _image(record: dict[str, Any], name: str) -> dict[str, Any] | None:
+    image = record.get("dynamodb", {}).get(name)
+    return None if image is None else {k: from_dynamo(v) for k, v in image.items()}
+
+
+def _table(record: dict[str, Any]) -> str:
+    arn = record.get("eventSourceARN", "")
+    return arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in arn else ""
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any], ignored: set[str]) -> set[str]:
+    return {k for k in old.keys() | new.keys() if k not in ignored and old.get(k) != new.get(k)}
+
+
+def handle(record: dict[str, Any]) -> list[Outcome]:
+    """Runs the rules one stream record calls for; raises when a run failed (the batch retries it)."""
+    if record.get("eventName") == "REMOVE":
+        return []
+    table, cfg = _table(record), config()
+    new, old = _image(record, "NewImage"), _image(record, "OldImage")
+    if new is None:
+        return []
+    event_id = record["eventID"]
+    if table == cfg.loans_table:
+        return _loan(event_id, old, new)
+    if table == cfg.transactions_table:
+        if old is not None or (new.get("body") or {}).get("source") == "rule" or new.get("kind") not in (
+                "payment", "charge", "credit", "reversal"):
+            return []  # rule-made transactions belong to the rule run's own loan write
+        return [run_rules(new["tenantId"], new["loanId"], new["kind"], trigger_id=event_id)]
+    if table == cfg.customers_table:
+        if old is None or not _changed(old, new, _CUSTOMER_BOOKKEEPING):
+            return []  # a new customer has no loans yet
+        return _customer(event_id, new["tenantId"], new["customerId"])
+    return []
+
+
+def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Outcome]:
+    tenant_id, loan_id = new["tenantId"], new["loanId"]
+    cascade = new.get("cascade")
+    if cascade and (old is None or old.get("cascade") != cascade):
+        return [run_rules(tenant_id, loan_id, "rule-change", trigger_id=event_id, cascade=cascade)]
+    if old is None:
+        return [run_rules(tenant_id, loan_id, "loan-created", trigger_id=event_id)]
+    changed = _changed(old, new, _BOOKKEEPING)
+    if not changed:
+        return []
+    trigger = "loan-activated" if "active" in changed and new.get("active") else "loan-changed"
+    return [run_rules(tenant_id, loan_id, trigger, trigger_id=event_id)]
+
+
+def _customer(event_id: str, tenant_id: str, customer_id: str) -> list[Outcome]:
+    outcomes, cursor = [], None
+    while True:
+        links, cursor = loan_links(tenant_id, customer_id, 100, cursor)
+        for loan_id, _role in links:
+            outcomes.append(run_rules(tenant_id, loan_id, "customer-changed", trigger_id=f"{event_id}:{loan_id}"))
+        if not cursor:
+            return outcomes
