@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,6 +130,35 @@ def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: dat
             for e in evaluations if e.matched or e.error]
 
 
+def _would_change(run: Run, rule: Rule) -> bool:
+    """Whether the rule's actions would change anything now (tried on a copy of the run)."""
+    trial = replace(run, new_transactions=list(run.new_transactions), customers=dict(run.customers),
+                    customer_changes={k: dict(v) for k, v in run.customer_changes.items()},
+                    notifications=list(run.notifications))
+    try:
+        return any(apply_action(trial, action) for action in rule.actions)
+    except ActionError:
+        return False
+
+
+def _not_again(run: Run, rules: list[Rule], done: set[str], trigger: str, loan_id: str, now: datetime,
+               depth: int) -> list[RuleApplication]:
+    """Rules of this cascade that would apply again (match, and change something): recorded with
+    why they did not, never applied (a rule that merely still matches is a settled rule, not a cycle)."""
+    entries = []
+    for rule in rules:
+        if rule.id in done and applies(rule, run.loan, trigger):
+            compiled = compile_rule(rule.criteria)
+            context = loan_context(run.loan, run.customers, run.today)
+            if compiled.run(context).matched and _would_change(run, rule):
+                entries.append(RuleApplication(
+                    id=new_id("aud"), loan_id=loan_id, rule_id=rule.id, rule_version=rule.version, trigger=trigger,
+                    time=now, matched=False, variables={n: shown(context[n]) for n in compiled.variables},
+                    actions_applied=[], error=f"not applied again: the rule already applied to this loan in this "
+                                              f"cascade (a cycle of rule changes; stopped at depth {depth})"))
+    return entries
+
+
 def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | None = None,
               cascade: dict[str, Any] | None = None, only: Rule | None = None, force: bool = False) -> Outcome:
     """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
@@ -161,6 +190,8 @@ def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | N
         evaluations = evaluate(run, chosen)
         entries = _entries(loan_id, evaluations, trigger, now)
         changed = run.loan != previous or run.new_transactions
+        if not changed and done:  # the cascade settles here: say which rules it kept from applying again
+            entries += _not_again(run, rules, done, trigger, loan_id, now, depth)
         loan = None
         if changed:
             applied = sorted(done | {e.rule.id for e in evaluations if e.matched and e.applied})
