@@ -10,10 +10,11 @@ from lms.automation import realtime
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+_batch: dict = {}  # per-tenant labels, rules and today, read once per batch
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    outcomes = realtime.handle(record.raw_event)
+    outcomes = realtime.handle(record.raw_event, _batch)
     logger.info("stream record", extra={"event_id": record.event_id, "event_name": str(record.event_name),
                                          "runs": len(outcomes),
                                          "skipped": [o.skipped for o in outcomes if o.skipped]})
@@ -21,4 +22,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    _batch.clear()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, Callable
 
 from pydantic.alias_generators import to_camel
 
@@ -60,7 +61,7 @@ class Run:
     customers: dict[str, Customer]
     labels: Labels
     today: date
-    transactions: list[Transaction]
+    load_transactions: Callable[[], list[Transaction]]  # the loan's transactions, read only if an action needs them
     new_transactions: list[Transaction] = field(default_factory=list)
     customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
@@ -78,6 +79,10 @@ class Run:
         self.new_transactions.append(tx)
         self.recompute()
         return tx
+
+    @cached_property
+    def transactions(self) -> list[Transaction]:
+        return self.load_transactions()
 
     def recompute(self) -> None:
         every = self.transactions + self.new_transactions

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .. import loans
@@ -90,14 +90,37 @@ def shown(value: Any) -> Any:
     return value
 
 
-def _load(tenant_id: str, loan_id: str, labels: Labels) -> Run | None:
+@dataclass
+class Settings:
+    """What every run of one tenant reads besides the loan: labels, rules, today. A batch of stream
+    records reads them once (Settings.cached), an API call once per call."""
+
+    labels: Labels
+    rules: list[Rule]
+    today: date
+
+    @classmethod
+    def read(cls, tenant_id: str) -> "Settings":
+        return cls(load_labels(tenant_id), every_rule(tenant_id), business_date(get_tenant(tenant_id)))
+
+    @classmethod
+    def cached(cls, cache: dict[str, "Settings"] | None, tenant_id: str) -> "Settings":
+        if cache is None:
+            return cls.read(tenant_id)
+        if tenant_id not in cache:
+            cache[tenant_id] = cls.read(tenant_id)
+        return cache[tenant_id]
+
+
+def _load(tenant_id: str, loan_id: str, settings: Settings, rules: list[Rule]) -> Run | None:
     loan = loan_store.get(tenant_id, loan_id) if well_formed("loan", loan_id) else None
     if loan is None:
         return None
-    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers])
-    today = max(business_date(get_tenant(tenant_id)), loan.as_of)
-    return Run(loan=loan, customers=customers, labels=labels, today=today,
-               transactions=transaction_store.every(tenant_id, loan_id))
+    needs_customers = any(v.startswith("customer") for r in rules for v in r.variables) or any(
+        a.type == "customer-tools" for r in rules for a in r.actions)
+    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers else {}
+    return Run(loan=loan, customers=customers, labels=settings.labels, today=max(settings.today, loan.as_of),
+               load_transactions=lambda: transaction_store.every(tenant_id, loan_id))
 
 
 def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
@@ -160,20 +183,30 @@ def _not_again(run: Run, rules: list[Rule], done: set[str], trigger: str, loan_i
 
 
 def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | None = None,
-              cascade: dict[str, Any] | None = None, only: Rule | None = None, force: bool = False) -> Outcome:
+              cascade: dict[str, Any] | None = None, only: Rule | None = None, force: bool = False,
+              cache: dict[str, Settings] | None = None, at_version: int | None = None) -> Outcome:
     """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
     on one loan and writes the result. `cascade` is the state of the rule-made change that caused this
-    run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing."""
-    labels = load_labels(tenant_id)
-    rules = [only] if only is not None else every_rule(tenant_id)
+    run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing,
+    and neither does a record about loan version `at_version` once the loan has moved past it."""
+    settings = Settings.cached(cache, tenant_id)
+    rules = [only] if only is not None else settings.rules
     depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
     done = set((cascade or {}).get("applied", []))
     for attempt in range(_ATTEMPTS):
+        # A record handled before stops here (its marker); the marker is also a condition of the write,
+        # for two deliveries running at once.
         if trigger_id and audit_store.handled(tenant_id, loan_id, trigger_id):
             return Outcome(None, skipped="handled before")
-        run = _load(tenant_id, loan_id, labels)
+        run = _load(tenant_id, loan_id, settings, rules)
         if run is None:
             return Outcome(None, skipped="no such loan")
+        if at_version is not None and run.loan.version != at_version:
+            # The loan changed again since the record's write: that later change's own record runs the
+            # rules on the state they should see (a redelivered or late record never acts on a newer
+            # state). An older version means the write never took effect (moto streams the items of a
+            # cancelled transaction; DynamoDB does not).
+            return Outcome(None, skipped="superseded by a later change")
         previous = run.loan
         chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
         now = utc_now()

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..config import config
 from ..store.attributes import from_dynamo
+from ..store import customers as customer_store
 from ..store.customers import loan_links
-from .engine import Outcome, run_rules
+from .engine import Outcome, Settings, run_rules
 
 # Loan attributes whose change alone is not an interaction (values move with transactions and days).
 _BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory"}
@@ -38,8 +39,9 @@ def _changed(old: dict[str, Any], new: dict[str, Any], ignored: set[str]) -> set
     return {k for k in old.keys() | new.keys() if k not in ignored and old.get(k) != new.get(k)}
 
 
-def handle(record: dict[str, Any]) -> list[Outcome]:
-    """Runs the rules one stream record calls for; raises when a run failed (the batch retries it)."""
+def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> list[Outcome]:
+    """Runs the rules one stream record calls for; raises when a run failed (the batch retries it).
+    cache: per-tenant settings shared by the records of one batch."""
     if record.get("eventName") == "REMOVE":
         return []
     table, cfg = _table(record), config()
@@ -48,38 +50,44 @@ def handle(record: dict[str, Any]) -> list[Outcome]:
         return []
     event_id = record["eventID"]
     if table == cfg.loans_table:
-        return _loan(event_id, old, new)
+        return _loan(event_id, old, new, cache)
     if table == cfg.transactions_table:
         if old is not None or (new.get("body") or {}).get("source") == "rule" or new.get("kind") not in (
                 "payment", "charge", "credit", "reversal"):
             return []  # rule-made transactions belong to the rule run's own loan write
-        return [run_rules(new["tenantId"], new["loanId"], new["kind"], trigger_id=event_id)]
+        return [run_rules(new["tenantId"], new["loanId"], new["kind"], trigger_id=event_id, cache=cache,
+                          at_version=(new.get("body") or {}).get("loanVersion"))]
     if table == cfg.customers_table:
         if old is None or not _changed(old, new, _CUSTOMER_BOOKKEEPING):
             return []  # a new customer has no loans yet
-        return _customer(event_id, new["tenantId"], new["customerId"])
+        current = customer_store.get(new["tenantId"], new["customerId"])
+        if current is None or current.version > new.get("version", 0):
+            return []  # changed again since: that change's record re-evaluates the loans
+        return _customer(event_id, new["tenantId"], new["customerId"], cache)
     return []
 
 
-def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Outcome]:
+def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache: Any) -> list[Outcome]:
     tenant_id, loan_id = new["tenantId"], new["loanId"]
     cascade = new.get("cascade")
     if cascade and (old is None or old.get("cascade") != cascade):
-        return [run_rules(tenant_id, loan_id, "rule-change", trigger_id=event_id, cascade=cascade)]
+        return [run_rules(tenant_id, loan_id, "rule-change", trigger_id=event_id, cascade=cascade, cache=cache,
+                          at_version=new.get("version"))]
     if old is None:
-        return [run_rules(tenant_id, loan_id, "loan-created", trigger_id=event_id)]
+        return [run_rules(tenant_id, loan_id, "loan-created", trigger_id=event_id, cache=cache,
+                          at_version=new.get("version"))]
     changed = _changed(old, new, _BOOKKEEPING)
     if not changed:
         return []
     trigger = "loan-activated" if "active" in changed and new.get("active") else "loan-changed"
-    return [run_rules(tenant_id, loan_id, trigger, trigger_id=event_id)]
+    return [run_rules(tenant_id, loan_id, trigger, trigger_id=event_id, cache=cache, at_version=new.get("version"))]
 
 
-def _customer(event_id: str, tenant_id: str, customer_id: str) -> list[Outcome]:
+def _customer(event_id: str, tenant_id: str, customer_id: str, cache: Any) -> list[Outcome]:
     outcomes, cursor = [], None
     while True:
         links, cursor = loan_links(tenant_id, customer_id, 100, cursor)
         for loan_id, _role in links:
-            outcomes.append(run_rules(tenant_id, loan_id, "customer-changed", trigger_id=f"{event_id}:{loan_id}"))
+            outcomes.append(run_rules(tenant_id, loan_id, "customer-changed", trigger_id=f"{event_id}:{loan_id}", cache=cache))
         if not cursor:
             return outcomes

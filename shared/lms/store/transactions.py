@@ -66,9 +66,11 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
     replaces the loan at loan.version with its new values: all or nothing. StaleWrite when the loan
     or the reversed payment changed since they were read."""
     item = loan_item(tenant_id, loan, loan.version)
+    record = _item(tenant_id, tx)
+    record.body = {**record.body, "loanVersion": loan.version + 1}  # the loan's version this write makes
     try:
         with TransactWrite(connection=LoanItem._get_connection().connection) as write:
-            write.save(_item(tenant_id, tx), condition=TransactionItem.transaction_id.does_not_exist())
+            write.save(record, condition=TransactionItem.transaction_id.does_not_exist())
             if reverses is not None:
                 original = TransactionItem(scoped(tenant_id, loan.id), reverses)
                 write.update(original, actions=[TransactionItem.reversed_by.set(tx.id)],
