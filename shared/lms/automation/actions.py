@@ -175,8 +175,8 @@ def apd_reset(run: Run, action: ApdResetAction) -> dict[str, Any]:
 
 
 def bankruptcy(run: Run, action: BankruptcyAction) -> dict[str, Any]:
-    if not run.loan.bankruptcy:
-        return {}  # never creates one
+    if not run.loan.bankruptcy or not run.loan.bankruptcy.get("active", True):
+        return {}  # only the active bankruptcy; never creates one
     fields = action.model_dump(mode="json", by_alias=True, exclude={"type", "set_null"}, exclude_none=True)
     updated = {**run.loan.bankruptcy, **fields}
     for name in action.set_null:
@@ -271,7 +271,7 @@ def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
     if action.days_from_applied == 0 and run.loan.interest_stopped == suspend:
         return {}
     tx = run.post("stop-interest" if suspend else "resume-interest", ZERO, day)
-    return {"transactionId": tx.id, "mode": action.mode, "from": (day + timedelta(days=1)).isoformat()}
+    return {"transactionId": tx.id, "mode": action.mode, "from": day.isoformat()}  # no interest for that day on
 
 
 def notify(run: Run, action: NotifyAction) -> dict[str, Any]:

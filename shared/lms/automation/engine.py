@@ -28,7 +28,6 @@ from ..labels import load as load_labels
 from ..rules import compile_rule
 from ..store import automation as audit_store
 from ..store import customers as customer_store
-from ..store import loans as loan_store
 from ..store import transactions as transaction_store
 from ..store.customers import replace as replace_customer
 from ..store.errors import StaleWrite
@@ -112,10 +111,10 @@ class Settings:
         return cache[tenant_id]
 
 
-def _load(tenant_id: str, loan_id: str, settings: Settings, rules: list[Rule]) -> Run | None:
-    loan = loan_store.get(tenant_id, loan_id) if well_formed("loan", loan_id) else None
+def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rule]) -> Run | None:
     if loan is None:
         return None
+    loan_id = loan.id
     needs_customers = any(v.startswith("customer") for r in rules for v in r.variables) or any(
         a.type == "customer-tools" for r in rules for a in r.actions)
     customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers else {}
@@ -194,11 +193,12 @@ def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | N
     depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
     done = set((cascade or {}).get("applied", []))
     for attempt in range(_ATTEMPTS):
-        # A record handled before stops here (its marker); the marker is also a condition of the write,
-        # for two deliveries running at once.
-        if trigger_id and audit_store.handled(tenant_id, loan_id, trigger_id):
+        # A record handled before stops here (its marker, read with the loan); the marker is also a
+        # condition of a write that changes the loan.
+        loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, False)
+        if seen:
             return Outcome(None, skipped="handled before")
-        run = _load(tenant_id, loan_id, settings, rules)
+        run = _load(tenant_id, loan, settings, rules)
         if run is None:
             return Outcome(None, skipped="no such loan")
         if at_version is not None and run.loan.version != at_version:

@@ -24,12 +24,32 @@ def _marker_key(trigger_id: str) -> str:
     return f"handled#{trigger_id}"
 
 
-def handled(tenant_id: str, loan_id: str, trigger_id: str) -> bool:
-    try:
-        AuditItem.get(scoped(tenant_id, loan_id), _marker_key(trigger_id), consistent_read=True)
-        return True
-    except DoesNotExist:
-        return False
+def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | None, bool]:
+    """The loan, and whether the trigger was handled before: one round trip (BatchGetItem, consistent)."""
+    from .loans import _entity as loan_entity
+    from .tables import LoanItem
+
+    if trigger_id is None:
+        try:
+            return loan_entity(LoanItem.get(tenant_id, loan_id, consistent_read=True)), False
+        except DoesNotExist:
+            return None, False
+    client = LoanItem._get_connection().connection.client
+    marker = {"loanKey": {"S": scoped(tenant_id, loan_id)}, "entryId": {"S": _marker_key(trigger_id)}}
+    request = {LoanItem.Meta.table_name: {"Keys": [{"tenantId": {"S": tenant_id}, "loanId": {"S": loan_id}}],
+                                          "ConsistentRead": True},
+               AuditItem.Meta.table_name: {"Keys": [marker], "ConsistentRead": True, "ProjectionExpression": "loanKey"}}
+    found: dict[str, list] = {}
+    for _ in range(10):
+        answer = client.batch_get_item(RequestItems=request)
+        for table, items in answer.get("Responses", {}).items():
+            found.setdefault(table, []).extend(items)
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    loans = found.get(LoanItem.Meta.table_name, [])
+    loan = loan_entity(LoanItem.from_raw_data(loans[0])) if loans else None
+    return loan, bool(found.get(AuditItem.Meta.table_name))
 
 
 def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], entries: list[RuleApplication],
@@ -41,6 +61,16 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
         raise ValueError(f"one run writes at most {MAX_ITEMS} items, not {items}")
     if items == 0:
         return loan
+    if loan is None and not transactions:
+        # Audit entries only (a rule matched and changed nothing, or erred): one BatchWriteItem. The
+        # marker needs no condition here: a shard's records are handled one at a time, and the
+        # caller checked the marker when it read the loan.
+        with AuditItem.batch_write() as batch:
+            for entry in entries:
+                batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=entry.model_dump(mode="json")))
+            if trigger_id:
+                batch.save(AuditItem(scoped(tenant_id, entries[0].loan_id), _marker_key(trigger_id)))
+        return None
     item = loan_item(tenant_id, loan, loan.version) if loan is not None else None
     try:
         with TransactWrite(connection=AuditItem._get_connection().connection) as write:
