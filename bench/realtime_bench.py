@@ -64,9 +64,15 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
     import boto3
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from local.resources import create_resources
+    from local.resources import create_resources, load_template, tables
 
-    create_resources(boto3.Session(region_name="us-east-1"), endpoint_url=endpoint)
+    # The tables of template.yaml without their streams: the bench builds its batches itself, and
+    # moto deep-copies a table (stream records included) on every TransactWriteItems, which would
+    # make the setup quadratic in the records written.
+    template = load_template()
+    for props in tables(template).values():
+        props.pop("StreamSpecification", None)
+    create_resources(boto3.Session(region_name="us-east-1"), endpoint_url=endpoint, template=template)
 
     from functions.realtime.app import lambda_handler
     from lms import labels, loans, tenancy
@@ -94,7 +100,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
         ids.append(loan.id)
 
     client = boto3.Session(region_name="us-east-1").client("dynamodb", endpoint_url=endpoint)
-    stream_arn = client.describe_table(TableName="LoansTable")["Table"]["LatestStreamArn"]
+    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/LoansTable/stream/2026-01-01T00:00:00.000"
     sequence = iter(range(10**20, 10**21))
 
     def batch(counter: int) -> dict:
@@ -131,6 +137,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
             return 60_000
 
     best = {"baseline": float("inf"), "realtime": float("inf")}
+    rounds: dict[str, list[float]] = {"baseline": [], "realtime": []}
     counter = 0
     for _ in range(args.rounds):
         for name, handler in (("baseline", baseline), ("realtime", lambda_handler)):
@@ -141,6 +148,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
             elapsed = time.perf_counter() - t0
             assert answer == {"batchItemFailures": []}, answer
             best[name] = min(best[name], elapsed)
+            rounds[name].append(elapsed / LOANS * 1000)
 
     matched = sum(1 for loan_id in ids if loans.get(tenant, loan_id).checklist == ["Even"])
     print(f"realtime bench: batches of {LOANS} loan stream records, {RULES} real-time rules, moto server at {endpoint}, "
@@ -149,6 +157,9 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
     print(f"  baseline (read + write the loan)   {per['baseline']:7.2f} ms per record   1.00x")
     ratio = per["realtime"] / per["baseline"]
     print(f"  real-time handler, 20 rules        {per['realtime']:7.2f} ms per record   {ratio:.2f}x")
+    shown = ", ".join(f"{name} " + " / ".join(f"{ms:.1f}" for ms in times) for name, times in rounds.items())
+    print(f"  every round, ms per record: {shown} (the handler's first round also writes each loan: the "
+          "rules change it; later rounds match without changing, so they write audit entries only)")
     met = ratio <= TARGET
     print(f"  target at most {TARGET}x the baseline: {'met' if met else 'MISSED'} ({ratio:.2f}x)")
     return 2 if args.strict and not met else 0
