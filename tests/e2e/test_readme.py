@@ -95,15 +95,6 @@ class Stack:
             self.process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def stack():
-    started = Stack()
-    try:
-        yield started
-    finally:
-        started.kill()
-
-
 def readme_script() -> str:
     blocks = re.findall(r"^```bash\n(.*?)^```", README.read_text(), flags=re.S | re.M)
     assert blocks, "README.md has no ```bash blocks"

@@ -6,20 +6,9 @@ import time
 
 import pytest
 
-from tests.e2e.test_readme import Stack
-
 pytestmark = pytest.mark.e2e
 SETUP = {"loanAmount": "5000.00", "interestRate": "7.5", "termPeriods": 24, "paymentFrequency": "monthly",
          "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
-
-
-@pytest.fixture(scope="module")
-def stack():
-    started = Stack()
-    try:
-        yield started
-    finally:
-        started.kill()
 
 
 def test_an_scra_status_change_reaches_all_three_loans_of_the_borrower(stack):

@@ -39,7 +39,8 @@ from ..contract import (
 from ..errors import Invalid
 from ..ids import new_id
 from ..labels import Labels
-from ..servicing import Entry, Terms, plan
+from ..servicing import Terms, plan
+from ..transactions import entries
 
 ZERO = Decimal("0.00")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -86,8 +87,7 @@ class Run:
 
     def recompute(self) -> None:
         every = self.transactions + self.new_transactions
-        entries = [Entry(t.id, t.type, t.date, t.amount, t.charge_off) for t in every if t.type != "reversal" and not t.reversed]
-        self.loan, _ = loans.recompute(self.loan, entries, max(self.today, self.loan.as_of), self.labels)
+        self.loan, _ = loans.recompute(self.loan, entries(every), max(self.today, self.loan.as_of), self.labels)
 
 
 def _labels_error(error: Invalid) -> ActionError:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..contract import LoanSetup, LoanValues
-from .ledger import KINDS, Allocation, Entry, Ledger, Values, apply, open_ledger, replay, step, values
+from .ledger import Allocation, Entry, Ledger, Values, apply, open_ledger, replay, step, values
 from .schedule import CENT, DAYS_IN_YEAR, PERIODS_PER_YEAR, Plan, Row, Terms, book, due_dates, installment, plan, schedule
 
-__all__ = ["CENT", "DAYS_IN_YEAR", "KINDS", "PERIODS_PER_YEAR", "Allocation", "Entry", "Ledger", "Plan", "Row", "Terms",
+__all__ = ["CENT", "DAYS_IN_YEAR", "PERIODS_PER_YEAR", "Allocation", "Entry", "Ledger", "Plan", "Row", "Terms",
            "Values", "apply", "book", "due_dates", "initial_values", "installment", "open_ledger", "plan", "replay",
            "schedule", "step", "values"]
 

@@ -28,7 +28,6 @@ from typing import Any, Iterable, Sequence
 from .schedule import Plan, Terms, plan
 
 ZERO = Decimal("0.00")
-KINDS = ("payment", "charge", "credit", "stop-interest", "resume-interest", "apd-reset")
 
 
 @dataclass(frozen=True, slots=True)
