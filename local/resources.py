@@ -4,6 +4,7 @@ Tests and the local stack both call create_resources(), so neither can drift fro
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,16 @@ def create_resources(session: Any, endpoint_url: str | None = None, template: di
         names[logical_id] = logical_id
     if queues(template):
         sqs = session.client("sqs", endpoint_url=endpoint_url)
-        for logical_id, props in queues(template).items():
+        arns: dict[str, str] = {}
+        # Dead-letter queues first: a redrive policy names its target's ARN.
+        for logical_id, props in sorted(queues(template).items(), key=lambda item: "RedrivePolicy" in item[1]):
             attributes = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")}
-            sqs.create_queue(QueueName=logical_id, Attributes=attributes)
-            names[logical_id] = logical_id
+            redrive = props.get("RedrivePolicy")
+            if redrive:
+                target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
+                                                          "maxReceiveCount": int(redrive["maxReceiveCount"])})
+            queue_url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
+            arns[logical_id] = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            names[logical_id] = queue_url  # what !Ref gives for a queue
     return function_environment(template, names)

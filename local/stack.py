@@ -41,13 +41,15 @@ class Worker(Protocol):
 
 
 def background_workers(endpoint_url: str) -> list[Worker]:
-    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules (the
-    queue pumps and the maintenance scheduler join them in later issues)."""
+    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules; SQS
+    queues -> their workers (force jobs)."""
     import boto3
 
+    from local.queues import QueuePump
     from local.streams import StreamPump
 
-    return [StreamPump(boto3.Session(region_name=REGION), endpoint_url=endpoint_url)]
+    session = boto3.Session(region_name=REGION)
+    return [StreamPump(session, endpoint_url=endpoint_url), QueuePump(session, endpoint_url=endpoint_url)]
 
 
 def new_api_key() -> str:

@@ -23,7 +23,8 @@ def main(build: str, event_path: str, runtime: str) -> None:
         importlib.import_module(module.name)
     build, runtime = build.rstrip("/") + "/", runtime.rstrip("/") + "/"
     stdlib = sysconfig.get_paths()["stdlib"] + "/"
-    where = {name: getattr(module, "__file__", None) or "" for name, module in list(sys.modules.items()) if name != "__main__"}
+    where = {name: getattr(module, "__file__", None) or "" for name, module in list(sys.modules.items())
+             if name not in ("__main__", "__mp_main__")}  # __mp_main__: multiprocessing's alias of this script
     outside = sorted(name for name, path in where.items()
                      if path and not path.startswith((build, runtime))
                      and not (path.startswith(stdlib) and "site-packages" not in path))

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import customers, labels, loans, rules, tenancy, transactions
-from lms.automation import engine, preview, rulebook
+from lms.automation import engine, jobs, preview, rulebook
 from lms.contract import (
     Page,
     Rule,
@@ -28,6 +28,7 @@ from lms.contract import (
     PaymentCreate,
     PortfolioCreate,
     PortfolioUpdate,
+    ForceJobRequest,
     ForceRequest,
     RuleCreate,
     RulePreviewRequest,
@@ -96,6 +97,18 @@ def order_rules(body: Annotated[RuleOrder, Body()]):
 def preview_rule(body: Annotated[RulePreviewRequest, Body()]):
     """Runs a criteria over every loan of the tenant, applying nothing: how many match, and a sample with why."""
     return reply(preview.preview(tenant_id(), body.criteria, body.limit))
+
+
+@app.post("/rules/<rule_id>/force", responses=responses(202, "JobStarted"), tags=["Rules"])
+def force_rule_job(rule_id: str, body: Annotated[ForceJobRequest, Body()]):
+    """One rule on many loans in the background (these loanIds, or every enrolled loan): follow it at /jobs/{jobId}."""
+    return reply(jobs.start(tenant_id(), rule_id, body), 202)
+
+
+@app.get("/jobs/<job_id>", responses=responses(200, "Job"), tags=["Rules"])
+def get_job(job_id: str):
+    """A background job's progress: loans queued, done, matched, failed (with the first failures' reasons)."""
+    return reply(jobs.get(tenant_id(), job_id))
 
 
 @app.get("/rules/<rule_id>", responses=responses(200, "Rule"), tags=["Rules"])

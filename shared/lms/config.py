@@ -16,6 +16,9 @@ class Config:
     transactions_table: str
     rules_table: str
     audit_table: str
+    jobs_table: str
+    force_jobs_queue: str
+    maintenance_queue: str
     region: str
     dynamodb_endpoint: str | None
     admin_api_key_sha256: str | None
@@ -34,6 +37,9 @@ def config() -> Config:
         transactions_table=env.get("TRANSACTIONS_TABLE", "TransactionsTable"),
         rules_table=env.get("RULES_TABLE", "RulesTable"),
         audit_table=env.get("AUDIT_TABLE", "AuditTable"),
+        jobs_table=env.get("JOBS_TABLE", "JobsTable"),
+        force_jobs_queue=env.get("FORCE_JOBS_QUEUE", "ForceJobsQueue"),
+        maintenance_queue=env.get("MAINTENANCE_QUEUE", "MaintenanceQueue"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,

@@ -697,6 +697,41 @@ class ForceRequest(Request):
     explain: StrictBool = False
 
 
+LoanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_JOB_LOANS = 1000
+
+
+class ForceJobRequest(Request):
+    """One rule on many loans, in the background: these loans, or every enrolled loan when absent."""
+
+    loan_ids: Annotated[list[LoanId], Field(min_length=1, max_length=MAX_JOB_LOANS)] | None = None
+
+
+class JobStarted(Entity):
+    job_id: str
+
+
+class JobFailure(Entity):
+    loan_id: str
+    error: str
+
+
+class Job(Entity):
+    """A background job's progress. loansTotal is null until every loan of the job is queued."""
+
+    job_id: str
+    type: Literal["force"]
+    rule_id: str
+    state: Literal["queued", "running", "completed", "failed"]
+    loans_total: int | None
+    loans_done: int
+    loans_matched: int
+    loans_failed: int
+    failures: list[JobFailure] = []
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
 class ForceResult(Entity):
     matched: bool
     actions_applied: list[dict[str, Any]]

@@ -143,6 +143,9 @@ class World:
                                    "actions": [{"type": "loan-checklist", "check": ["ID verified"]}]})
         assert made.status == 201, made
         self.rule = made.json
+        made = api.post(f"/rules/{self.rule['id']}/force", {"loanIds": [self.active_loan["id"]]})
+        assert made.status == 202, made
+        self.job = made.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 

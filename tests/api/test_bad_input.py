@@ -60,6 +60,8 @@ TARGETS: dict[str, tuple[str, Callable[[Any], str], Callable[[Any], dict]]] = {
     "POST /rules/preview": ("POST", lambda w: "/rules/preview", lambda w: {"criteria": "(> status-days-past-due 1)"}),
     "POST /loans/{id}/rules/{id}/force": ("POST", lambda w: f"/loans/{w.active_loan['id']}/rules/{w.rule['id']}/force",
                                           lambda w: {"explain": True}),
+    "POST /rules/{id}/force": ("POST", lambda w: f"/rules/{w.rule['id']}/force",
+                               lambda w: {"loanIds": [w.active_loan["id"]]}),
 }
 
 
@@ -386,6 +388,16 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
     ],
     "PUT /checklist-items/{id}": [
         ("title-number", {"title": 5}), ("title-null", {"title": None}), ("unknown-field", {"done": True}),
+    ],
+    "POST /rules/{id}/force": [
+        ("loanIds-empty", {"loanIds": []}), ("loanIds-string", {"loanIds": "loan_01"}),
+        ("loanIds-number-item", {"loanIds": [5]}), ("loanIds-null-item", {"loanIds": [None]}),
+        ("loanIds-malformed", {"loanIds": ["not-a-loan"]}),
+        ("loanIds-unknown", {"loanIds": ["loan_01ARZ3NDEKTSV4RRFFQ69G5FAV"]}),
+        ("loanIds-a-customer-id", {"loanIds": ["cus_01ARZ3NDEKTSV4RRFFQ69G5FAV"]}),
+        ("loanIds-1001", {"loanIds": ["loan_01ARZ3NDEKTSV4RRFFQ69G5FAV"] * 1001}),
+        ("loanIds-too-long-item", {"loanIds": ["loan_" + "A" * 100]}),
+        ("unknown-field", {"explain": True}),
     ],
 }
 

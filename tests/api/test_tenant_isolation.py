@@ -21,6 +21,7 @@ BODIES = {
     ("POST", "/loans/<loan_id>/credits"): {"amount": "1.00"},
     ("PUT", "/rules/<rule_id>"): {"name": "Hijacked"},
     ("POST", "/loans/<loan_id>/rules/<rule_id>/force"): {"explain": True},
+    ("POST", "/rules/<rule_id>/force"): {},
 }
 # Routes about a loan's money use the tenant's activated loan (with its payment).
 MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule", "rules", "rule-applications"}
@@ -39,6 +40,7 @@ KNOWN = {
     ("GET", "/loans/<loan_id>/rule-applications"),
     ("GET", "/rules/<rule_id>"),
     ("DELETE", "/rules/<rule_id>"),
+    ("GET", "/jobs/<job_id>"),
 }
 
 
@@ -48,6 +50,7 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
     ids["/customers"] = {"customer_id": world.customer["id"]}
     ids["/loans"] = {"loan_id": world.loan["id"]}
     ids["/rules"] = {"rule_id": world.rule["id"]}
+    ids["/jobs"] = {"job_id": world.job["jobId"]}
     return ids
 
 

@@ -9,3 +9,12 @@ def pump(aws):
     from local.streams import StreamPump
 
     return StreamPump(boto3.Session(region_name="us-east-1"))
+
+
+@pytest.fixture
+def queue_pump(aws):
+    """The local stack's queue pump over the in-process moto: `queue_pump.drain()` hands every queued
+    message to its worker (force jobs, maintenance), as Lambda's SQS event source would."""
+    from local.queues import QueuePump
+
+    return QueuePump(boto3.Session(region_name="us-east-1"))

@@ -57,3 +57,29 @@ def test_an_scra_status_change_reaches_all_three_loans_of_the_borrower(stack):
     bystander = call("GET", f"/loans/{loans[3]['id']}")
     assert bystander["portfolios"] == [] and bystander["loanSubStatus"] == "Repaying"
     assert call("GET", f"/loans/{loans[3]['id']}/rule-applications")["items"] == []
+
+
+def test_a_force_job_runs_through_the_stacks_queue_pump(stack):
+    """POST /rules/{id}/force over HTTP: the queue pump hands the job's messages to the force worker."""
+    status, tenant = stack.request("POST", "/admin/tenants", {"name": "Job Lender"}, key=stack.admin)
+    assert status == 201, tenant
+    key = tenant["apiKey"]
+
+    def call(method, path, body=None, expect=(200, 201, 202, 204)):
+        code, answer = stack.request(method, path, body, key=key)
+        assert code in expect, (method, path, code, answer)
+        return answer
+
+    call("POST", "/checklist-items", {"title": "Reviewed"})
+    loans = [call("POST", "/loans", {"setup": SETUP, "customers": []}) for _ in range(3)]
+    rule = call("POST", "/rules", {"name": "Review", "active": False, "criteria": "(>= status-principal-balance 0)",
+                                   "actions": [{"type": "loan-checklist", "check": ["Reviewed"]}]})
+    job_id = call("POST", f"/rules/{rule['id']}/force", {})["jobId"]
+    started = time.monotonic()
+    while time.monotonic() - started < 10:
+        job = call("GET", f"/jobs/{job_id}")
+        if job["state"] == "completed":
+            break
+        time.sleep(0.2)
+    assert (job["state"], job["loansTotal"], job["loansDone"], job["loansMatched"]) == ("completed", 3, 3, 3), job
+    assert all(call("GET", f"/loans/{loan['id']}")["checklist"] == ["Reviewed"] for loan in loans)

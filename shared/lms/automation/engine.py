@@ -56,6 +56,7 @@ class Outcome:
     loan: Loan | None
     evaluations: list[Evaluation] = field(default_factory=list)
     skipped: str | None = None  # why nothing ran (handled before, cascade too deep, no such loan)
+    before: dict[str, Any] | None = None  # handled before: what that run found ({"matched", "failed"})
 
 
 def enrolled(rule: Rule, loan: Loan) -> bool:
@@ -195,9 +196,9 @@ def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | N
     for attempt in range(_ATTEMPTS):
         # A record handled before stops here (its marker, read with the loan); the marker is also a
         # condition of a write that changes the loan.
-        loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, False)
-        if seen:
-            return Outcome(None, skipped="handled before")
+        loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, None)
+        if seen is not None:
+            return Outcome(None, skipped="handled before", before=seen)
         run = _load(tenant_id, loan, settings, rules)
         if run is None:
             return Outcome(None, skipped="no such loan")

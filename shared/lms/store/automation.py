@@ -24,21 +24,23 @@ def _marker_key(trigger_id: str) -> str:
     return f"handled#{trigger_id}"
 
 
-def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | None, bool]:
-    """The loan, and whether the trigger was handled before: one round trip (BatchGetItem, consistent)."""
+def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | None, dict | None]:
+    """The loan, and the trigger's marker if it was handled before (what it found: {"matched",
+    "failed"}): one round trip (BatchGetItem, consistent)."""
     from .loans import _entity as loan_entity
     from .tables import LoanItem
 
     if trigger_id is None:
         try:
-            return loan_entity(LoanItem.get(tenant_id, loan_id, consistent_read=True)), False
+            return loan_entity(LoanItem.get(tenant_id, loan_id, consistent_read=True)), None
         except DoesNotExist:
-            return None, False
+            return None, None
     client = LoanItem._get_connection().connection.client
     marker = {"loanKey": {"S": scoped(tenant_id, loan_id)}, "entryId": {"S": _marker_key(trigger_id)}}
     request = {LoanItem.Meta.table_name: {"Keys": [{"tenantId": {"S": tenant_id}, "loanId": {"S": loan_id}}],
                                           "ConsistentRead": True},
-               AuditItem.Meta.table_name: {"Keys": [marker], "ConsistentRead": True, "ProjectionExpression": "loanKey"}}
+               AuditItem.Meta.table_name: {"Keys": [marker], "ConsistentRead": True,
+                                           "ProjectionExpression": "loanKey, body"}}
     found: dict[str, list] = {}
     for _ in range(10):
         answer = client.batch_get_item(RequestItems=request)
@@ -49,7 +51,16 @@ def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | N
             break
     loans = found.get(LoanItem.Meta.table_name, [])
     loan = loan_entity(LoanItem.from_raw_data(loans[0])) if loans else None
-    return loan, bool(found.get(AuditItem.Meta.table_name))
+    markers = found.get(AuditItem.Meta.table_name)
+    if not markers:
+        return loan, None
+    return loan, AuditItem.from_raw_data(markers[0]).body or {"matched": True}
+
+
+def _marker(tenant_id: str, loan_id: str, trigger_id: str, entries: list[RuleApplication]) -> AuditItem:
+    """What a later delivery of the same trigger learns: whether a rule matched, whether one erred."""
+    return AuditItem(scoped(tenant_id, loan_id), _marker_key(trigger_id),
+                     body={"matched": any(e.matched for e in entries), "failed": any(e.error for e in entries)})
 
 
 def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], entries: list[RuleApplication],
@@ -69,13 +80,13 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
             for entry in entries:
                 batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=entry.model_dump(mode="json")))
             if trigger_id:
-                batch.save(AuditItem(scoped(tenant_id, entries[0].loan_id), _marker_key(trigger_id)))
+                batch.save(_marker(tenant_id, entries[0].loan_id, trigger_id, entries))
         return None
     item = loan_item(tenant_id, loan, loan.version) if loan is not None else None
     try:
         with TransactWrite(connection=AuditItem._get_connection().connection) as write:
             if trigger_id:
-                write.save(AuditItem(scoped(tenant_id, entries[0].loan_id if entries else loan.id), _marker_key(trigger_id)),
+                write.save(_marker(tenant_id, entries[0].loan_id if entries else loan.id, trigger_id, entries),
                            condition=AuditItem.entry_id.does_not_exist())
             for tx in transactions:
                 write.save(transaction_item(tenant_id, tx))

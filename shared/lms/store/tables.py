@@ -154,3 +154,21 @@ class AuditItem(Model):
     loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
     entry_id = UnicodeAttribute(range_key=True, attr_name="entryId")
     body = DocumentAttribute(default=dict)
+
+
+class JobItem(Model):
+    """A background job ("job#<id>": force one rule over many loans; "run#<date>": a maintenance
+    run) with its progress counters, and one result item per (job, loan) ("<job sk>#loan#<id>"),
+    written with the counters in one transaction so a redelivered message never counts twice."""
+
+    Meta = _meta(config().jobs_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)
+    total = NumberAttribute(null=True)
+    done = NumberAttribute(null=True)
+    matched = NumberAttribute(null=True)
+    failed = NumberAttribute(null=True)
+    body = DocumentAttribute(default=dict)
+    created_at = UTCDateTimeAttribute(null=True, attr_name="createdAt")
+    finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
