@@ -67,5 +67,9 @@ BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench
 bench: $(VENV)/.bench-installed
 	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PYTHON) -m $$module; done
 
+## Daily maintenance now on the running local stack: make maintenance DATE=YYYY-MM-DD (API, KEY from the environment).
+maintenance: $(VENV)/.installed
+	$(PYTHON) -m local.maintenance $(DATE)
+
 clean:
 	rm -rf .aws-sam .pytest_cache

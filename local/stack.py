@@ -42,14 +42,15 @@ class Worker(Protocol):
 
 def background_workers(endpoint_url: str) -> list[Worker]:
     """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules; SQS
-    queues -> their workers (force jobs)."""
+    queues -> their workers (force jobs, daily maintenance); the schedule -> maintenance dispatch."""
     import boto3
 
     from local.queues import QueuePump
+    from local.scheduler import Scheduler
     from local.streams import StreamPump
 
     session = boto3.Session(region_name=REGION)
-    return [StreamPump(session, endpoint_url=endpoint_url), QueuePump(session, endpoint_url=endpoint_url)]
+    return [StreamPump(session, endpoint_url=endpoint_url), QueuePump(session, endpoint_url=endpoint_url), Scheduler()]
 
 
 def new_api_key() -> str:

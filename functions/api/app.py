@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms import customers, labels, loans, rules, tenancy, transactions
+from lms import customers, labels, loans, maintenance, rules, tenancy, transactions
 from lms.automation import engine, jobs, preview, rulebook
 from lms.contract import (
     Page,
@@ -25,6 +25,7 @@ from lms.contract import (
     LoanStatusCreate,
     LoanStatusUpdate,
     LoanUpdate,
+    MaintenanceRunRequest,
     PaymentCreate,
     PortfolioCreate,
     PortfolioUpdate,
@@ -256,6 +257,27 @@ def force_rule(loan_id: str, rule_id: str, body: Annotated[ForceRequest, Body()]
 def list_rule_applications(loan_id: str, limit: Limit = 50, cursor: Cursor = None):
     """The loan's audit log, newest first: every rule that matched or erred, with what it read and did."""
     return reply(engine.audit_page(tenant_id(), loan_id, limit, cursor))
+
+
+# ---------------------------------------------------------------- daily maintenance
+
+@app.post("/maintenance/runs", responses=responses(202, "MaintenanceRunStarted"), tags=["Maintenance"])
+def start_maintenance(body: Annotated[MaintenanceRunRequest, Body()]):
+    """Daily maintenance for a business date (default the tenant's today) now; idempotent per date."""
+    return reply(maintenance.request_run(tenant_id(), body.business_date), 202)
+
+
+@app.get("/maintenance/runs/<run_id>", responses=responses(200, "MaintenanceRun"), tags=["Maintenance"])
+def get_maintenance_run(run_id: str):
+    return reply(maintenance.get_run(tenant_id(), run_id))
+
+
+@app.get("/loans/<loan_id>/snapshots", responses=responses(200, "Snapshot", page=True), tags=["Loans"])
+def list_snapshots(loan_id: str, limit: Limit = 50, cursor: Cursor = None,
+                   since: Annotated[str | None, Query(alias="from", description="first date (YYYY-MM-DD)")] = None,
+                   until: Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD)")] = None):
+    """The loan's daily snapshots (values at the end of each maintained business day), oldest first."""
+    return reply(maintenance.snapshots(tenant_id(), loan_id, limit, cursor, since, until))
 
 
 # ---------------------------------------------------------------- the document itself

@@ -17,6 +17,7 @@ class Config:
     rules_table: str
     audit_table: str
     jobs_table: str
+    snapshots_table: str
     force_jobs_queue: str
     maintenance_queue: str
     region: str
@@ -38,6 +39,7 @@ def config() -> Config:
         rules_table=env.get("RULES_TABLE", "RulesTable"),
         audit_table=env.get("AUDIT_TABLE", "AuditTable"),
         jobs_table=env.get("JOBS_TABLE", "JobsTable"),
+        snapshots_table=env.get("SNAPSHOTS_TABLE", "SnapshotsTable"),
         force_jobs_queue=env.get("FORCE_JOBS_QUEUE", "ForceJobsQueue"),
         maintenance_queue=env.get("MAINTENANCE_QUEUE", "MaintenanceQueue"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",

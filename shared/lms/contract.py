@@ -443,7 +443,12 @@ class Loan(Entity):
     # Which rule-made change this state comes from (depth, rules applied): never shown; an API
     # write drops it (model_dump excludes it), which starts a new cascade.
     cascade: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
+    # The servicing calculator's state at the end of as_of (servicing.Ledger.to_doc): daily
+    # maintenance steps it forward instead of replaying the loan's history. Never shown.
+    ledger: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
     as_of: IsoDate
+    # The last business date daily maintenance ran for this loan (snapshot and daily rules).
+    maintained_through: IsoDate | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -739,6 +744,36 @@ class ForceResult(Entity):
     error: str | None = None
 
 
+class MaintenanceRunRequest(Request):
+    business_date: IsoDate | None = None
+
+
+class MaintenanceRunStarted(Entity):
+    run_id: str
+
+
+class MaintenanceRun(Entity):
+    run_id: str
+    business_date: IsoDate
+    state: Literal["queued", "running", "completed", "failed"]
+    loans_queued: int | None
+    loans_done: int
+    loans_failed: int
+    started_at: datetime
+    finished_at: datetime | None = None
+
+
+class Snapshot(Entity):
+    """A loan's values at the end of one business day (daily maintenance)."""
+
+    date: IsoDate
+    values: LoanValues
+    loan_status: str
+    loan_sub_status: str | None = None
+    charged_off: bool
+    interest_stopped: bool
+
+
 class RuleApplication(Entity):
     """One entry of a loan's audit log."""
 
@@ -752,3 +787,4 @@ class RuleApplication(Entity):
     variables: dict[str, Any]
     actions_applied: list[dict[str, Any]]
     error: str | None = None
+    business_date: IsoDate | None = None  # daily rules: the business day the evaluation was for

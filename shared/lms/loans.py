@@ -1,7 +1,7 @@
 """Loans: create (not yet activated), read, partial update, activation, customer roles."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Iterable
 
 from pydantic.alias_generators import to_camel
@@ -109,6 +109,7 @@ def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
         changes["customers"] = _check_customers([LoanCustomer.model_validate(c) for c in changes["customers"]])
     loan.update(changes)
     loan["updated_at"] = utc_now()
+    loan["ledger"] = current.ledger  # never shown, so not in model_dump: kept by hand
     return Loan.model_validate(_labelled(loan, labels))
 
 
@@ -147,7 +148,7 @@ def recompute(loan: Loan, entries: Iterable[servicing.Entry], through: date, lab
     ledger = servicing.replay(terms, entries, through, policy)
     current = LoanValues.model_validate(servicing.values(ledger, terms).to_dict())
     return loan.model_copy(update={
-        "values": current, "as_of": through, "interest_stopped": ledger.stopped,
+        "values": current, "as_of": through, "interest_stopped": ledger.stopped, "ledger": ledger.to_doc(),
         "charged_off": ledger.charged_off, "updated_at": utc_now(),
     }), ledger
 
@@ -182,6 +183,8 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
             "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
             "late_fee_history": history, "cascade": None,
         }), (), today(current, tenant_id), labels)
+        # Daily maintenance takes it from its first day: the next run snapshots it and runs the daily rules.
+        activated = activated.model_copy(update={"maintained_through": activated.as_of - timedelta(days=1)})
         try:
             return _save(tenant_id, activated, current)
         except StaleWrite:

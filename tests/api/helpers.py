@@ -146,6 +146,9 @@ class World:
         made = api.post(f"/rules/{self.rule['id']}/force", {"loanIds": [self.active_loan["id"]]})
         assert made.status == 202, made
         self.job = made.json
+        made = api.post("/maintenance/runs", {})
+        assert made.status == 202, made
+        self.run = made.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 

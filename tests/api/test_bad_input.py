@@ -62,6 +62,7 @@ TARGETS: dict[str, tuple[str, Callable[[Any], str], Callable[[Any], dict]]] = {
                                           lambda w: {"explain": True}),
     "POST /rules/{id}/force": ("POST", lambda w: f"/rules/{w.rule['id']}/force",
                                lambda w: {"loanIds": [w.active_loan["id"]]}),
+    "POST /maintenance/runs": ("POST", lambda w: "/maintenance/runs", lambda w: {"businessDate": w.run["runId"][4:]}),
 }
 
 
@@ -398,6 +399,11 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
         ("loanIds-1001", {"loanIds": ["loan_01ARZ3NDEKTSV4RRFFQ69G5FAV"] * 1001}),
         ("loanIds-too-long-item", {"loanIds": ["loan_" + "A" * 100]}),
         ("unknown-field", {"explain": True}),
+    ],
+    "POST /maintenance/runs": [
+        ("businessDate-feb-30", {"businessDate": "2026-02-30"}), ("businessDate-words", {"businessDate": "tomorrow"}),
+        ("businessDate-number", {"businessDate": 20260101}), ("businessDate-future", {"businessDate": "2999-01-01"}),
+        ("businessDate-datetime", {"businessDate": "2026-01-01T00:00:00Z"}), ("unknown-field", {"date": "2026-01-01"}),
     ],
 }
 

@@ -24,7 +24,7 @@ BODIES = {
     ("POST", "/rules/<rule_id>/force"): {},
 }
 # Routes about a loan's money use the tenant's activated loan (with its payment).
-MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule", "rules", "rule-applications"}
+MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule", "rules", "rule-applications", "snapshots"}
 NO_BODY = {"GET", "DELETE"} | {"POST"}  # POST /loans/{id}/activate takes no body
 KNOWN = {
     *BODIES,
@@ -41,6 +41,8 @@ KNOWN = {
     ("GET", "/rules/<rule_id>"),
     ("DELETE", "/rules/<rule_id>"),
     ("GET", "/jobs/<job_id>"),
+    ("GET", "/maintenance/runs/<run_id>"),
+    ("GET", "/loans/<loan_id>/snapshots"),
 }
 
 
@@ -51,6 +53,7 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
     ids["/loans"] = {"loan_id": world.loan["id"]}
     ids["/rules"] = {"rule_id": world.rule["id"]}
     ids["/jobs"] = {"job_id": world.job["jobId"]}
+    ids["/maintenance"] = {"run_id": world.run["runId"]}
     return ids
 
 

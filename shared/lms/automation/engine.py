@@ -112,13 +112,17 @@ class Settings:
         return cache[tenant_id]
 
 
+def needs_customers(rules: list[Rule]) -> bool:
+    """Whether any of the rules reads a customer variable or changes a customer."""
+    return any(v.startswith("customer") for r in rules for v in r.variables) or any(
+        a.type == "customer-tools" for r in rules for a in r.actions)
+
+
 def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rule]) -> Run | None:
     if loan is None:
         return None
     loan_id = loan.id
-    needs_customers = any(v.startswith("customer") for r in rules for v in r.variables) or any(
-        a.type == "customer-tools" for r in rules for a in r.actions)
-    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers else {}
+    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers(rules) else {}
     return Run(loan=loan, customers=customers, labels=settings.labels, today=max(settings.today, loan.as_of),
                load_transactions=lambda: transaction_store.every(tenant_id, loan_id))
 

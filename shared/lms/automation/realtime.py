@@ -21,7 +21,8 @@ from ..store.customers import loan_links
 from .engine import Outcome, Settings, run_rules
 
 # Loan attributes whose change alone is not an interaction (values move with transactions and days).
-_BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory", "interestStopped", "chargedOff"}
+_BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory", "interestStopped", "chargedOff",
+                "ledger", "maintainedThrough"}
 _CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
 
 

@@ -91,8 +91,17 @@ class Ledger:
         return self.principal + self.interest + self.fees
 
     def to_doc(self) -> dict[str, Any]:
-        """The state, field by field (what two ledgers are compared on)."""
+        """The state, field by field (what two ledgers are compared on, and what a loan keeps so
+        daily maintenance can step it forward without replaying its history)."""
         return {name: getattr(self, name) for name in STATE_FIELDS}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "Ledger":
+        """A ledger from to_doc()'s fields as stored (DynamoDB gives every number back as a Decimal)."""
+        ints = {"day", "past", "late_fees", "last_payment_day"}
+        return cls(**{name: (None if doc.get(name) is None else int(doc[name])) if name in ints
+                      else bool(doc[name]) if name in ("stopped", "charged_off")
+                      else doc.get(name) for name in STATE_FIELDS})
 
 
 def open_ledger(terms: Terms) -> Ledger:
@@ -208,6 +217,17 @@ def replay(terms: Terms, entries: Iterable[Entry], through: date,
         by_day.setdefault(entry.day.toordinal(), []).append(entry)
     for entry in by_day.pop(ledger.day, []):
         apply(ledger, entry)
+    return _forward(ledger, terms, schedule, by_day, through, late_fees)
+
+
+def advance(ledger: Ledger, terms: Terms, through: date, late_fees: bool | Sequence[tuple[date, bool]] = True) -> Ledger:
+    """Brings a ledger (the end of some day) forward to the end of `through`, day by day, with no
+    new entries: one night (or a missed week) of daily maintenance. Same days as replay steps."""
+    return _forward(ledger, terms, plan(terms), {}, through, late_fees)
+
+
+def _forward(ledger: Ledger, terms: Terms, schedule: Plan, by_day: dict[int, list[Entry]], through: date,
+             late_fees: bool | Sequence[tuple[date, bool]]) -> Ledger:
     changes = [(day.toordinal(), allowed) for day, allowed in sorted(late_fees)] if not isinstance(late_fees, bool) else []
     allowed = changes[0][1] if changes else bool(late_fees) if isinstance(late_fees, bool) else True
     end = through.toordinal()

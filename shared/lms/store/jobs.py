@@ -76,8 +76,17 @@ def start(tenant_id: str, key: str, total: int) -> Job:
     return _job(JobItem.get(tenant_id, key, consistent_read=True))
 
 
+RESULT_DAYS = 35  # results and markers expire (DynamoDB TTL); the job item itself is kept
+
+
 def _result_key(key: str, loan_id: str) -> str:
-    return f"{key}#loan#{loan_id}"
+    return f"res#{key}#{loan_id}"
+
+
+def _expires(now: datetime | None = None) -> int:
+    from ..clock import utc_now
+
+    return int((now or utc_now()).timestamp()) + RESULT_DAYS * 86400
 
 
 def record(tenant_id: str, key: str, results: list[Result]) -> None:
@@ -100,7 +109,8 @@ def _record(tenant_id: str, key: str, results: list[Result]) -> None:
     with TransactWrite(connection=JobItem._get_connection().connection) as write:
         for result in results:
             write.save(JobItem(tenant_id, _result_key(key, result.loan_id), state="failed" if result.failed else "done",
-                               body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})}),
+                               body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
+                               expires_at=_expires()),
                        condition=JobItem.sk.does_not_exist())
         write.update(JobItem(tenant_id, key), actions=[
             JobItem.done.add(len(results)),
@@ -128,7 +138,7 @@ def finish_if_done(tenant_id: str, key: str, now: datetime) -> Job | None:
 
 def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
     """Recorded results of the job (the failed ones only, if asked), oldest loan id first."""
-    items = JobItem.query(tenant_id, JobItem.sk.startswith(f"{key}#loan#"), consistent_read=True,
+    items = JobItem.query(tenant_id, JobItem.sk.startswith(f"res#{key}#"), consistent_read=True,
                           filter_condition=(JobItem.state == "failed") if failed_only else None)
     out = []
     for item in items:
@@ -136,3 +146,81 @@ def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 10
         if len(out) >= limit:
             break
     return out
+
+
+# ---------------------------------------------------------------- many loans (maintenance runs)
+# A transaction per result would make a 10,000-loan run pay for 10,000 transactions. Instead each
+# batch writes its results (BatchWriteItem: a result item is the same however often it is written)
+# and adds to an approximate counter, which can only run ahead (a redelivered batch adds again),
+# never behind. When it reaches the total, the results are counted exactly (a COUNT query).
+
+def put_results(tenant_id: str, key: str, results: list[Result]) -> int:
+    """Writes the results and adds their number to the job's approximate count; the new count."""
+    if not results:
+        return 0
+    with JobItem.batch_write() as batch:
+        for result in results:
+            batch.save(JobItem(tenant_id, _result_key(key, result.loan_id), state="failed" if result.failed else "done",
+                               body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
+                               expires_at=_expires()))
+    item = JobItem(tenant_id, key)
+    try:  # a finished job's counts are exact: a late duplicate adds nothing
+        item.update(actions=[JobItem.done.add(len(results))], condition=JobItem.state.is_in("queued", "running"))
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return 0
+    return int(item.done or 0)
+
+
+def count(tenant_id: str, key: str) -> tuple[int, int]:
+    """(results, failed results) of the job, counted exactly."""
+    prefix = JobItem.sk.startswith(f"res#{key}#")
+    done = JobItem.count(tenant_id, prefix, consistent_read=True)
+    failed = JobItem.count(tenant_id, prefix, consistent_read=True, filter_condition=JobItem.state == "failed")
+    return done, failed
+
+
+def settle(tenant_id: str, key: str, now: datetime) -> Job | None:
+    """Completes a job whose every loan has a result (counted exactly, counters corrected): the job
+    for the one caller that completed it, None otherwise."""
+    job = get(tenant_id, key)
+    if job is None or job.total is None or job.state in ("completed", "failed"):
+        return None
+    done, failed = count(tenant_id, key)
+    if done < job.total:
+        return None
+    state = "failed" if job.total and failed == job.total else "completed"
+    try:
+        JobItem(tenant_id, key).update(actions=[JobItem.state.set(state), JobItem.finished_at.set(now),
+                                                JobItem.done.set(done), JobItem.failed.set(failed)],
+                                       condition=JobItem.state.is_in("queued", "running"))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return get(tenant_id, key)
+
+
+def unfinished(tenant_id: str, prefix: str) -> list[Job]:
+    """The tenant's jobs under a key prefix ("run#") that have not finished."""
+    items = JobItem.query(tenant_id, JobItem.sk.startswith(prefix), consistent_read=True,
+                          filter_condition=JobItem.state.is_in("queued", "running"))
+    return [_job(item) for item in items]
+
+
+def put_marker(tenant_id: str, key: str, name: str, body: dict[str, Any]) -> bool:
+    """A conditional marker item of the job (a page of its loans queued): False if it exists."""
+    try:
+        JobItem(tenant_id, f"mark#{key}#{name}", body=body, expires_at=_expires()).save(
+            condition=JobItem.sk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def markers(tenant_id: str, key: str) -> list[dict[str, Any]]:
+    return [dict(item.body or {}) for item in JobItem.query(tenant_id, JobItem.sk.startswith(f"mark#{key}#"),
+                                                             consistent_read=True)]

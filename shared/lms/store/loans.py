@@ -33,7 +33,9 @@ def _entity(item: LoanItem) -> Loan:
         late_fee_history=(item.late_fee_history or {}).get("list", []),
         rule_opt_outs=list(item.rule_opt_outs or []),
         cascade=item.cascade,
+        ledger=item.ledger,
         as_of=item.as_of,
+        maintained_through=item.maintained_through,
         version=item.version,
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -64,7 +66,9 @@ def _item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
         late_fee_history={"list": [p.model_dump(mode="json") for p in loan.late_fee_history]} if loan.late_fee_history else None,
         rule_opt_outs=list(loan.rule_opt_outs) or None,
         cascade=loan.cascade,
+        ledger=loan.ledger,
         as_of=loan.as_of.isoformat(),
+        maintained_through=loan.maintained_through.isoformat() if loan.maintained_through else None,
         created_at=loan.created_at,
         updated_at=loan.updated_at,
     )
@@ -135,3 +139,25 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
             raise StaleWrite() from None  # another transaction on the same items in flight: re-read, retry
         raise
     return loan.model_copy(update={"version": item.version})
+
+
+def put(tenant_id: str, loan: Loan) -> Loan:
+    """Replaces the loan at loan.version (one conditional PutItem; its customers are unchanged, so
+    its links are too). StaleWrite when the loan changed since it was read."""
+    from pynamodb.exceptions import PutError
+
+    item = _item(tenant_id, loan, loan.version)
+    try:
+        item.save()
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleWrite() from None
+        raise
+    return loan.model_copy(update={"version": item.version})
+
+
+def get_many_consistent(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:
+    if not loan_ids:
+        return {}
+    return {item.loan_id: _entity(item)
+            for item in LoanItem.batch_get([(tenant_id, i) for i in dict.fromkeys(loan_ids)], consistent_read=True)}

@@ -131,3 +131,8 @@ def delete_label(tenant_id: str, row: SettingRow) -> None:
             raise StaleWrite() from None
         raise
 
+
+
+def every_tenant() -> list[tuple[str, SettingRow]]:
+    """Every tenant record (the maintenance dispatcher's round): a scan of the settings table."""
+    return [(item.tenant_id, _row(item)) for item in SettingItem.scan(SettingItem.sk == TENANT_SK)]

@@ -90,6 +90,8 @@ class LoanItem(Model):
     late_fee_history = DocumentAttribute(null=True, attr_name="lateFeeHistory")  # {"list": [{since, allowed}]}
     rule_opt_outs = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ruleOptOuts")
     cascade = DocumentAttribute(null=True)  # {"id", "depth", "applied": [rule ids], "trigger"}
+    ledger = DocumentAttribute(null=True)  # servicing.Ledger.to_doc() at the end of as_of
+    maintained_through = UnicodeAttribute(null=True, attr_name="maintainedThrough")
     as_of = UnicodeAttribute(attr_name="asOf")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
@@ -158,8 +160,8 @@ class AuditItem(Model):
 
 class JobItem(Model):
     """A background job ("job#<id>": force one rule over many loans; "run#<date>": a maintenance
-    run) with its progress counters, and one result item per (job, loan) ("<job sk>#loan#<id>"),
-    written with the counters in one transaction so a redelivered message never counts twice."""
+    run) with its progress counters, one result item per (job, loan) ("res#<job sk>#<loan id>")
+    and markers ("mark#<job sk>#<name>"); results and markers expire after 35 days."""
 
     Meta = _meta(config().jobs_table)
     tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
@@ -172,3 +174,13 @@ class JobItem(Model):
     body = DocumentAttribute(default=dict)
     created_at = UTCDateTimeAttribute(null=True, attr_name="createdAt")
     finished_at = UTCDateTimeAttribute(null=True, attr_name="finishedAt")
+    expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL (results and markers)
+
+
+class SnapshotItem(Model):
+    """A loan's values at the end of one business day, written by daily maintenance."""
+
+    Meta = _meta(config().snapshots_table)
+    loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
+    day = UnicodeAttribute(range_key=True)
+    body = DocumentAttribute(default=dict)

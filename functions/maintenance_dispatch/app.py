@@ -1,0 +1,16 @@
+"""Daily maintenance dispatch (EventBridge schedule, every 15 minutes): creates each tenant's run once
+its local time has passed its maintenance hour. The decisions live in lms.maintenance."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lms import maintenance
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    created = maintenance.dispatch()
+    logger.info("maintenance dispatch", extra={"runs_created": len(created)})
+    return {"runsCreated": [{"tenantId": t, "runId": r} for t, r in created]}

@@ -1,0 +1,247 @@
+"""Daily maintenance (issue 6): runs per business date through the queue and worker, catch-up day by
+day, snapshots, daily rules, idempotent delivery, each tenant at its own local hour."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from local.queues import drain_all
+from tests.automation.test_delivery import _stable
+from tests.conftest import make_customer, new_tenant
+
+SETUP = {"loanAmount": "5000.00", "interestRate": "12", "termPeriods": 24, "paymentFrequency": "monthly",
+         "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
+CHARGE_OFF = {"name": "Charge off", "criteria": "(and (> status-days-past-due 120) (> status-payoff 0))",
+              "evalRealTime": False, "actions": [
+                  {"type": "credit", "amount": {"base": "payoff"}, "category": "Charge-off", "chargeOff": True},
+                  {"type": "loan-settings", "loanStatus": "Closed", "loanSubStatus": "Charged Off"}]}
+
+
+def _loans(api, count: int = 1, **setup) -> list[dict]:
+    customer = make_customer(api)
+    made = []
+    for _ in range(count):
+        loan = api.post("/loans", {"setup": {**SETUP, **setup}, "customers": [{"customerId": customer["id"], "role": "primary"}]})
+        assert loan.status == 201, loan
+        assert api.post(f"/loans/{loan.json['id']}/activate").status == 200
+        made.append(loan.json)
+    return made
+
+
+def _run(api, day: str, queue_pump, pump) -> dict:
+    """The tenant's business date moves to `day` and its maintenance runs, through queue and worker."""
+    assert api.put("/tenant", {"businessDate": day}).status == 200
+    started = api.post("/maintenance/runs", {})
+    assert started.status == 202, started
+    drain_all(queue_pump, pump)
+    run = api.get(f"/maintenance/runs/{started.json['runId']}")
+    assert run.status == 200, run
+    return run.json
+
+
+def _snapshots(api, loan_id) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        page = api.get(f"/loans/{loan_id}/snapshots", query={"limit": 500, **({"cursor": cursor} if cursor else {})}).json
+        items += page["items"]
+        cursor = page["nextCursor"]
+        if not cursor:
+            return items
+
+
+def _days(first: str, last: str) -> list[str]:
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+@pytest.fixture
+def lender(api):
+    assert api.put("/tenant", {"businessDate": "2026-01-10"}).status == 200
+    return api
+
+
+def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(lender, queue_pump, pump):
+    api = lender
+    [loan] = _loans(api)
+    bystander = _loans(api, firstPaymentDate="2026-03-10")[0]
+    assert api.post("/rules", CHARGE_OFF).status == 201
+    # Nightly runs through January, a catch-up to early June, then nightly again around day 121.
+    for day in _days("2026-01-10", "2026-01-14") + ["2026-06-06"] + _days("2026-06-07", "2026-06-13"):
+        run = _run(api, day, queue_pump, pump)
+        # A charged-off loan is still maintained (closed, not archived): its snapshots go on.
+        assert (run["businessDate"], run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == \
+            (day, "completed", 2, 2, 0), run
+        shown = api.get(f"/loans/{loan['id']}").json
+        assert shown["chargedOff"] is (day >= "2026-06-11"), (day, shown["values"])
+        assert shown["maintainedThrough"] == day
+
+    # The credit is dated the first day DPD exceeded 120 (DPD 1 is the day after the 2026-02-10 due date).
+    credits = [t for t in api.get(f"/loans/{loan['id']}/transactions").json["items"] if t["type"] == "credit"]
+    assert [(t["date"], t["chargeOff"], t["source"]) for t in credits] == [("2026-06-11", True, "rule")]
+    shown = api.get(f"/loans/{loan['id']}").json
+    assert (shown["loanStatus"], shown["loanSubStatus"], shown["values"]["payoff"]) == ("Closed", "Charged Off", "0.00")
+    [entry] = api.get(f"/loans/{loan['id']}/rule-applications").json["items"]
+    assert (entry["trigger"], entry["businessDate"], entry["variables"]["status-days-past-due"]) == ("daily", "2026-06-11", 121)
+
+    snaps = _snapshots(api, loan["id"])
+    assert [s["date"] for s in snaps] == _days("2026-01-10", "2026-06-13")  # every day, once
+    by_day = {s["date"]: s for s in snaps}
+    assert by_day["2026-02-10"]["values"]["daysPastDue"] == 0 and by_day["2026-02-11"]["values"]["daysPastDue"] == 1
+    assert by_day["2026-06-10"]["values"]["daysPastDue"] == 120 and not by_day["2026-06-10"]["chargedOff"]
+    # A day's snapshot is taken before its daily rules (SERVICING.md): the charge-off shows the day after.
+    assert by_day["2026-06-11"]["values"]["daysPastDue"] == 121 and not by_day["2026-06-11"]["chargedOff"]
+    assert by_day["2026-06-12"]["chargedOff"] and by_day["2026-06-12"]["loanStatus"] == "Closed"
+    assert not any(s["chargedOff"] for s in _snapshots(api, bystander["id"]))
+    # Stepping day by day gave exactly what a recomputation from the contract date gives.
+    from lms import transactions
+    from lms.labels import load as load_labels
+    from lms.store import loans as loan_store
+
+    stored = loan_store.get(api.tenant_id, loan["id"])
+    from lms.store import transactions as transaction_store
+
+    again, _ = transactions.recompute(stored, transaction_store.every(api.tenant_id, loan["id"]), stored.as_of,
+                                      load_labels(api.tenant_id))
+    assert again.values == stored.values and again.ledger == stored.ledger
+
+
+def test_a_run_ten_days_later_catches_every_loan_up_day_by_day(lender, queue_pump, pump):
+    api = lender
+    assert api.post("/checklist-items", {"title": "Ten days late"}).status == 201
+    early = _loans(api, 2)
+    late = _loans(api, 1, firstPaymentDate="2026-02-12")
+    rule = api.post("/rules", {"name": "Ten", "criteria": "(= status-days-past-due 10)", "evalRealTime": False,
+                               "actions": [{"type": "loan-checklist", "check": ["Ten days late"]}]}).json
+    assert _run(api, "2026-02-15", queue_pump, pump)["state"] == "completed"
+    run = _run(api, "2026-02-25", queue_pump, pump)
+    assert (run["state"], run["loansQueued"], run["loansDone"]) == ("completed", 3, 3)
+    for loan, fired in [(early[0], "2026-02-20"), (early[1], "2026-02-20"), (late[0], "2026-02-22")]:
+        entries = api.get(f"/loans/{loan['id']}/rule-applications").json["items"]
+        assert [(e["ruleId"], e["businessDate"]) for e in entries] == [(rule["id"], fired)]
+        assert api.get(f"/loans/{loan['id']}").json["checklist"] == ["Ten days late"]
+        assert [s["date"] for s in _snapshots(api, loan["id"])] == _days("2026-01-10", "2026-02-25")
+        values = api.get(f"/loans/{loan['id']}").json
+        assert (values["asOf"], values["maintainedThrough"]) == ("2026-02-25", "2026-02-25")
+
+
+def _scenario(api, queue_pump, pump) -> dict:
+    """Four loans, two daily rules (one changing the loan, one charging off), runs with a catch-up."""
+    assert api.put("/tenant", {"businessDate": "2026-01-10"}).status == 200
+    assert api.post("/checklist-items", {"title": "Thirty"}).status == 201
+    loans = _loans(api, 3) + _loans(api, 1, firstPaymentDate="2026-03-10")
+    rules = [api.post("/rules", CHARGE_OFF).json,
+             api.post("/rules", {"name": "Thirty", "criteria": "(= status-days-past-due 30)", "evalRealTime": False,
+                                 "actions": [{"type": "loan-checklist", "check": ["Thirty"]}]}).json]
+    assert api.post(f"/loans/{loans[1]['id']}/payments", {"amount": "300.00"}).status == 201
+    for day in ("2026-02-01", "2026-03-15", "2026-03-16", "2026-06-20"):
+        run = _run(api, day, queue_pump, pump)
+        assert (run["state"], run["loansDone"], run["loansFailed"]) == ("completed", run["loansQueued"], 0), run
+    ids = {r["id"]: f"rule#{i}" for i, r in enumerate(rules)}
+    ids.update({loan["id"]: f"loan#{i}" for i, loan in enumerate(loans)})
+    return {
+        "loans": [_stable(api.get(f"/loans/{loan['id']}").json, ids) for loan in loans],
+        "snapshots": [_stable(_snapshots(api, loan["id"]), ids) for loan in loans],
+        "audit": [_stable(api.get(f"/loans/{loan['id']}/rule-applications").json["items"], ids) for loan in loans],
+        "transactions": [_stable(api.get(f"/loans/{loan['id']}/transactions").json["items"], ids) for loan in loans],
+    }
+
+
+def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_result(aws, queue_pump, pump):
+    clean = _scenario(new_tenant("Clean"), queue_pump, pump)
+    assert any(s for s in clean["audit"]) and any(clean["transactions"])  # the rules did act
+
+    real = queue_pump.handler("MaintenanceWorkerFunction")
+    queue_pump.set_handler("MaintenanceWorkerFunction", lambda event, context: (real(event, context), real(event, context))[1])
+    twice = _scenario(new_tenant("Twice"), queue_pump, pump)
+
+    kills = []
+
+    def killed_mid_batch(event, context):
+        records = event["Records"]
+        if len(records) > 1 and len(kills) < 4:
+            kills.append(len(records))
+            real({"Records": records[: len(records) // 2]}, context)
+            raise SystemError("worker killed")
+        return real(event, context)
+
+    queue_pump.set_handler("MaintenanceWorkerFunction", killed_mid_batch)
+    killed = _scenario(new_tenant("Killed"), queue_pump, pump)
+    assert kills, "the worker was never killed: the test proves nothing"
+
+    for name in ("loans", "snapshots", "audit", "transactions"):
+        assert twice[name] == clean[name], name
+        assert killed[name] == clean[name], name
+
+
+def test_a_loan_that_keeps_failing_is_dead_lettered_counted_and_blocks_no_other(lender, queue_pump, pump, monkeypatch):
+    api = lender
+    loans = _loans(api, 3)
+    from lms import maintenance
+
+    real_plan = maintenance.plan
+
+    def broken(tenant_id, loan, *args, **kwargs):
+        if loan.id == loans[1]["id"]:
+            raise ValueError("corrupt loan")
+        return real_plan(tenant_id, loan, *args, **kwargs)
+
+    monkeypatch.setattr(maintenance, "plan", broken)
+    run = _run(api, "2026-01-20", queue_pump, pump)
+    assert (run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == ("completed", 3, 3, 1)
+    assert [api.get(f"/loans/{l['id']}").json["maintainedThrough"] for l in loans] == ["2026-01-20", "2026-01-09", "2026-01-20"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    dead = sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="MaintenanceDeadLetterQueue")["QueueUrl"],
+                               MaxNumberOfMessages=10)["Messages"]
+    assert [loans[1]["id"] in m["Body"] for m in dead] == [True]
+
+
+def test_a_run_is_idempotent_per_date_and_never_ahead_of_the_tenant(lender, queue_pump, pump):
+    api = lender
+    _loans(api, 2)
+    first = api.post("/maintenance/runs", {"businessDate": "2026-01-10"})
+    second = api.post("/maintenance/runs", {"businessDate": "2026-01-10"})
+    assert first.status == second.status == 202 and first.json == second.json == {"runId": "run-2026-01-10"}
+    drain_all(queue_pump, pump)
+    assert api.get("/maintenance/runs/run-2026-01-10").json["loansDone"] == 2
+    ahead = api.post("/maintenance/runs", {"businessDate": "2026-01-11"})
+    assert ahead.status == 422 and ahead.json["error"]["details"][0]["field"] == "businessDate"
+    for unknown in ("run-2026-01-09", "run-2026-02-30", "nope", "run-" + "9" * 300):
+        got = api.get(f"/maintenance/runs/{unknown}")
+        assert got.status == 404, (unknown, got)
+
+
+def test_an_earlier_date_leaves_loans_maintained_past_it_alone(lender, queue_pump, pump):
+    api = lender
+    [loan] = _loans(api)
+    _run(api, "2026-01-20", queue_pump, pump)
+    before = api.get(f"/loans/{loan['id']}").json
+    run = _run(api, "2026-01-15", queue_pump, pump)
+    assert (run["state"], run["loansDone"]) == ("completed", 1)
+    assert api.get(f"/loans/{loan['id']}").json == before
+
+
+def test_two_tenants_get_their_runs_at_their_own_local_maintenance_hour(aws, monkeypatch):
+    from local.scheduler import Scheduler
+    from lms import clock
+
+    tokyo, new_york = new_tenant("Tokyo", "Asia/Tokyo"), new_tenant("New York", "America/New_York")
+    assert new_york.put("/tenant", {"maintenanceHour": 2}).status == 200
+    names = {tokyo.tenant_id: "tokyo", new_york.tenant_id: "new-york"}
+    created = []
+    tick = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+    scheduler = Scheduler()
+    while tick <= datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc):
+        monkeypatch.setattr(clock, "utc_now", lambda now=tick: now)
+        from lms import maintenance
+        monkeypatch.setattr(maintenance, "utc_now", lambda now=tick: now)
+        answer = scheduler.fire()
+        created += [(tick.strftime("%m-%dT%H:%M"), names[r["tenantId"]], r["runId"]) for r in answer["runsCreated"]]
+        tick += timedelta(minutes=15)
+    assert created == [
+        ("03-10T12:00", "tokyo", "run-2026-03-10"),  # 21:00 in Tokyo: today's run was due
+        ("03-10T12:00", "new-york", "run-2026-03-10"),  # 08:00 in New York (EDT)
+        ("03-10T15:00", "tokyo", "run-2026-03-11"),  # midnight in Tokyo
+        ("03-11T06:00", "new-york", "run-2026-03-11"),  # 02:00 in New York, its maintenance hour
+    ]
