@@ -145,8 +145,7 @@ def expand(message: dict[str, Any]) -> None:
         raise LookupError(f"maintenance run {key} of {tenant_id} not found")
     if job.total is not None:
         return  # every page queued before
-    loans, cursor = loan_store.page(tenant_id, PAGE, message.get("cursor"))
-    ids = [loan.id for loan in loans if loan.active and not loan.archived]
+    ids, cursor = loan_store.active_ids_page(tenant_id, PAGE, message.get("cursor"))
     queues.send(config().maintenance_queue, [
         {"type": "loan", "tenantId": tenant_id, "businessDate": day.isoformat(), "loanId": i} for i in ids])
     job_store.put_marker(tenant_id, key, f"page#{message['page']:06d}", {"count": len(ids)})
@@ -336,17 +335,32 @@ def maintain_many(tenant_id: str, through: date, loan_ids: list[str], settings: 
 def record(tenant_id: str, day: date, results: list[job_store.Result]) -> None:
     """Counts a batch's results toward its run; completes the run when every loan is counted."""
     key = _key(day)
-    approximate = job_store.put_results(tenant_id, key, results)
-    job = job_store.get(tenant_id, key)
-    if job is not None and job.total is not None and approximate >= job.total:
+    approximate, total = job_store.put_results(tenant_id, key, results)
+    if total is not None and approximate >= total:
         _completed(tenant_id, job_store.settle(tenant_id, key, utc_now()))
 
 
+_SETTINGS: dict[tuple[str, str], Settings] = {}
+_SETTINGS_READ = [0.0]
+SETTINGS_SECONDS = 30
+
+
+def _settings() -> dict[tuple[str, str], Settings]:
+    """A run's labels and rules, by (tenant, business date), kept across the batches of one warm worker
+    for up to 30 s (a rule edited during a run is seen by later batches), not re-read every ten loans."""
+    import time
+
+    if time.monotonic() - _SETTINGS_READ[0] > SETTINGS_SECONDS:
+        _SETTINGS.clear()
+        _SETTINGS_READ[0] = time.monotonic()
+    return _SETTINGS
+
+
 def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: int,
-                 cache: dict[str, Settings] | None = None) -> list[str]:
+                 cache: dict[tuple[str, str], Settings] | None = None) -> list[str]:
     """One SQS batch: (message id, body, receive count) each. The ids of the messages to deliver
     again. A loan failing on its last delivery is counted failed (then dead-lettered)."""
-    cache = {} if cache is None else cache
+    cache = _settings() if cache is None else cache
     failed: list[str] = []
     groups: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     for message_id, body, receives in messages:
@@ -361,7 +375,9 @@ def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: 
     for (tenant_id, day_text), items in groups.items():
         day = date.fromisoformat(day_text)
         try:
-            settings = Settings.cached(cache, tenant_id)
+            if (tenant_id, day_text) not in cache:
+                cache[(tenant_id, day_text)] = Settings.read(tenant_id)
+            settings = cache[(tenant_id, day_text)]
             outcomes = maintain_many(tenant_id, day, [loan_id for _, loan_id, _ in items], settings)
         except Exception as error:  # the tenant's settings could not be read: the whole group again
             logger.exception("maintenance batch failed", extra={"tenant_id": tenant_id})

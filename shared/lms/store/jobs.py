@@ -154,10 +154,11 @@ def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 10
 # and adds to an approximate counter, which can only run ahead (a redelivered batch adds again),
 # never behind. When it reaches the total, the results are counted exactly (a COUNT query).
 
-def put_results(tenant_id: str, key: str, results: list[Result]) -> int:
-    """Writes the results and adds their number to the job's approximate count; the new count."""
+def put_results(tenant_id: str, key: str, results: list[Result]) -> tuple[int, int | None]:
+    """Writes the results and adds their number to the job's approximate count; (the new count, the
+    job's total if known). A finished job: (0, None)."""
     if not results:
-        return 0
+        return 0, None
     with JobItem.batch_write() as batch:
         for result in results:
             batch.save(JobItem(tenant_id, _result_key(key, result.loan_id), state="failed" if result.failed else "done",
@@ -169,8 +170,8 @@ def put_results(tenant_id: str, key: str, results: list[Result]) -> int:
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return 0
-    return int(item.done or 0)
+        return 0, None
+    return int(item.done or 0), None if item.total is None else int(item.total)
 
 
 def count(tenant_id: str, key: str) -> tuple[int, int]:

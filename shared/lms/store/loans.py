@@ -161,3 +161,14 @@ def get_many_consistent(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:
         return {}
     return {item.loan_id: _entity(item)
             for item in LoanItem.batch_get([(tenant_id, i) for i in dict.fromkeys(loan_ids)], consistent_read=True)}
+
+
+def active_ids_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+    """A page of the tenant's loans as ids only, the active and unarchived ones (daily maintenance)."""
+    after = decode_cursor(cursor)
+    start = {"tenantId": {"S": tenant_id}, "loanId": {"S": after}} if after else None
+    results = LoanItem.query(tenant_id, limit=limit, last_evaluated_key=start,
+                             attributes_to_get=["loanId", "active", "archived"])
+    ids = [item.loan_id for item in results if item.active and not item.archived]
+    last = results.last_evaluated_key
+    return ids, encode_cursor(last["loanId"]["S"]) if last else None
