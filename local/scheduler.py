@@ -32,7 +32,7 @@ class Scheduler:
 
     def __init__(self, handler: Callable[[dict, Any], Any] | None = None, interval: float | None = None):
         self._handler = handler
-        self._interval = interval if interval is not None else float(os.environ.get("MAINTENANCE_DISPATCH_SECONDS", "60"))
+        self._interval = interval if interval is not None else int(os.environ.get("MAINTENANCE_DISPATCH_SECONDS", "60"))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..contract import Address, Customer
-from .errors import AlreadyExists, StaleWrite
+from .errors import AlreadyExists, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, scoped
 
@@ -82,14 +82,7 @@ def insert(tenant_id: str, customer: Customer) -> Customer:
 
 def replace(tenant_id: str, customer: Customer) -> Customer:
     """Writes the customer if it is still at customer.version; returns it at its new version."""
-    item = _item(tenant_id, customer, customer.version)
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite() from None
-        raise
-    return customer.model_copy(update={"version": item.version})
+    return customer.model_copy(update={"version": save_versioned(_item(tenant_id, customer, customer.version))})
 
 
 def loan_links(tenant_id: str, customer_id: str, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:

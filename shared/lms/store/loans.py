@@ -5,7 +5,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Loan, LoanCustomer, LoanSetup, LoanValues
-from .errors import AlreadyExists, MissingReference, StaleWrite
+from .errors import AlreadyExists, MissingReference, StaleWrite, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, LoanItem, scoped
 
@@ -144,16 +144,7 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
 def put(tenant_id: str, loan: Loan) -> Loan:
     """Replaces the loan at loan.version (one conditional PutItem; its customers are unchanged, so
     its links are too). StaleWrite when the loan changed since it was read."""
-    from pynamodb.exceptions import PutError
-
-    item = _item(tenant_id, loan, loan.version)
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite() from None
-        raise
-    return loan.model_copy(update={"version": item.version})
+    return loan.model_copy(update={"version": save_versioned(_item(tenant_id, loan, loan.version))})
 
 
 def get_many_consistent(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .errors import AlreadyExists, StaleWrite
+from .errors import AlreadyExists, StaleWrite, save_versioned
 from .tables import ApiKeyItem, SettingItem
 
 TENANT_SK = "tenant"
@@ -69,14 +69,7 @@ def get_tenant(tenant_id: str) -> SettingRow | None:
 
 def save_tenant(tenant_id: str, row: SettingRow) -> int:
     """Replace the tenant record if it is still at row.version; returns the new version."""
-    item = SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version)
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite() from None
-        raise
-    return item.version
+    return save_versioned(SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version))
 
 
 def list_labels(tenant_id: str, kind: str | None = None) -> list[SettingRow]:
