@@ -32,14 +32,10 @@ for _path in (ROOT, ROOT / "shared"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from bench.realtime_bench import _free_port  # noqa: E402
+
 RULES, TARGET = 20, 1.5
 DAY, NEXT = "2026-03-02", "2026-03-03"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> int:

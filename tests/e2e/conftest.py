@@ -11,3 +11,17 @@ def stack():
         yield started
     finally:
         started.kill()
+
+
+def tenant_caller(stack, name: str):
+    """A new tenant on the stack: (its API key, call(method, path, body) that asserts a 2xx and returns the body)."""
+    status, tenant = stack.request("POST", "/admin/tenants", {"name": name}, key=stack.admin)
+    assert status == 201, tenant
+    key = tenant["apiKey"]
+
+    def call(method, path, body=None):
+        code, answer = stack.request(method, path, body, key=key)
+        assert code in (200, 201, 202, 204), (method, path, code, answer)
+        return answer
+
+    return key, call

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.e2e.conftest import tenant_caller
+
 from tests.e2e.test_readme import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -19,14 +21,7 @@ SETUP = {"loanAmount": "5000.00", "interestRate": "12", "termPeriods": 24, "paym
 
 
 def test_a_never_paid_loan_is_charged_off_on_the_first_day_past_120(stack):
-    status, tenant = stack.request("POST", "/admin/tenants", {"name": "Charge-off Lender"}, key=stack.admin)
-    assert status == 201, tenant
-    key = tenant["apiKey"]
-
-    def call(method, path, body=None):
-        code, answer = stack.request(method, path, body, key=key)
-        assert code in (200, 201, 202, 204), (method, path, code, answer)
-        return answer
+    key, call = tenant_caller(stack, "Charge-off Lender")
 
     call("PUT", "/tenant", {"businessDate": "2026-01-10"})
     customer = call("POST", "/customers", {"firstName": "Never", "lastName": "Paid", "customerType": "individual"})

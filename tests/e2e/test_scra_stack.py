@@ -6,20 +6,15 @@ import time
 
 import pytest
 
+from tests.e2e.conftest import tenant_caller
+
 pytestmark = pytest.mark.e2e
 SETUP = {"loanAmount": "5000.00", "interestRate": "7.5", "termPeriods": 24, "paymentFrequency": "monthly",
          "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
 
 
 def test_an_scra_status_change_reaches_all_three_loans_of_the_borrower(stack):
-    status, tenant = stack.request("POST", "/admin/tenants", {"name": "SCRA Lender"}, key=stack.admin)
-    assert status == 201, tenant
-    key = tenant["apiKey"]
-
-    def call(method, path, body=None):
-        code, answer = stack.request(method, path, body, key=key)
-        assert code in (200, 201, 204), (method, path, code, answer)
-        return answer
+    _, call = tenant_caller(stack, "SCRA Lender")
 
     call("POST", "/customer-statuses", {"title": "SCRA"})
     call("POST", "/portfolios", {"title": "SCRA"})
@@ -61,14 +56,7 @@ def test_an_scra_status_change_reaches_all_three_loans_of_the_borrower(stack):
 
 def test_a_force_job_runs_through_the_stacks_queue_pump(stack):
     """POST /rules/{id}/force over HTTP: the queue pump hands the job's messages to the force worker."""
-    status, tenant = stack.request("POST", "/admin/tenants", {"name": "Job Lender"}, key=stack.admin)
-    assert status == 201, tenant
-    key = tenant["apiKey"]
-
-    def call(method, path, body=None, expect=(200, 201, 202, 204)):
-        code, answer = stack.request(method, path, body, key=key)
-        assert code in expect, (method, path, code, answer)
-        return answer
+    _, call = tenant_caller(stack, "Job Lender")
 
     call("POST", "/checklist-items", {"title": "Reviewed"})
     loans = [call("POST", "/loans", {"setup": SETUP, "customers": []}) for _ in range(3)]
