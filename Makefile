@@ -62,7 +62,7 @@ lint-template: $(VENV)/.installed $(SAMVENV)/.installed
 	  "$$build" "$(CURDIR)/events/api_openapi.json" "$$runtime"
 
 ## Benchmarks, never run by make test: each module of BENCHES in turn (python -m bench.<name>).
-BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench bench.maintenance_bench
+BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench bench.maintenance_bench bench.webhook_bench
 
 bench: $(VENV)/.bench-installed
 	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PYTHON) -m $$module; done

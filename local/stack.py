@@ -41,8 +41,9 @@ class Worker(Protocol):
 
 
 def background_workers(endpoint_url: str) -> list[Worker]:
-    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules; SQS
-    queues -> their workers (force jobs, daily maintenance); the schedule -> maintenance dispatch."""
+    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules and domain
+    events; SQS queues -> their workers (force jobs, daily maintenance, webhook sender); the schedule ->
+    maintenance dispatch."""
     import boto3
 
     from local.queues import QueuePump
@@ -201,6 +202,10 @@ def main() -> int:
             raise StartupError(f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port") from None
         gateway.start()
         started.append(gateway)
+        # Webhooks may call this stack's own API (the seed's use case), and no other local address
+        # unless WEBHOOK_ALLOWED_TARGETS already names it.
+        allowed = [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()]
+        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(allowed + [f"{HOST}:{gateway.port}"])
 
         for worker in background_workers(moto.endpoint_url):
             worker.start()

@@ -1,15 +1,18 @@
-"""The stream pump: what Lambda's DynamoDB event source mapping does, for moto (which never runs
-Lambda code). It reads every stream of template.yaml's tables, hands the records to the real-time
-handler in batches, as Lambda would (same event shape, same handler), retries the records the
-handler reports failed (bisecting is moot: failures are per record), and after the template's
-MaximumRetryAttempts sends what still fails to the on-failure queue.
+"""The stream pump: what Lambda's DynamoDB event source mappings do, for moto (which never runs
+Lambda code). For every function of template.yaml with DynamoDB stream events (real-time rules, domain
+events for webhooks) it reads those tables' streams with its own iterators, hands the records to the
+function's handler in batches, as Lambda would (same event shape, same handler), retries the records the
+handler reports failed (bisecting is moot: failures are per record), and after the event's
+MaximumRetryAttempts sends what still fails to the event's on-failure queue.
 
 Used by the local stack (a thread polling every 0.2 s) and by tests (`drain()`: until quiet).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -26,11 +29,37 @@ def _event_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
 
 
+@dataclass
+class Consumer:
+    function: str  # logical id
+    module: str  # functions.<dir>.app
+    tables: list[str]  # table logical ids (= names locally)
+    retries: int
+    failures: str  # the on-failure queue (logical id = name locally)
+
+
+def consumers(template: dict[str, Any]) -> list[Consumer]:
+    found = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        events = [e["Properties"] for e in (props.get("Events") or {}).values() if e["Type"] == "DynamoDB"]
+        if events:
+            found.append(Consumer(
+                name, "functions." + props["CodeUri"].strip("/").split("/")[-1] + ".app",
+                [e["Stream"]["Fn::GetAtt"][0] for e in events], max(e["MaximumRetryAttempts"] for e in events),
+                events[0]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]))
+    return found
+
+
 class _Context:
-    function_name = "RealtimeFunction"
     memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:RealtimeFunction"
     aws_request_id = "local-stream-pump"
+
+    def __init__(self, function: str):
+        self.function_name = function
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
 
     @staticmethod
     def get_remaining_time_in_millis() -> int:
@@ -41,61 +70,69 @@ class StreamPump:
     name = "stream pump"
 
     def __init__(self, session: Any, endpoint_url: str | None = None,
-                 handler: Callable[[dict, Any], dict] | None = None, interval: float = 0.2):
+                 handler: Callable[[dict, Any], dict] | None = None, interval: float = 0.2,
+                 handlers: dict[str, Callable[[dict, Any], dict]] | None = None):
+        """handler: the real-time function's handler (default the real one); handlers: any function's,
+        by logical id (a handler of None: that function is not pumped)."""
         self._ddb = session.client("dynamodb", endpoint_url=endpoint_url)
         self._streams = session.client("dynamodbstreams", endpoint_url=endpoint_url)
         self._sqs = session.client("sqs", endpoint_url=endpoint_url)
         template = load_template()
-        function = template["Resources"]["RealtimeFunction"]["Properties"]
-        self._retries = max(e["Properties"]["MaximumRetryAttempts"] for e in function["Events"].values())
-        self._tables = [name for name, props in tables(template).items() if props.get("StreamSpecification")]
-        self._handler = handler
-        self._iterators: dict[tuple[str, str], str | None] = {}
+        streamed = {name for name, props in tables(template).items() if props.get("StreamSpecification")}
+        self._consumers = [c for c in consumers(template) if set(c.tables) & streamed]
+        self._handlers: dict[str, Callable[[dict, Any], dict] | None] = dict(handlers or {})
+        if handler is not None:
+            self._handlers["RealtimeFunction"] = handler
+        self._arns: dict[str, str | None] = {}
+        self._iterators: dict[tuple[str, str, str], str | None] = {}
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failed: list[dict[str, Any]] = []
 
-    def _handle(self, event: dict, context: Any) -> dict:
-        if self._handler is None:
-            from functions.realtime.app import lambda_handler
+    def _handler(self, consumer: Consumer) -> Callable[[dict, Any], dict] | None:
+        if consumer.function not in self._handlers:
+            self._handlers[consumer.function] = importlib.import_module(consumer.module).lambda_handler
+        return self._handlers[consumer.function]
 
-            self._handler = lambda_handler
-        return self._handler(event, context)
-
-    def _shards(self) -> list[tuple[str, str]]:
-        found = []
-        for table in self._tables:
-            arn = self._ddb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
-            if not arn:
-                continue
-            for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                found.append((arn, shard["ShardId"]))
-        return found
+    def _stream(self, table: str) -> str | None:
+        if self._arns.get(table) is None:
+            self._arns[table] = self._ddb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+        return self._arns[table]
 
     def poll_once(self) -> int:
-        """Reads what is new on every shard and hands it to the handler; the number of records read."""
+        """Reads what is new on every shard for every consumer and hands it to the consumer's handler;
+        the number of records read."""
         count = 0
-        for arn, shard in self._shards():
-            key = (arn, shard)
-            if key not in self._iterators:
-                self._iterators[key] = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            iterator = self._iterators[key]
-            if iterator is None:
+        for consumer in self._consumers:
+            handler = self._handler(consumer)
+            if handler is None:
                 continue
-            answer = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            self._iterators[key] = answer.get("NextShardIterator")
-            records = [_event_record(r, arn) for r in answer.get("Records", [])]
-            for start in range(0, len(records), BATCH):
-                self._deliver(records[start:start + BATCH], arn)
-            count += len(records)
+            for table in consumer.tables:
+                arn = self._stream(table)
+                if not arn:
+                    continue
+                for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                    key = (consumer.function, arn, shard["ShardId"])
+                    if key not in self._iterators:
+                        self._iterators[key] = self._streams.get_shard_iterator(
+                            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    iterator = self._iterators[key]
+                    if iterator is None:
+                        continue
+                    answer = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                    self._iterators[key] = answer.get("NextShardIterator")
+                    records = [_event_record(r, arn) for r in answer.get("Records", [])]
+                    for start in range(0, len(records), BATCH):
+                        self._deliver(consumer, handler, records[start:start + BATCH], arn)
+                    count += len(records)
         return count
 
-    def _deliver(self, records: list[dict[str, Any]], arn: str) -> None:
+    def _deliver(self, consumer: Consumer, handler: Callable[[dict, Any], dict], records: list[dict[str, Any]],
+                 arn: str) -> None:
         pending = records
-        for _ in range(self._retries + 1):
-            answer = self._handle({"Records": pending}, _Context()) or {}
+        for _ in range(consumer.retries + 1):
+            answer = handler({"Records": pending}, _Context(consumer.function)) or {}
             failed_ids = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
             if not failed_ids:
                 return
@@ -103,9 +140,9 @@ class StreamPump:
             first = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] in failed_ids)
             pending = pending[first:]
         self.failed.extend(pending)
-        queue = self._sqs.get_queue_url(QueueName="RealtimeFailuresQueue")["QueueUrl"]
+        queue = self._sqs.get_queue_url(QueueName=consumer.failures)["QueueUrl"]
         self._sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(
-            {"streamArn": arn, "records": [r["dynamodb"]["SequenceNumber"] for r in pending]}))
+            {"function": consumer.function, "streamArn": arn, "records": [r["dynamodb"]["SequenceNumber"] for r in pending]}))
 
     def drain(self, max_rounds: int = 50) -> int:
         """Polls until a round reads nothing (every cascade has settled); the records read."""

@@ -39,9 +39,12 @@ from lms.contract import (
     RuleValidation,
     TenantCreate,
     TenantUpdate,
+    WebhookCreate,
+    WebhookUpdate,
 )
 from lms.http import app, handle, if_match, logger, metrics, reply, responses, tenant_id
 from lms.rules.catalogue import VARIABLES
+from lms.webhooks import sender, subscriptions
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
 Cursor = Annotated[str | None, Query(description="nextCursor of the previous page")]
@@ -278,6 +281,51 @@ def list_snapshots(loan_id: str, limit: Limit = 50, cursor: Cursor = None,
                    until: Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD)")] = None):
     """The loan's daily snapshots (values at the end of each maintained business day), oldest first."""
     return reply(maintenance.snapshots(tenant_id(), loan_id, limit, cursor, since, until))
+
+
+# ---------------------------------------------------------------- webhooks
+
+@app.get("/webhooks", responses=responses(200, "Webhook", page=True), tags=["Webhooks"])
+def list_webhooks(limit: Limit = 50, cursor: Cursor = None):
+    return reply(subscriptions.page(tenant_id(), limit, cursor))
+
+
+@app.post("/webhooks", responses=responses(201, "WebhookCreated"), tags=["Webhooks"])
+def create_webhook(body: Annotated[WebhookCreate, Body()]):
+    """A subscription: URL, method, headers and body template (with [[v('variable')]]), events, an optional
+    filter (a rule criteria). The answer carries the signing secret, this once."""
+    return reply(subscriptions.create(tenant_id(), body), 201)
+
+
+@app.get("/webhooks/<webhook_id>", responses=responses(200, "Webhook"), tags=["Webhooks"])
+def get_webhook(webhook_id: str):
+    return reply(subscriptions.get(tenant_id(), webhook_id))
+
+
+@app.put("/webhooks/<webhook_id>", responses=responses(200, "Webhook"), tags=["Webhooks"])
+def put_webhook(webhook_id: str, body: Annotated[WebhookUpdate, Body()]):
+    """A partial update; a header value of "********" keeps the stored value."""
+    return reply(subscriptions.update(tenant_id(), webhook_id, body, if_match()))
+
+
+@app.delete("/webhooks/<webhook_id>", responses=responses(204), tags=["Webhooks"])
+def delete_webhook(webhook_id: str):
+    subscriptions.delete(tenant_id(), webhook_id)
+    return reply(None, 204)
+
+
+@app.get("/webhooks/<webhook_id>/deliveries", responses=responses(200, "Delivery", page=True), tags=["Webhooks"])
+def list_deliveries(webhook_id: str, limit: Limit = 50, cursor: Cursor = None,
+                    message_id: Annotated[str | None, Query(alias="messageId", description="one message only")] = None):
+    """The delivery log: every attempt, newest message first."""
+    return reply(sender.deliveries(tenant_id(), webhook_id, limit, cursor, message_id))
+
+
+@app.post("/webhooks/<webhook_id>/deliveries/<message_id>/redeliver", responses=responses(202, "Redelivery"),
+          tags=["Webhooks"])
+def redeliver(webhook_id: str, message_id: str):
+    """Sends a message again (same webhook-id), a new round of attempts."""
+    return reply(sender.redeliver(tenant_id(), webhook_id, message_id), 202)
 
 
 # ---------------------------------------------------------------- the document itself

@@ -20,6 +20,9 @@ class Config:
     snapshots_table: str
     force_jobs_queue: str
     maintenance_queue: str
+    webhooks_table: str
+    webhook_queue: str
+    webhook_dead_letter_queue: str
     region: str
     dynamodb_endpoint: str | None
     admin_api_key_sha256: str | None
@@ -42,6 +45,9 @@ def config() -> Config:
         snapshots_table=env.get("SNAPSHOTS_TABLE", "SnapshotsTable"),
         force_jobs_queue=env.get("FORCE_JOBS_QUEUE", "ForceJobsQueue"),
         maintenance_queue=env.get("MAINTENANCE_QUEUE", "MaintenanceQueue"),
+        webhooks_table=env.get("WEBHOOKS_TABLE", "WebhooksTable"),
+        webhook_queue=env.get("WEBHOOK_QUEUE", "WebhookQueue"),
+        webhook_dead_letter_queue=env.get("WEBHOOK_DEAD_LETTER_QUEUE", "WebhookDeadLetterQueue"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,

@@ -36,3 +36,17 @@ def well_formed(prefix: str, value: str) -> bool:
     """Whether value could be an id of this kind: anything else is unknown without a lookup
     (and never reaches DynamoDB, whose key size limits would turn it into a server error)."""
     return value.startswith(prefix + "_") and bool(_SHAPE.match(value))
+
+
+def stable_id(prefix: str, millis: int, *parts: str) -> str:
+    """An id made from what it names (the same parts give the same id: a redelivered stream record
+    makes the same event), sorting by `millis` like the ids above."""
+    import hashlib
+
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    value = (max(0, millis) % (1 << 48) << 80) | int.from_bytes(digest[:10], "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_CROCKFORD[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"

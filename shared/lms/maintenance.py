@@ -49,6 +49,7 @@ from .automation.engine import Settings, _change_customers, _entries, applies, e
 
 logger = Logger(child=True)
 PAGE = 1000  # loans per expand message
+LOANS_PER_MESSAGE = 25  # loans per worker message (a loan that fails is sent again alone)
 MAX_ITEMS = 80  # rule-made transactions + audit entries per loan write (DynamoDB: 100 per transaction)
 _ATTEMPTS = 5
 _RUN_ID = re.compile(r"^run-(\d{4}-\d{2}-\d{2})$")
@@ -136,6 +137,10 @@ def _expand(tenant_id: str, day: date, cursor: str | None, page: int) -> dict[st
     return {"type": "expand", "tenantId": tenant_id, "businessDate": day.isoformat(), "cursor": cursor, "page": page}
 
 
+def _loans(tenant_id: str, day: date, loan_ids: list[str]) -> dict[str, Any]:
+    return {"type": "loans", "tenantId": tenant_id, "businessDate": day.isoformat(), "loanIds": loan_ids}
+
+
 def expand(message: dict[str, Any]) -> None:
     """Queues one page of the tenant's active loans, then the next page (or, after the last, the total)."""
     tenant_id, day = message["tenantId"], date.fromisoformat(message["businessDate"])
@@ -146,8 +151,8 @@ def expand(message: dict[str, Any]) -> None:
     if job.total is not None:
         return  # every page queued before
     ids, cursor = loan_store.active_ids_page(tenant_id, PAGE, message.get("cursor"))
-    queues.send(config().maintenance_queue, [
-        {"type": "loan", "tenantId": tenant_id, "businessDate": day.isoformat(), "loanId": i} for i in ids])
+    queues.send(config().maintenance_queue, [_loans(tenant_id, day, ids[i:i + LOANS_PER_MESSAGE])
+                                             for i in range(0, len(ids), LOANS_PER_MESSAGE)])
     job_store.put_marker(tenant_id, key, f"page#{message['page']:06d}", {"count": len(ids)})
     if cursor is not None:
         queues.send(config().maintenance_queue, [_expand(tenant_id, day, cursor, message["page"] + 1)])
@@ -159,7 +164,7 @@ def expand(message: dict[str, Any]) -> None:
 
 def _completed(tenant_id: str, job: job_store.Job | None) -> None:
     if job is not None:
-        # The maintenance.completed event (API.md): delivered to webhook subscribers with issue 7.
+        # Logged here; the maintenance.completed event reaches webhooks from the jobs table's stream.
         logger.info("maintenance.completed", extra={"tenant_id": tenant_id, "business_date": job.body["businessDate"],
                                                      "state": job.state, "loans_done": job.done,
                                                      "loans_failed": job.failed})
@@ -359,10 +364,12 @@ def _settings() -> dict[tuple[str, str], Settings]:
 def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: int,
                  cache: dict[tuple[str, str], Settings] | None = None) -> list[str]:
     """One SQS batch: (message id, body, receive count) each. The ids of the messages to deliver
-    again. A loan failing on its last delivery is counted failed (then dead-lettered)."""
+    again. A message of several loans of which some failed is done once those loans are queued again,
+    one per message; a message whose loans all failed is delivered again, and on its last delivery its
+    loans are counted failed (then it is dead-lettered)."""
     cache = _settings() if cache is None else cache
     failed: list[str] = []
-    groups: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    groups: dict[tuple[str, str], list[tuple[str, list[str], int]]] = {}
     for message_id, body, receives in messages:
         if body.get("type") == "expand":
             try:
@@ -371,27 +378,43 @@ def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: 
                 logger.exception("maintenance expand failed", extra={"tenant_id": body.get("tenantId")})
                 failed.append(message_id)
             continue
-        groups.setdefault((body["tenantId"], body["businessDate"]), []).append((message_id, body["loanId"], receives))
+        loan_ids = body["loanIds"] if body.get("type") == "loans" else [body["loanId"]]
+        groups.setdefault((body["tenantId"], body["businessDate"]), []).append((message_id, loan_ids, receives))
     for (tenant_id, day_text), items in groups.items():
         day = date.fromisoformat(day_text)
+        every = [loan_id for _, loan_ids, _ in items for loan_id in loan_ids]
         try:
             if (tenant_id, day_text) not in cache:
                 cache[(tenant_id, day_text)] = Settings.read(tenant_id)
             settings = cache[(tenant_id, day_text)]
-            outcomes = maintain_many(tenant_id, day, [loan_id for _, loan_id, _ in items], settings)
+            # Never past the tenant's today: a run queued before the lender set the business date back
+            # brings its loans up to the new date only.
+            through = min(day, settings.today)
+            outcomes = {o.loan_id: o for o in maintain_many(tenant_id, through, every, settings)}
         except Exception as error:  # the tenant's settings could not be read: the whole group again
             logger.exception("maintenance batch failed", extra={"tenant_id": tenant_id})
-            outcomes = [Outcome(loan_id, error=error) for _, loan_id, _ in items]
+            outcomes = {loan_id: Outcome(loan_id, error=error) for loan_id in every}
         results = []
-        for (message_id, loan_id, receives), outcome in zip(items, outcomes):
-            if outcome.error is None:
-                results.append(job_store.Result(loan_id, matched=outcome.matched))
-                continue
-            logger.warning("maintenance of a loan failed", extra={"tenant_id": tenant_id, "loan_id": loan_id,
-                                                                  "receives": receives, "error": repr(outcome.error)})
-            failed.append(message_id)
-            if receives >= max_receives:
-                results.append(job_store.Result(loan_id, failed=True, detail={"error": str(outcome.error)[:500]}))
+        for message_id, loan_ids, receives in items:
+            broken = [outcomes[i] for i in loan_ids if outcomes[i].error is not None]
+            for outcome in broken:
+                logger.warning("maintenance of a loan failed", extra={
+                    "tenant_id": tenant_id, "loan_id": outcome.loan_id, "receives": receives,
+                    "error": repr(outcome.error)})
+            if broken and len(broken) < len(loan_ids):
+                try:  # the failing loans go on alone; this message is done
+                    queues.send(config().maintenance_queue, [_loans(tenant_id, day, [o.loan_id]) for o in broken])
+                except Exception:
+                    logger.exception("maintenance could not queue failing loans again", extra={"tenant_id": tenant_id})
+                    failed.append(message_id)
+                    continue
+            elif broken:
+                failed.append(message_id)
+                if receives >= max_receives:
+                    results += [job_store.Result(o.loan_id, failed=True, detail={"error": str(o.error)[:500]})
+                                for o in broken]
+            results += [job_store.Result(i, matched=outcomes[i].matched) for i in loan_ids
+                        if outcomes[i].error is None]
         record(tenant_id, day, results)
     return failed
 

@@ -36,14 +36,19 @@ def url(queue: str) -> str:
     return _urls[queue]
 
 
-def send(queue: str, messages: list[dict[str, Any]]) -> int:
-    """Sends every message (JSON), ten per call; entries SQS refuses are sent again. The number sent."""
+MAX_DELAY = 900  # SQS: a message can be delayed at most 15 minutes
+
+
+def send(queue: str, messages: list[dict[str, Any]], delay: int = 0) -> int:
+    """Sends every message (JSON), ten per call, each delayed `delay` seconds (at most 900); entries SQS
+    refuses are sent again. The number sent."""
     client, queue_url = _sqs(), url(queue)
+    extra = {"DelaySeconds": max(0, min(MAX_DELAY, int(delay)))} if delay else {}
     for start in range(0, len(messages), BATCH):
         pending = {str(i): json.dumps(m, separators=(",", ":")) for i, m in enumerate(messages[start:start + BATCH])}
         for _ in range(_ATTEMPTS):
             answer = client.send_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": key, "MessageBody": body} for key, body in pending.items()])
+                {"Id": key, "MessageBody": body, **extra} for key, body in pending.items()])
             failed = {f["Id"] for f in answer.get("Failed", [])}
             pending = {k: v for k, v in pending.items() if k in failed}
             if not pending:

@@ -149,6 +149,10 @@ class World:
         made = api.post("/maintenance/runs", {})
         assert made.status == 202, made
         self.run = made.json
+        made = api.post("/webhooks", {"name": "Hook", "url": "https://hooks.example.com/in", "events": ["loan.created"],
+                                      "headers": {"Authorization": "Bearer theirs"}})
+        assert made.status == 201, made
+        self.webhook = made.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 

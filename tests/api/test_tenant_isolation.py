@@ -22,6 +22,7 @@ BODIES = {
     ("PUT", "/rules/<rule_id>"): {"name": "Hijacked"},
     ("POST", "/loans/<loan_id>/rules/<rule_id>/force"): {"explain": True},
     ("POST", "/rules/<rule_id>/force"): {},
+    ("PUT", "/webhooks/<webhook_id>"): {"name": "Hijacked", "url": "https://evil.example.com/in"},
 }
 # Routes about a loan's money use the tenant's activated loan (with its payment).
 MONEY_ROUTES = {"payments", "charges", "credits", "transactions", "schedule", "rules", "rule-applications", "snapshots"}
@@ -43,6 +44,10 @@ KNOWN = {
     ("GET", "/jobs/<job_id>"),
     ("GET", "/maintenance/runs/<run_id>"),
     ("GET", "/loans/<loan_id>/snapshots"),
+    ("GET", "/webhooks/<webhook_id>"),
+    ("DELETE", "/webhooks/<webhook_id>"),
+    ("GET", "/webhooks/<webhook_id>/deliveries"),
+    ("POST", "/webhooks/<webhook_id>/deliveries/<message_id>/redeliver"),
 }
 
 
@@ -54,6 +59,7 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
     ids["/rules"] = {"rule_id": world.rule["id"]}
     ids["/jobs"] = {"job_id": world.job["jobId"]}
     ids["/maintenance"] = {"run_id": world.run["runId"]}
+    ids["/webhooks"] = {"webhook_id": world.webhook["id"], "message_id": "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV"}
     return ids
 
 

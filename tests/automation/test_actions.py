@@ -200,7 +200,8 @@ def test_account_tools_archive_in_real_time_puts_the_loan_out_of_reach(lender, p
 def test_a_charge_off_credit_through_the_api_runs_the_rules_once(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [{"type": "notify", "webhookId": "wh_charged_off"}], criteria="charged-off")
+    hook = _webhook(api)
+    rule = _rule(api, [{"type": "notify", "webhookId": hook}], criteria="charged-off")
 
     assert api.post(f"/loans/{loan['id']}/credits", {"amount": "100.00", "chargeOff": True}).status == 201
     pump.drain()
@@ -520,16 +521,30 @@ def test_stop_interest_takes_effect_from_the_day_the_audit_says(lender, pump):
 # ---------------------------------------------------------------- notify
 
 
+def test_notify_names_an_existing_webhook(lender):
+    made = lender.post("/rules", {"name": "Tell", "criteria": "(> status-days-past-due 30)",
+                                  "actions": [{"type": "notify", "webhookId": "whk_01ARZ3NDEKTSV4RRFFQ69G5FAV"}]})
+    assert made.status == 422 and made.json["error"]["details"][0]["field"] == "actions[0].webhookId", made
+
+
+def _webhook(api) -> str:
+    made = api.post("/webhooks", {"name": "Collections", "url": "https://collections.example.com/hook"})
+    assert made.status == 201, made
+    return made.json["id"]
+
+
 def test_notify_records_the_webhook_queued(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [{"type": "notify", "webhookId": "wh_collections"}], criteria="(> status-days-past-due 30)")
+    hook = _webhook(api)
+    rule = _rule(api, [{"type": "notify", "webhookId": hook}], criteria="(> status-days-past-due 30)")
 
     _touch(api, loan["id"])
     pump.drain()
 
     entry = _only_entry(api, loan["id"], rule, "loan-changed")
-    assert entry["actionsApplied"] == [{"type": "notify", "webhookId": "wh_collections", "queued": True}]
+    assert entry["actionsApplied"] == [{"type": "notify", "webhookId": hook, "queued": True}]
+    assert "notifications" not in entry  # the variables travel with the entry, never shown
     touched = _get(api, loan["id"])
     assert touched["customFields"] == {"Touched": "yes"} and touched["values"] == loan["values"]
 

@@ -120,6 +120,7 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     assert status == 200 and loan["active"] is True and loan["loanStatus"] == "Open", loan
     assert loan["portfolios"] == ["Collections"]
     assert '"apiKey"' in run.stdout  # the admin example created a tenant
+    assert "Grace is now: Active" in run.stdout  # the webhook example called the API back
 
 
 def test_the_stack_prints_its_address_and_keys_and_requires_a_key(stack):

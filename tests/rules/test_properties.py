@@ -402,6 +402,7 @@ def test_the_example_context_has_every_variable():
 @example(tree=call("and", call("not", n(0)), lit(True)), ctx=CTX)
 @example(tree=call("contains?", var("customer.secondary"), kw("status")), ctx=CTX)
 @example(tree=call("empty?", var("sub-portfolios")), ctx=CTX)
+@example(tree=call("<", n(2), n(1), call("custom-field", lit("No such field"))), ctx=CTX)  # false before nil
 def test_a_criteria_agrees_with_the_reference(tree, ctx):
     """Given any well-typed criteria and any loan, run() matches exactly when the reference gives
     true, and a reference runtime error is no match with a reason."""

@@ -275,7 +275,13 @@ def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
 
 
 def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
-    run.notifications.append({"webhookId": action.webhook_id})
+    """A trigger-based notification: the loan's variables as this action sees them travel with the audit
+    entry (written with the loan's change), and the events function queues the delivery from it."""
+    from .context import loan_context
+    from .engine import shown
+
+    variables = {name: shown(value) for name, value in loan_context(run.loan, run.customers, run.today).items()}
+    run.notifications.append({"webhookId": action.webhook_id, "variables": variables})
     return {"webhookId": action.webhook_id, "queued": True}
 
 

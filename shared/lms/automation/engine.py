@@ -47,6 +47,7 @@ class Evaluation:
     variables: dict[str, Any]
     applied: list[dict[str, Any]]
     error: str | None = None
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # notify actions: webhook and variables
 
 
 @dataclass
@@ -115,7 +116,7 @@ class Settings:
 def needs_customers(rules: list[Rule]) -> bool:
     """Whether any of the rules reads a customer variable or changes a customer."""
     return any(v.startswith("customer") for r in rules for v in r.variables) or any(
-        a.type == "customer-tools" for r in rules for a in r.actions)
+        a.type in ("customer-tools", "notify") for r in rules for a in r.actions)  # notify sends every variable
 
 
 def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rule]) -> Run | None:
@@ -137,6 +138,7 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
         variables = {name: shown(context[name]) for name in compiled.variables}
         applied: list[dict[str, Any]] = []
         error = outcome.error
+        sent = len(run.notifications)
         if outcome.matched:
             saved = (run.loan, list(run.new_transactions), {k: dict(v) for k, v in run.customer_changes.items()},
                      dict(run.customers), list(run.notifications))
@@ -146,14 +148,15 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
             except ActionError as failure:
                 run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
                 error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{failure}", []
-        evaluations.append(Evaluation(rule, outcome.matched and error is None, variables, applied, error))
+        evaluations.append(Evaluation(rule, outcome.matched and error is None, variables, applied, error,
+                                      list(run.notifications[sent:])))
     return evaluations
 
 
 def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
     return [RuleApplication(id=new_id("aud"), loan_id=loan_id, rule_id=e.rule.id, rule_version=e.rule.version,
                             trigger=trigger, time=now, matched=e.matched, variables=e.variables,
-                            actions_applied=e.applied, error=e.error)
+                            actions_applied=e.applied, error=e.error, notifications=e.notifications or None)
             for e in evaluations if e.matched or e.error]
 
 

@@ -77,6 +77,16 @@ def check_actions(actions: list[Any], labels: Labels) -> list[Any]:
     return checked
 
 
+def check_webhooks(tenant_id: str, actions: list[Any]) -> None:
+    """A notify action's webhook must exist (deleting it later drops the notifications, logged)."""
+    from ..webhooks.subscriptions import exists
+
+    for index, action in enumerate(actions):
+        if action.type == "notify" and not exists(tenant_id, action.webhook_id):
+            raise Invalid(f"actions[{index}]: no webhook {action.webhook_id!r} (POST /webhooks makes one)",
+                          [{"field": f"actions[{index}].webhookId", "message": "unknown webhook"}])
+
+
 def _rule(tenant_id: str, rule_id: str) -> Rule:
     rule = store.get(tenant_id, rule_id) if well_formed("rul", rule_id) else None
     if rule is None:
@@ -87,6 +97,7 @@ def _rule(tenant_id: str, rule_id: str) -> Rule:
 def create(tenant_id: str, request: RuleCreate) -> Rule:
     variables = _criteria(request.criteria)
     actions = check_actions(request.actions, load_labels(tenant_id))
+    check_webhooks(tenant_id, actions)
     existing = store.every(tenant_id)
     if len(existing) >= MAX_RULES:
         raise Invalid(f"a tenant has at most {MAX_RULES} rules")
@@ -128,6 +139,7 @@ def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | No
         changes["variables"] = _criteria(changes["criteria"])
     if "actions" in changes:
         changes["actions"] = check_actions(request.actions or [], load_labels(tenant_id))
+        check_webhooks(tenant_id, changes["actions"])
     for _ in range(5):
         current = _rule(tenant_id, rule_id)
         if expected is not None and current.version != expected:

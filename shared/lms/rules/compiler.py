@@ -321,10 +321,13 @@ def _compare(op: type) -> Callable:
         elif len({frozenset(f) for f in families}) > 1:
             c.fail("type", node, f"{fn} compares numbers with dates",
                    "use (u/date-compare a b) for the days between dates")
-        if len(args) > 1:  # Clojure's (< x) is true whatever x is (x is still evaluated)
-            args = [a if not a.dynamic else Typed(_call("_ord", a.code), a.type, a.node) for a in args]
+        # A value known only at run time (a custom field) is checked when it is compared, not when it is
+        # evaluated: like Clojure's (< a b c), a false pair ends the comparison before c is looked at.
+        # Clojure's (< x) is true whatever x is (x is still evaluated).
+        dynamic = [a.dynamic and len(args) > 1 for a in args]
 
         def chain(codes: list[ast.expr]) -> ast.expr:
+            codes = [_call("_ord", code) if checked else code for code, checked in zip(codes, dynamic)]
             return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)
         return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
     return build

@@ -20,6 +20,14 @@ class AlreadyHandled(Exception):
     """The trigger's marker exists: this stream record or message was handled before."""
 
 
+def _entry_body(entry: RuleApplication) -> dict:
+    """The entry as stored: what the API shows, plus its notifications (for the events function)."""
+    body = entry.model_dump(mode="json")
+    if entry.notifications:
+        body["notifications"] = entry.notifications
+    return body
+
+
 def _marker_key(trigger_id: str) -> str:
     return f"handled#{trigger_id}"
 
@@ -78,7 +86,7 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
         # caller checked the marker when it read the loan.
         with AuditItem.batch_write() as batch:
             for entry in entries:
-                batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=entry.model_dump(mode="json")))
+                batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)))
             if trigger_id:
                 batch.save(_marker(tenant_id, entries[0].loan_id, trigger_id, entries))
         return None
@@ -91,7 +99,7 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
             for tx in transactions:
                 write.save(transaction_item(tenant_id, tx))
             for entry in entries:
-                write.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=entry.model_dump(mode="json")),
+                write.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)),
                            condition=AuditItem.entry_id.does_not_exist())
             if item is not None:
                 write.save(item)
@@ -115,3 +123,11 @@ def entries_page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -
     entries = [RuleApplication.model_validate(item.body) for item in results]
     last = results.last_evaluated_key
     return entries, encode_cursor(last["entryId"]["S"]) if last else None
+
+
+def entry_from_image(image: dict) -> tuple[str, RuleApplication] | None:
+    """(tenant id, audit entry) from a stream record's image; None for a handled-trigger marker."""
+    item = AuditItem.from_raw_data(image)
+    if not item.entry_id.startswith("e#"):
+        return None
+    return item.loan_key.split("#", 1)[0], RuleApplication.model_validate(item.body)

@@ -94,3 +94,8 @@ def loan_links(tenant_id: str, customer_id: str, limit: int, cursor: str | None)
     links = [(link.loan_id, link.role) for link in results]
     last = results.last_evaluated_key
     return links, encode_cursor(last["loanKey"]["S"].split("#", 1)[1]) if last else None
+
+
+def from_image(image: dict) -> Customer:
+    """A customer from a stream record's image (DynamoDB JSON)."""
+    return _entity(CustomerItem.from_raw_data(image))

@@ -225,3 +225,8 @@ def put_marker(tenant_id: str, key: str, name: str, body: dict[str, Any]) -> boo
 def markers(tenant_id: str, key: str) -> list[dict[str, Any]]:
     return [dict(item.body or {}) for item in JobItem.query(tenant_id, JobItem.sk.startswith(f"mark#{key}#"),
                                                              consistent_read=True)]
+
+
+def from_image(image: dict) -> Job:
+    """A job from a stream record's image (DynamoDB JSON)."""
+    return _job(JobItem.from_raw_data(image))

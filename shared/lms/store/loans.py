@@ -159,7 +159,13 @@ def active_ids_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[lis
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "loanId": {"S": after}} if after else None
     results = LoanItem.query(tenant_id, limit=limit, last_evaluated_key=start,
-                             attributes_to_get=["loanId", "active", "archived"])
+                             attributes_to_get=["tenantId", "loanId", "active", "archived"])  # keys: pynamodb
+    # makes the next page's start from the last item when the limit stops it mid-page
     ids = [item.loan_id for item in results if item.active and not item.archived]
     last = results.last_evaluated_key
     return ids, encode_cursor(last["loanId"]["S"]) if last else None
+
+
+def from_image(image: dict) -> Loan:
+    """A loan from a stream record's image (DynamoDB JSON)."""
+    return _entity(LoanItem.from_raw_data(image))

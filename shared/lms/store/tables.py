@@ -184,3 +184,20 @@ class SnapshotItem(Model):
     loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
     day = UnicodeAttribute(range_key=True)
     body = DocumentAttribute(default=dict)
+
+
+class WebhookItem(Model):
+    """Webhooks of a tenant: a subscription ("hook#<id>"), a message to deliver to one ("msg#<hook>#<message
+    id>": the event, its variables, the delivery state) and each attempt ("att#<hook>#<message id>#<round>#<n>").
+    Messages and attempts expire after 35 days."""
+
+    Meta = _meta(config().webhooks_table)
+    tenant_id = UnicodeAttribute(hash_key=True, attr_name="tenantId")
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)
+    round = NumberAttribute(null=True)  # a message's current round of attempts (each redelivery starts one)
+    claimed_at = NumberAttribute(null=True, attr_name="claimedAt")  # an attempt being made: since when (epoch s)
+    followed = BooleanAttribute(null=True)  # a message: queued; an attempt: what follows it was done
+    body = DocumentAttribute(default=dict)
+    version = NumberAttribute(null=True)  # a subscription's version (conditional saves; messages update in place)
+    expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL (messages and attempts)

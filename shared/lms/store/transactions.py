@@ -83,3 +83,8 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
             raise StaleWrite() from None
         raise
     return loan.model_copy(update={"version": item.version})
+
+
+def from_image(image: dict) -> Transaction:
+    """A transaction from a stream record's image (DynamoDB JSON)."""
+    return _entity(TransactionItem.from_raw_data(image))

@@ -1,0 +1,1 @@
+"""Webhooks (API.md "Webhooks", issue 7): subscriptions, domain events, signed SSRF-safe delivery."""

@@ -1,0 +1,162 @@
+"""Webhook subscriptions (API.md "Webhooks"): create, read, edit, delete.
+
+Checked when saved: the URL's form (the SSRF guard checks the address again at every send), the
+variables its templates use, the filter (a rule criteria, compiled like a rule's), reserved headers.
+The signing secret is made here and shown once. Header values that look like credentials are never
+shown again: they read as "********", and a PUT that sends "********" back keeps the stored value.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from ..clock import utc_now
+from ..contract import Page, Webhook, WebhookCreate, WebhookCreated, WebhookUpdate
+from ..errors import Conflict, Invalid, NotFound
+from ..ids import new_id, well_formed
+from ..rules import RuleInvalid, compile_rule
+from ..rules.catalogue import VARIABLES
+from ..store import webhooks as store
+from ..store.errors import StaleWrite
+from . import guard, templates
+
+MAX_WEBHOOKS = 100
+MASK = "********"
+RESERVED = frozenset({"host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp",
+                      "webhook-signature", "upgrade", "te", "trailer", "expect"})
+_SECRET_WORDS = ("auth", "token", "secret", "key", "password", "cookie", "signature", "credential")
+_KNOWN = frozenset(v.name for v in VARIABLES)
+
+
+def sensitive(header: str) -> bool:
+    return any(word in header.lower() for word in _SECRET_WORDS)
+
+
+def _shown(body: dict[str, Any], version: int) -> Webhook:
+    headers = {k: (MASK if sensitive(k) else v) for k, v in body.get("headers", {}).items()}
+    return Webhook.model_validate({**{k: v for k, v in body.items() if k != "secret"}, "headers": headers,
+                                   "version": version})
+
+
+def _check(fields: dict[str, Any]) -> None:
+    """422 for what the subscription could never send."""
+    try:
+        guard.check_syntax(fields["url"])
+    except guard.Refused as refused:
+        raise Invalid(f"url: {refused}", [{"field": "url", "message": str(refused)}]) from None
+    for name in fields.get("headers", {}):
+        if name.lower() in RESERVED:
+            raise Invalid(f"header {name!r} is set by the sender", [{"field": f"headers.{name}", "message": "reserved"}])
+    where = [("url", fields["url"])] + [(f"headers.{k}", v) for k, v in fields.get("headers", {}).items()] + [
+        ("bodyTemplate", fields.get("body_template"))]
+    for field, text in where:
+        unknown = [n for n in templates.names(text) if n not in _KNOWN]
+        if unknown:
+            raise Invalid(f"{field}: unknown variable {unknown[0]!r} (GET /variables lists them)",
+                          [{"field": field, "message": f"unknown variable {unknown[0]!r}"}])
+    if fields.get("filter"):
+        try:
+            compile_rule(fields["filter"])
+        except RuleInvalid as invalid:
+            raise Invalid(f"filter is not a valid rule criteria: {invalid}",
+                          [{"field": "filter", **e.as_detail()} for e in invalid.errors]) from None
+
+
+def _find(tenant_id: str, webhook_id: str) -> tuple[dict[str, Any], int]:
+    found = store.get(tenant_id, webhook_id) if well_formed("whk", webhook_id) else None
+    if found is None:
+        raise NotFound("webhook not found")
+    return found
+
+
+def create(tenant_id: str, request: WebhookCreate) -> WebhookCreated:
+    fields = request.model_dump(mode="json", by_alias=False)
+    for name, value in fields["headers"].items():
+        if value == MASK:
+            raise Invalid(f"header {name!r}: {MASK} stands for a stored value; give the value",
+                          [{"field": f"headers.{name}", "message": "a value is required"}])
+    _check(fields)
+    if len(store.every(tenant_id)) >= MAX_WEBHOOKS:
+        raise Invalid(f"a tenant has at most {MAX_WEBHOOKS} webhooks")
+    now = utc_now().isoformat()
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    body = {**{Webhook.model_fields[k].alias or k: v for k, v in fields.items()},
+            "events": sorted(set(fields["events"])), "id": new_id("whk"), "secret": secret,
+            "createdAt": now, "updatedAt": now}
+    version = store.create(tenant_id, body)
+    return WebhookCreated.model_validate({**_shown(body, version).model_dump(), "secret": secret})
+
+
+def get(tenant_id: str, webhook_id: str) -> Webhook:
+    return _shown(*_find(tenant_id, webhook_id))
+
+
+def exists(tenant_id: str, webhook_id: str) -> bool:
+    return well_formed("whk", webhook_id) and store.get(tenant_id, webhook_id) is not None
+
+
+def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Webhook]:
+    items, next_cursor = store.page(tenant_id, limit, cursor)
+    return Page[Webhook](items=[_shown(b, v) for b, v in items], next_cursor=next_cursor)
+
+
+def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: int | None) -> Webhook:
+    """A partial update (fields left out unchanged; `headers`, when given, replaces them all)."""
+    expected = request.version if request.version is not None else if_match
+    changes = request.model_dump(mode="json", by_alias=False, exclude_unset=True, exclude={"version"})
+    for name in ("name", "url", "method", "headers", "events", "active"):
+        if name in changes and changes[name] is None:
+            raise Invalid(f"{name} cannot be null", [{"field": name, "message": "cannot be null"}])
+    for _ in range(5):
+        body, version = _find(tenant_id, webhook_id)
+        if expected is not None and version != expected:
+            raise Conflict(f"the webhook is at version {version}, not {expected}: read it again",
+                           [{"field": "version", "message": f"current version is {version}"}])
+        fields = {"url": body["url"], "headers": body.get("headers", {}), "body_template": body.get("bodyTemplate"),
+                  "filter": body.get("filter")}
+        fields.update(changes)
+        if "headers" in changes:
+            kept = {}
+            for name, value in changes["headers"].items():
+                if value == MASK:
+                    old = next((v for k, v in body.get("headers", {}).items() if k.lower() == name.lower()), None)
+                    if old is None:
+                        raise Invalid(f"header {name!r}: {MASK} stands for a stored value, and there is none",
+                                      [{"field": f"headers.{name}", "message": "a value is required"}])
+                    value = old
+                kept[name] = value
+            fields["headers"] = changes["headers"] = kept
+        _check(fields)
+        if "events" in changes:
+            changes["events"] = sorted(set(changes["events"]))
+        updated = {**body, **{Webhook.model_fields[k].alias or k: v for k, v in changes.items()},
+                   "updatedAt": utc_now().isoformat()}
+        try:
+            return _shown(updated, store.save(tenant_id, updated, version))
+        except StaleWrite:
+            if expected is not None:
+                raise Conflict("the webhook changed while saving: read it again") from None
+    raise Conflict("the webhook keeps changing: try again")
+
+
+def delete(tenant_id: str, webhook_id: str) -> None:
+    """Deleting stops its deliveries: a queued message finds no webhook and is dropped (logged)."""
+    for _ in range(5):
+        _, version = _find(tenant_id, webhook_id)
+        try:
+            return store.delete(tenant_id, webhook_id, version)
+        except StaleWrite:
+            continue
+    raise Conflict("the webhook keeps changing: try again")
+
+
+def every_active(tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's active subscriptions as stored (with their secrets): for matching events."""
+    return [b for b in store.every(tenant_id) if b.get("active", True)]
+
+
+def stored(tenant_id: str, webhook_id: str) -> dict[str, Any] | None:
+    """One subscription as stored (with its secret), or None: for the sender."""
+    found = store.get(tenant_id, webhook_id)
+    return None if found is None else found[0]
