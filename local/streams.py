@@ -84,6 +84,7 @@ class StreamPump:
         if handler is not None:
             self._handlers["RealtimeFunction"] = handler
         self._arns: dict[str, str | None] = {}
+        self._shards: dict[str, list[dict[str, Any]]] = {}
         self._iterators: dict[tuple[str, str, str], str | None] = {}
         self._interval = interval
         self._stop = threading.Event()
@@ -112,7 +113,9 @@ class StreamPump:
                 arn = self._stream(table)
                 if not arn:
                     continue
-                for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                if arn not in self._shards:  # moto's streams keep their one shard
+                    self._shards[arn] = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+                for shard in self._shards[arn]:
                     key = (consumer.function, arn, shard["ShardId"])
                     if key not in self._iterators:
                         self._iterators[key] = self._streams.get_shard_iterator(
