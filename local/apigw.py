@@ -20,6 +20,18 @@ class LambdaContext:
         return 15_000
 
 
+def context_for(function: str, request_id: str) -> LambdaContext:
+    """The context Lambda would give `function` (a logical id of template.yaml) in the local pumps."""
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
+    return LambdaContext(function_name=function, invoked_function_arn=arn, aws_request_id=request_id,
+                         log_group_name=f"/aws/lambda/{function}")
+
+
+def handler_module(properties: dict) -> str:
+    """The module of a function's handler: functions.<its CodeUri folder>.app."""
+    return "functions." + properties["CodeUri"].strip("/").split("/")[-1] + ".app"
+
+
 def proxy_event(
     method: str,
     path: str,

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from local.apigw import context_for, handler_module
 from local.resources import load_template
 
 Handler = Callable[[dict, Any], dict]
@@ -40,22 +41,9 @@ def sources(template: dict[str, Any]) -> list[Source]:
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
-                module = "functions." + props["CodeUri"].strip("/").split("/")[-1] + ".app"
+                module = handler_module(props)
                 found.append(Source(name, queue, int(event["Properties"].get("BatchSize", 10)), module))
     return found
-
-
-class _Context:
-    memory_limit_in_mb = 512
-    aws_request_id = "local-queue-pump"
-
-    def __init__(self, function: str):
-        self.function_name = function
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
 
 
 class QueuePump:
@@ -112,7 +100,8 @@ class QueuePump:
             "eventSource": "aws:sqs", "eventSourceARN": self._arns[source.queue], "awsRegion": "us-east-1",
         } for m in messages]
         try:
-            answer = self.handler(source.function)({"Records": records}, _Context(source.function)) or {}
+            context = context_for(source.function, "local-queue-pump")
+            answer = self.handler(source.function)({"Records": records}, context) or {}
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
         except Exception as error:  # the whole batch failed (as when a Lambda invocation dies)
             print(f"queue pump: {source.function} failed a batch: {error!r}", flush=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from local.apigw import context_for, handler_module
 from local.resources import load_template, tables
 
 BATCH = 100
@@ -47,23 +48,10 @@ def consumers(template: dict[str, Any]) -> list[Consumer]:
         events = [e["Properties"] for e in (props.get("Events") or {}).values() if e["Type"] == "DynamoDB"]
         if events:
             found.append(Consumer(
-                name, "functions." + props["CodeUri"].strip("/").split("/")[-1] + ".app",
+                name, handler_module(props),
                 [e["Stream"]["Fn::GetAtt"][0] for e in events], max(e["MaximumRetryAttempts"] for e in events),
                 events[0]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]))
     return found
-
-
-class _Context:
-    memory_limit_in_mb = 512
-    aws_request_id = "local-stream-pump"
-
-    def __init__(self, function: str):
-        self.function_name = function
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
 
 
 class StreamPump:
@@ -135,7 +123,7 @@ class StreamPump:
                  arn: str) -> None:
         pending = records
         for _ in range(consumer.retries + 1):
-            answer = handler({"Records": pending}, _Context(consumer.function)) or {}
+            answer = handler({"Records": pending}, context_for(consumer.function, "local-stream-pump")) or {}
             failed_ids = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
             if not failed_ids:
                 return
