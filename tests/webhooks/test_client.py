@@ -267,7 +267,7 @@ def test_a_long_body_is_cut_at_max_body_and_its_connection_closed_unread(serve, 
     response, elapsed = timed(target(server), "POST", {}, b"{}", read_timeout=5.0, max_body=1000)
     assert (response.status, response.body) == (200, b"x" * 1000)
     assert "cut" in response.error
-    assert elapsed < 1.0
+    assert elapsed < 4.0  # well before the 5 s read timeout: cut, not waited out (loose: CI machines are busy)
     assert left.wait(2.0), "the cut connection was kept open (drained or pooled) instead of closed"
 
 
@@ -276,7 +276,7 @@ def test_a_receiver_that_never_answers_times_out_within_the_read_timeout(serve):
     response, elapsed = timed(target(server), "POST", {}, b"{}", connect_timeout=0.5, read_timeout=0.5)
     assert response.status is None and "timeout" in response.error
     assert response.body == b"" and response.headers == {}
-    assert 0.4 < elapsed < 1.5
+    assert 0.4 < elapsed < 3.0  # the server would wait forever
 
 
 def _trickle(head: bytes):
@@ -298,7 +298,7 @@ def test_a_trickling_receiver_cannot_hold_the_call_beyond_the_read_timeout(serve
     server = serve(_trickle(head))
     response, elapsed = timed(target(server), "POST", {}, b"{}", read_timeout=1.0)
     assert response.status == status and "timeout" in response.error
-    assert 0.9 < elapsed < 1.5
+    assert 0.9 < elapsed < 3.5  # the server trickles for 5 s
 
 
 def test_a_refused_connection_is_reported_quickly():
@@ -309,7 +309,7 @@ def test_a_refused_connection_is_reported_quickly():
                     host_header=f"receiver.test:{port}")
     response, elapsed = timed(closed, "POST", {}, b"{}")
     assert response.status is None and "refused" in response.error.lower()
-    assert elapsed < 1.0
+    assert elapsed < 2.5  # no waiting out the 3 s connect timeout
 
 
 # --- connections -----------------------------------------------------------------------------------
