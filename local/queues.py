@@ -13,12 +13,12 @@ Used by the local stack (a thread) and by tests (`drain()`: until every queue is
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from local.apigw import context_for, handler_module
+from local.polling import Poller
 from local.resources import load_template
 
 Handler = Callable[[dict, Any], dict]
@@ -46,7 +46,7 @@ def sources(template: dict[str, Any]) -> list[Source]:
     return found
 
 
-class QueuePump:
+class QueuePump(Poller):
     name = "queue pump"
 
     def __init__(self, session: Any, endpoint_url: str | None = None, handlers: dict[str, Handler] | None = None,
@@ -57,8 +57,6 @@ class QueuePump:
         self._urls: dict[str, str] = {}
         self._arns: dict[str, str] = {}
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def handler(self, function: str) -> Handler:
         if function not in self._handlers:
@@ -131,25 +129,6 @@ class QueuePump:
     def depth(self, queue: str) -> int:
         attributes = self._sqs.get_queue_attributes(QueueUrl=self._url(queue), AttributeNames=["All"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-    def start(self) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    busy = self.poll_once()
-                except Exception as error:  # keep pumping
-                    print(f"queue pump: {error!r}", flush=True)
-                    busy = 0
-                if not busy:
-                    self._stop.wait(self._interval)
-
-        self._thread = threading.Thread(target=loop, name="queue-pump", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
 
 
 def drain_all(*pumps: Any, max_rounds: int = 100) -> None:

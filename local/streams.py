@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
 from local.apigw import context_for, handler_module
+from local.polling import Poller
 from local.resources import load_template, tables
 
 BATCH = 100
@@ -54,7 +54,7 @@ def consumers(template: dict[str, Any]) -> list[Consumer]:
     return found
 
 
-class StreamPump:
+class StreamPump(Poller):
     name = "stream pump"
 
     def __init__(self, session: Any, endpoint_url: str | None = None,
@@ -75,8 +75,6 @@ class StreamPump:
         self._shards: dict[str, list[dict[str, Any]]] = {}
         self._iterators: dict[tuple[str, str, str], str | None] = {}
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.failed: list[dict[str, Any]] = []
 
     def _handler(self, consumer: Consumer) -> Callable[[dict, Any], dict] | None:
@@ -144,20 +142,3 @@ class StreamPump:
             if not count:
                 return total
         raise RuntimeError("streams did not settle: records keep coming")
-
-    def start(self) -> None:
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.poll_once()
-                except Exception as error:  # keep pumping; the handler's own failures are handled above
-                    print(f"stream pump: {error!r}", flush=True)
-                self._stop.wait(self._interval)
-
-        self._thread = threading.Thread(target=loop, name="stream-pump", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)

@@ -119,21 +119,27 @@ def _record(tenant_id: str, key: str, results: list[Result]) -> None:
         ], condition=JobItem.sk.exists())
 
 
-def finish_if_done(tenant_id: str, key: str, now: datetime) -> Job | None:
-    """Completes the job when every loan is counted: the finished job for the one caller that
-    completed it, None for everyone else (not done yet, or completed by another caller)."""
-    job = get(tenant_id, key)
-    if job is None or job.total is None or job.done < job.total or job.state in ("completed", "failed"):
-        return None
-    state = "completed" if job.failed < job.total or job.total == 0 else "failed"
+def _finish(tenant_id: str, key: str, total: int, failed: int, now: datetime, *actions: Any) -> Job | None:
+    """The conditional state change that completes a job (`failed` only when every loan failed): the
+    finished job for the one caller whose change it was, None for everyone else."""
+    state = "failed" if total and failed >= total else "completed"
     try:
-        JobItem(tenant_id, key).update(actions=[JobItem.state.set(state), JobItem.finished_at.set(now)],
+        JobItem(tenant_id, key).update(actions=[JobItem.state.set(state), JobItem.finished_at.set(now), *actions],
                                        condition=JobItem.state.is_in("queued", "running"))
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return None
         raise
     return get(tenant_id, key)
+
+
+def finish_if_done(tenant_id: str, key: str, now: datetime) -> Job | None:
+    """Completes the job when every loan is counted: the finished job for the one caller that
+    completed it, None for everyone else (not done yet, or completed by another caller)."""
+    job = get(tenant_id, key)
+    if job is None or job.total is None or job.done < job.total or job.state in ("completed", "failed"):
+        return None
+    return _finish(tenant_id, key, job.total, job.failed, now)
 
 
 def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
@@ -191,16 +197,7 @@ def settle(tenant_id: str, key: str, now: datetime) -> Job | None:
     done, failed = count(tenant_id, key)
     if done < job.total:
         return None
-    state = "failed" if job.total and failed == job.total else "completed"
-    try:
-        JobItem(tenant_id, key).update(actions=[JobItem.state.set(state), JobItem.finished_at.set(now),
-                                                JobItem.done.set(done), JobItem.failed.set(failed)],
-                                       condition=JobItem.state.is_in("queued", "running"))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return get(tenant_id, key)
+    return _finish(tenant_id, key, job.total, failed, now, JobItem.done.set(done), JobItem.failed.set(failed))
 
 
 def unfinished(tenant_id: str, prefix: str) -> list[Job]:

@@ -105,13 +105,7 @@ def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
 def update_label(tenant_id: str, row: SettingRow) -> SettingRow:
     """Saves the label if it is still at row.version (titles never change, so the claim stays)."""
     item = SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body, version=row.version)
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleWrite() from None
-        raise
-    return SettingRow(row.kind, row.id, row.body, item.version)
+    return SettingRow(row.kind, row.id, row.body, save_versioned(item))
 
 
 def delete_label(tenant_id: str, row: SettingRow) -> None:

@@ -197,7 +197,7 @@ class WebhookItem(Model):
     state = UnicodeAttribute(null=True)
     round = NumberAttribute(null=True)  # a message's current round of attempts (each redelivery starts one)
     claimed_at = NumberAttribute(null=True, attr_name="claimedAt")  # an attempt being made: since when (epoch s)
-    followed = BooleanAttribute(null=True)  # a message: queued; an attempt: what follows it was done
+    followed = BooleanAttribute(null=True)  # an attempt: what follows it (the next attempt queued) was done
     body = DocumentAttribute(default=dict)
     version = NumberAttribute(null=True)  # a subscription's version (conditional saves; messages update in place)
     expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL (messages and attempts)

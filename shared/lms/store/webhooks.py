@@ -94,7 +94,7 @@ def _message_key(webhook_id: str, message_id: str) -> str:
 
 
 def put_message(tenant_id: str, webhook_id: str, message_id: str, body: dict[str, Any]) -> bool:
-    """Creates the message unless it exists; whether it was new."""
+    """Creates the message unless it exists (a redelivered stream record); whether it was new."""
     item = WebhookItem(tenant_id, _message_key(webhook_id, message_id), state="pending", round=1, body=body,
                        expires_at=_expiry())
     try:
@@ -104,19 +104,6 @@ def put_message(tenant_id: str, webhook_id: str, message_id: str, body: dict[str
             return False
         raise
     return True
-
-
-def queued(tenant_id: str, webhook_id: str, message_id: str) -> bool:
-    """Whether the message's first round was queued (set after the queue took it)."""
-    try:
-        return bool(WebhookItem.get(tenant_id, _message_key(webhook_id, message_id), consistent_read=True,
-                                    attributes_to_get=["followed"]).followed)
-    except DoesNotExist:
-        return False
-
-
-def mark_queued(tenant_id: str, webhook_id: str, message_id: str) -> None:
-    WebhookItem(tenant_id, _message_key(webhook_id, message_id)).update(actions=[WebhookItem.followed.set(True)])
 
 
 def message(tenant_id: str, webhook_id: str, message_id: str) -> Message | None:

@@ -245,18 +245,14 @@ def publish(event: Event, batch: Batch) -> int:
     messages = []
     for hook in chosen:
         message_id = stable_id("msg", millis, event.id, hook["id"])
-        new = store.put_message(event.tenant_id, hook["id"], message_id, {
+        store.put_message(event.tenant_id, hook["id"], message_id, {
             "event": event.type, "eventId": event.id, "payload": json.loads(json.dumps(event.payload(), default=str)),
             "variables": variables or {}, "createdAt": utc_now().isoformat()})
-        # A message that existed was made by an earlier delivery of this record: queued again unless that
-        # delivery got as far as queueing it (and if it did but died before saying so, the sender's
-        # claims keep the two copies from both sending).
-        if new or not store.queued(event.tenant_id, hook["id"], message_id):
-            messages.append({"tenantId": event.tenant_id, "webhookId": hook["id"], "messageId": message_id,
-                             "round": 1, "attempt": 1})
+        # Queued even when an earlier delivery of this record made the message (it may have died before
+        # queueing it): the sender's claims keep two copies of a message from both sending.
+        messages.append({"tenantId": event.tenant_id, "webhookId": hook["id"], "messageId": message_id,
+                         "round": 1, "attempt": 1})
     queues.send(config().webhook_queue, messages)
-    for message in messages:
-        store.mark_queued(event.tenant_id, message["webhookId"], message["messageId"])
     return len(messages)
 
 

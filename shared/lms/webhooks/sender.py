@@ -180,6 +180,8 @@ def deliver(body: dict[str, Any]) -> str:
         logger.info("webhook attempt", extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "message_id": message_id,
                                               "attempt": number, "status": recorded["status"],
                                               "response_code": outcome.status, "error": outcome.error})
+    # What follows the attempt. A settled message stops every later copy before its claim; only a
+    # queued retry needs the attempt marked (a copy would queue the next attempt twice).
     status = recorded["status"]
     if status == "succeeded":
         store.set_state(tenant_id, webhook_id, message_id, round_, "succeeded")
@@ -187,10 +189,10 @@ def deliver(body: dict[str, Any]) -> str:
         delay = int(recorded["delay"])
         queues.send(config().webhook_queue, [{**body, "attempt": number + 1, "notBefore": time.time() + delay}],
                     delay=delay)
+        store.mark_followed(tenant_id, webhook_id, message_id, round_, number)
     else:
         queues.send(config().webhook_dead_letter_queue, [{**body, "error": recorded.get("error")}])
         store.set_state(tenant_id, webhook_id, message_id, round_, "failed")
-    store.mark_followed(tenant_id, webhook_id, message_id, round_, number)
     return status
 
 
