@@ -5,6 +5,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+
 
 @dataclass
 class LambdaContext:
@@ -20,9 +23,10 @@ class LambdaContext:
         return 15_000
 
 
-def context_for(function: str, request_id: str) -> LambdaContext:
-    """The context Lambda would give `function` (a logical id of template.yaml) in the local pumps."""
-    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
+def context_for(function: str, request_id: str | None = None) -> LambdaContext:
+    """The context Lambda would give `function` (a logical id of template.yaml): a new request id each call."""
+    request_id = request_id or str(uuid.uuid4())
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
     return LambdaContext(function_name=function, invoked_function_arn=arn, aws_request_id=request_id,
                          log_group_name=f"/aws/lambda/{function}")
 

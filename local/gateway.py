@@ -1,9 +1,15 @@
 """The local HTTP gateway: turns each HTTP request into an API Gateway REST proxy event, calls the
 API handler exactly as Lambda would, and writes its answer back.
 
-Only ever binds 127.0.0.1. Handler calls are serialized (the Powertools router keeps per-request
-state in module globals). Request headers and bodies are never logged: they carry API keys and
-customer data. The access log is one line per request: method, path, status, milliseconds.
+Only ever binds 127.0.0.1. Connections are served on threads of their own with a listen backlog of
+1,024, so parallel clients queue instead of seeing resets; the API handler itself runs one request at
+a time, as one Lambda execution environment does (the Powertools router keeps per-request state in
+module globals). Every method reaches the handler, which answers the ones it does not serve (405 with
+Allow, in the contract's error shape). Paths under /_local/ are the local stack's own (its status, the
+webhook targets it allows) and never reach the API.
+
+Request headers and bodies are never logged: they carry API keys and customer data. The access log is
+one line per request: method, path, status, milliseconds.
 """
 from __future__ import annotations
 
@@ -17,13 +23,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from local.apigw import LambdaContext, proxy_event
+from local.apigw import context_for, proxy_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A local-only route: (method, body) -> (status, JSON-able answer).
+LocalRoute = Callable[[str, bytes], tuple[int, Any]]
+LOCAL_PREFIX = "/_local/"
 
 MAX_BODY_BYTES = 1024 * 1024  # API Gateway's own limit is 10 MB; the API refuses more than 64 KiB anyway
 DRAIN_LIMIT_BYTES = 16 * 1024 * 1024  # a refused body up to this size is read and dropped
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
 
@@ -127,9 +135,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ requests
 
+    def __getattr__(self, name: str) -> Any:
+        """http.server looks up do_<METHOD>: every method is handled (the API answers 405 to the ones it
+        does not serve, with the methods it does), none gets the standard library's 501 page."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _handle(self) -> None:
         started = time.perf_counter()
-        method = self.command.upper()
+        method = self.command
         split = urlsplit(self.path)
         path = split.path or "/"
         try:
@@ -146,9 +161,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._access_log(method, path, 400, started)
             return
 
-        if method == "OPTIONS":
-            self._send(204, [("Allow", ", ".join(m for m in METHODS if m != "PATCH"))], b"")
-            self._access_log(method, path, 204, started)
+        if path.startswith(LOCAL_PREFIX):
+            self._local(method, path, body, started)
             return
 
         headers: dict[str, str] = {}
@@ -157,12 +171,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         query = parse_qs(split.query, keep_blank_values=True)
         # A REST API without binaryMediaTypes (template.yaml has none) passes the body as text.
         text = body.decode("utf-8", errors="replace") if body else None
-        event = proxy_event("GET" if method == "HEAD" else method, path, query, headers, text,
-                            source_ip=self.client_address[0])
+        event = proxy_event(method, path, query, headers, text, source_ip=self.client_address[0])
 
         try:
             with self.server.handler_lock:
-                answer = self.server.handler(event, LambdaContext())
+                answer = self.server.handler(event, context_for("ApiFunction", event["requestContext"]["requestId"]))
             status, out_headers, out_body = _from_proxy_result(answer)
         except Exception:  # what API Gateway does when the function fails: 502
             traceback.print_exc(file=sys.stderr)
@@ -170,8 +183,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             out_body = error_body(502, "bad_gateway", "the function failed; see the local stack's log")
         self._send(status, out_headers, out_body, head=method == "HEAD")
         self._access_log(method, path, status, started)
+        if method not in ("GET", "HEAD", "OPTIONS") and self.server.after_write is not None:
+            self.server.after_write()  # the pumps look at the streams now instead of at their next tick
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+    def _local(self, method: str, path: str, body: bytes, started: float) -> None:
+        route = self.server.local_routes.get(path)
+        if route is None:
+            status, answer = 404, {"error": {"code": "not_found", "message": "no such local route", "details": []}}
+        else:
+            try:
+                status, answer = route(method, body)
+            except Exception as error:  # noqa: BLE001 - the stack's own page never takes the gateway down
+                traceback.print_exc(file=sys.stderr)
+                status, answer = 500, {"error": {"code": "internal", "message": repr(error), "details": []}}
+        self._send(status, [("Content-Type", "application/json")], json.dumps(answer, indent=2).encode())
+        self._access_log(method, path, status, started)
 
 
 def _from_proxy_result(answer: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -196,12 +222,16 @@ class Gateway(ThreadingHTTPServer):
     """The HTTP server; start() serves in a background thread, stop() shuts it down."""
 
     daemon_threads = True
+    request_queue_size = 1024  # the listen backlog (socketserver's default is 5)
     name = "gateway"
 
-    def __init__(self, handler: Handler, port: int = 3000, host: str = "127.0.0.1", access_log: bool = True):
+    def __init__(self, handler: Handler, port: int = 3000, host: str = "127.0.0.1", access_log: bool = True,
+                 local_routes: dict[str, LocalRoute] | None = None, after_write: Callable[[], None] | None = None):
         self.handler = handler
         self.handler_lock = threading.Lock()
         self.access_log = access_log
+        self.local_routes = dict(local_routes or {})
+        self.after_write = after_write
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _RequestHandler)
 
@@ -213,8 +243,8 @@ class Gateway(ThreadingHTTPServer):
         self._thread = threading.Thread(target=self.serve_forever, args=(0.1,), name="gateway", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2) -> None:
         self.shutdown()
         self.server_close()
         if self._thread:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout)

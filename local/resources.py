@@ -62,9 +62,7 @@ def _create_table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-def function_environment(template: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
-    """The Globals environment variables, with !Ref to a resource resolved to its local name."""
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+def _resolved(template: dict[str, Any], names: dict[str, str], variables: dict[str, Any]) -> dict[str, str]:
     out = {}
     for key, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:
@@ -73,9 +71,24 @@ def function_environment(template: dict[str, Any], names: dict[str, str]) -> dic
                 out[key] = names[ref]
             elif ref in template.get("Parameters", {}):
                 out[key] = str(template["Parameters"][ref].get("Default", ""))
-        elif isinstance(value, str):
-            out[key] = value
+        elif isinstance(value, (str, int)):
+            out[key] = str(value)
     return out
+
+
+def function_environment(template: dict[str, Any], names: dict[str, str], function: str | None = None) -> dict[str, str]:
+    """The Globals environment variables (and `function`'s own, when named), with !Ref to a resource
+    resolved to its local name and !Ref to a parameter to its default."""
+    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    if function is not None:
+        own = template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+        variables.update(own)
+    return _resolved(template, names, variables)
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> the function's Properties, for every AWS::Serverless::Function."""
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
 
 
 def create_resources(session: Any, endpoint_url: str | None = None, template: dict[str, Any] | None = None) -> dict[str, str]:
@@ -83,6 +96,12 @@ def create_resources(session: Any, endpoint_url: str | None = None, template: di
     (in-process mock, or the moto server at endpoint_url); returns the environment variables
     the functions need to find them."""
     template = template or load_template()
+    return function_environment(template, create(session, endpoint_url, template))
+
+
+def create(session: Any, endpoint_url: str | None, template: dict[str, Any]) -> dict[str, str]:
+    """Creates every table and queue of the template; what !Ref gives for each locally (a table's
+    name, a queue's URL)."""
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     names: dict[str, str] = {}
     for logical_id, props in tables(template).items():
@@ -102,4 +121,4 @@ def create_resources(session: Any, endpoint_url: str | None = None, template: di
             queue_url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
             arns[logical_id] = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             names[logical_id] = queue_url  # what !Ref gives for a queue
-    return function_environment(template, names)
+    return names

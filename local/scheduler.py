@@ -8,14 +8,14 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from local.apigw import context_for
-from local.polling import Poller
+from local.apigw import ACCOUNT, REGION, context_for
+from local.polling import Poller, now_iso
 
 
 def scheduled_event() -> dict[str, Any]:
     return {"version": "0", "id": "local-schedule", "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "123456789012", "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/local"], "detail": {}}
+            "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/local"], "detail": {}}
 
 
 class Scheduler(Poller):
@@ -23,15 +23,25 @@ class Scheduler(Poller):
 
     def __init__(self, handler: Callable[[dict, Any], Any] | None = None, interval: float | None = None):
         self._handler = handler
-        self._interval = interval if interval is not None else int(os.environ.get("MAINTENANCE_DISPATCH_SECONDS", "60"))
+        seconds = interval if interval is not None else int(os.environ.get("MAINTENANCE_DISPATCH_SECONDS", "60"))
+        self.idle_wait = self.idle_wait_max = seconds
+        self.fired = 0
+        self.last_fired: str | None = None
 
     def fire(self) -> Any:
         if self._handler is None:
             from functions.maintenance_dispatch.app import lambda_handler
 
             self._handler = lambda_handler
-        return self._handler(scheduled_event(), context_for("MaintenanceDispatchFunction", "local-scheduler"))
+        answer = self._handler(scheduled_event(), context_for("MaintenanceDispatchFunction"))
+        self.fired += 1
+        self.last_fired = now_iso()
+        return answer
 
     def poll_once(self) -> int:
         self.fire()
         return 0  # then wait the interval
+
+    def status(self) -> dict[str, Any]:
+        return {"function": "MaintenanceDispatchFunction", "everySeconds": self.idle_wait, "fired": self.fired,
+                "lastFired": self.last_fired, "lastError": self.last_error}

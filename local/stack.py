@@ -1,11 +1,16 @@
 """The embedded local stack (ARCHITECTURE.md): `python -m local.stack` (or `make run`).
 
-Starts, on 127.0.0.1 only: a moto server with every table and queue of template.yaml, an HTTP
-gateway in front of the API handler, and a seeded demo tenant whose API key is printed.
-Ctrl-C / SIGTERM stops everything and exits 0.
+Starts, on 127.0.0.1 only: a moto server in a process of its own with every table and queue of
+template.yaml (local.moto_server, with local.moto_dynamodb's fixes), an HTTP gateway in front of the API
+handler, a pump for each function's event sources (a thread each: DynamoDB streams and SQS queues, as
+Lambda's event source mappings), the schedule, and a seeded demo tenant whose API key is printed.
+Ctrl-C / SIGTERM stops everything and exits 0 within 5 seconds (a second Ctrl-C at once).
+
+While it runs, .local-stack/ (or LOCAL_STACK_STATE) holds stack.json (its addresses and every
+function's environment, for `make invoke`) and env.json (for `sam local invoke --env-vars`).
 
 Environment: PORT (gateway, default 3000), MOTO_PORT (default: a free port), DEMO_API_KEY and
-ADMIN_API_KEY (default: generated and printed).
+ADMIN_API_KEY (default: generated and printed), MAINTENANCE_DISPATCH_SECONDS, WEBHOOK_ALLOWED_TARGETS.
 
 Nothing that touches boto3, pynamodb or the lms config is imported at module level: the
 environment has to be in place first (config() is read once per process).
@@ -13,6 +18,7 @@ environment has to be in place first (config() is read once per process).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -20,6 +26,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,28 +37,41 @@ HOST = "127.0.0.1"
 REGION = "us-east-1"
 
 
+STOP_SECONDS = 5  # Ctrl-C to exit, whatever is running
+
+
 class Worker(Protocol):
-    """Something the stack starts after the API is ready and stops (in reverse order) at shutdown."""
+    """Something the stack starts after the API is ready and stops at shutdown."""
 
     name: str
 
     def start(self) -> None: ...
 
-    def stop(self) -> None: ...
+    def signal_stop(self) -> None: ...
+
+    def stop(self, timeout: float = 5) -> None: ...
+
+    def status(self) -> Any: ...
 
 
 def background_workers(endpoint_url: str) -> list[Worker]:
-    """Pumps that call the same handlers Lambda would: DynamoDB streams -> real-time rules and domain
-    events; SQS queues -> their workers (force jobs, daily maintenance, webhook sender); the schedule ->
-    maintenance dispatch."""
+    """What calls the same handlers Lambda would, one thread per function (one execution environment
+    each): the DynamoDB streams -> real-time rules and domain events; the SQS queues -> force jobs, daily
+    maintenance, the webhook sender; the schedule -> maintenance dispatch."""
     import boto3
 
-    from local.queues import QueuePump
+    from local.queues import QueuePump, sources
+    from local.resources import load_template
     from local.scheduler import Scheduler
-    from local.streams import StreamPump
+    from local.streams import StreamPump, mappings
 
     session = boto3.Session(region_name=REGION)
-    return [StreamPump(session, endpoint_url=endpoint_url), QueuePump(session, endpoint_url=endpoint_url), Scheduler()]
+    template = load_template()
+    stream_functions = dict.fromkeys(m.function for m in mappings(template))
+    queue_functions = dict.fromkeys(s.function for s in sources(template))
+    workers: list[Worker] = [StreamPump(session, endpoint_url=endpoint_url, functions=[f]) for f in stream_functions]
+    workers += [QueuePump(session, endpoint_url=endpoint_url, functions=[f], wait_seconds=1) for f in queue_functions]
+    return workers + [Scheduler()]
 
 
 def new_api_key() -> str:
@@ -109,32 +129,17 @@ def prepare_environment(admin_key: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
-class MotoWorker:
-    name = "moto"
-
-    def __init__(self, port: int):
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-        self.endpoint_url = ""
-
-    def start(self) -> None:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self._server.stop()
-
-
-def create_resources(endpoint_url: str) -> None:
-    """Every table and queue of template.yaml, in the moto server; exports the functions' environment."""
+def create_resources(endpoint_url: str) -> dict[str, str]:
+    """Every table and queue of template.yaml, in the moto server; exports the functions' environment
+    and returns what !Ref gives for each resource."""
     import boto3
 
-    from local.resources import create_resources as create
+    from local.resources import create, function_environment, load_template
 
-    names = create(boto3.Session(region_name=REGION), endpoint_url=endpoint_url)
-    os.environ.update(names)
+    template = load_template()
+    names = create(boto3.Session(region_name=REGION), endpoint_url, template)
+    os.environ.update(function_environment(template, names))
+    return names
 
 
 def seed_demo_tenant(demo_key: str) -> str:
@@ -166,16 +171,74 @@ def banner(api: str, demo_key: str, admin_key: str) -> str:
     ])
 
 
+def state_directory() -> Path:
+    return Path(os.environ.get("LOCAL_STACK_STATE") or ROOT / ".local-stack")
+
+
+def write_state(api: str, moto_endpoint: str, names: dict[str, str], demo_tenant: str) -> Path:
+    """stack.json (for `make invoke`) and env.json (for `sam local invoke --env-vars`): every function's
+    environment as the stack runs it, pointing at this stack's moto server."""
+    from local.resources import function_environment, functions, load_template
+
+    template = load_template()
+    common = {name: os.environ[name] for name in (
+        "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+        "DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "ADMIN_API_KEY_SHA256", "WEBHOOK_ALLOWED_TARGETS",
+        "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_SERVICE_NAME") if name in os.environ}
+    environments = {function: {**function_environment(template, names, function), **common,
+                               "ADMIN_API_KEY_SHA256": os.environ["ADMIN_API_KEY_SHA256"]}
+                    for function in functions(template)}
+    directory = state_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "stack.json").write_text(json.dumps(
+        {"pid": os.getpid(), "api": api, "moto": moto_endpoint, "demoTenantId": demo_tenant,
+         "functions": environments}, indent=2))
+    (directory / "env.json").write_text(json.dumps(environments, indent=2))
+    return directory
+
+
+def remove_state() -> None:
+    """Removes the state files if they are this stack's (another stack may have written them since)."""
+    stack = state_directory() / "stack.json"
+    try:
+        if json.loads(stack.read_text()).get("pid") == os.getpid():
+            stack.unlink()
+            (state_directory() / "env.json").unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass
+
+
+class _Stopping(Exception):
+    pass
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise _Stopping()
+
+
+def _exit_now(signum: int, _frame: Any) -> None:
+    os._exit(130)
+
+
+def shutdown(started: list[Any], deadline: float) -> None:
+    """Stops every worker within the deadline: all are told at once, then waited for in reverse
+    order, each with what time is left; the moto server goes last."""
+    for worker in started:
+        if hasattr(worker, "signal_stop"):
+            worker.signal_stop()
+    for worker in reversed(started):
+        try:
+            worker.stop(max(0.1, deadline - time.monotonic()))
+        except Exception as error:  # noqa: BLE001 - keep stopping the others
+            print(f"local stack: stopping {worker.name} failed: {error!r}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
-    stopping = threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-
-    started: list[Worker] = []
+    # Ctrl-C or SIGTERM, at any moment (startup included), ends in shutdown(); a second one exits at once.
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    started: list[Any] = []
+    code = 0
     try:
         gateway_port = _port_from_env("PORT", 3000)
         moto_port = _port_from_env("MOTO_PORT", 0)
@@ -185,48 +248,68 @@ def main() -> int:
 
         _check_free(moto_port, "MOTO_PORT")
         _check_free(gateway_port, "PORT")
-        moto = MotoWorker(moto_port)
-        moto.start()
+        from local.moto_server import MotoProcess
+
+        moto = MotoProcess(moto_port)
         started.append(moto)
+        moto.start()
         os.environ["DYNAMODB_ENDPOINT"] = moto.endpoint_url
         os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url  # any other boto3 client goes to moto too
-        create_resources(moto.endpoint_url)
+        names = create_resources(moto.endpoint_url)
 
         from functions.api.app import lambda_handler
+        from local.control import Control
         from local.gateway import Gateway
 
-        seed_demo_tenant(demo_key)
+        demo_tenant = seed_demo_tenant(demo_key)
+        workers = background_workers(moto.endpoint_url)
+        streams = [w for w in workers if type(w).__name__ == "StreamPump"]
         try:
-            gateway = Gateway(lambda_handler, port=gateway_port, host=HOST)
+            gateway = Gateway(lambda_handler, port=gateway_port, host=HOST,
+                              after_write=lambda: [pump.wake() for pump in streams])
         except OSError as error:
             raise StartupError(f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port") from None
-        gateway.start()
-        started.append(gateway)
-        # Webhooks may call this stack's own API (the seed's use case), and no other local address
-        # unless WEBHOOK_ALLOWED_TARGETS already names it.
+        # Webhooks may call this stack's own API (the seed's use case), and no other local address unless
+        # WEBHOOK_ALLOWED_TARGETS names it, or it is added while the stack runs (POST /_local/webhook-targets).
+        own = f"{HOST}:{gateway.port}"
         allowed = [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()]
-        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(allowed + [f"{HOST}:{gateway.port}"])
-
-        for worker in background_workers(moto.endpoint_url):
-            worker.start()
+        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(allowed + [own])
+        gateway.local_routes.update(Control(workers, moto.endpoint_url, [own]).routes())
+        started.append(gateway)
+        gateway.start()
+        for worker in workers:
             started.append(worker)
-
-        if not stopping.is_set():
-            print(banner(f"http://{HOST}:{gateway.port}", demo_key, admin_key), flush=True)
-        while not stopping.wait(0.5):
-            pass
+            worker.start()
+        api = f"http://{HOST}:{gateway.port}"
+        write_state(api, moto.endpoint_url, names, demo_tenant)
+        print(banner(api, demo_key, admin_key), flush=True)
+        while True:
+            time.sleep(3600)
+    except _Stopping:
         print("stopping the local stack", file=sys.stderr, flush=True)
-        return 0
     except StartupError as error:
         print(f"local stack: {error}", file=sys.stderr, flush=True)
-        return 1
+        code = 1
+    except Exception:  # noqa: BLE001 - said, then everything started is stopped
+        import traceback
+
+        print("local stack: could not start:\n" + traceback.format_exc(), file=sys.stderr, flush=True)
+        code = 1
     finally:
-        for worker in reversed(started):
-            try:
-                worker.stop()
-            except Exception as error:  # keep stopping the others
-                print(f"local stack: stopping {worker.name} failed: {error!r}", file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, _exit_now)
+        signal.signal(signal.SIGTERM, _exit_now)
+        deadline = time.monotonic() + STOP_SECONDS - 1
+        watchdog = threading.Timer(STOP_SECONDS - 0.5, lambda: os._exit(code or 0))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            shutdown(started, deadline)
+        finally:
+            remove_state()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # daemon threads may still be in a handler's call: they end with the process
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

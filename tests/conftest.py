@@ -27,10 +27,12 @@ import moto  # noqa: E402,F401
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from local import moto_dynamodb  # noqa: E402
 from local.apigw import LambdaContext, proxy_event  # noqa: E402
 from local.resources import create_resources  # noqa: E402
 
 ADMIN_KEY = "test-admin-key"
+moto_dynamodb.install()  # moto's DynamoDB as the local stack runs it: per-item transaction rollback, one lock
 
 # Property tests: `make test` runs the same generated examples every time (a CI run never fails on
 # a case no one can reproduce); HYPOTHESIS_PROFILE=explore searches with fresh random examples.

@@ -42,7 +42,8 @@ from lms.contract import (
     WebhookCreate,
     WebhookUpdate,
 )
-from lms.http import app, handle, if_match, logger, metrics, reply, responses, tenant_id
+from lms.http import app, complete_openapi, handle, if_match, logger, metrics, reply, responses, tenant_id
+from lms.logs import invocation_keys
 from lms.rules.catalogue import VARIABLES
 from lms.webhooks import sender, subscriptions
 
@@ -332,15 +333,15 @@ def redeliver(webhook_id: str, message_id: str):
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():
-    return reply(app.get_openapi_json_schema(
+    return reply(complete_openapi(app.get_openapi_json_schema(
         title="Loan servicing automation",
         version="1.0.0",
         security_schemes={"bearerAuth": HTTPBearer(description="the tenant's API key (the admin key for /admin/*)")},
         security=[{"bearerAuth": []}],
-    ), raw=True)
+    )), raw=True)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@invocation_keys(logger, correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return handle(event, context)

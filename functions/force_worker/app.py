@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.automation import jobs
+from lms.logs import invocation_keys
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -24,6 +25,6 @@ def record_handler(record: SQSRecord) -> None:
                                             "loan_id": message.get("loanId"), "receives": receives})
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

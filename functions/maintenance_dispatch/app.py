@@ -5,11 +5,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import maintenance
+from lms.logs import invocation_keys
 
 logger = Logger()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     created = maintenance.dispatch()
     logger.info("maintenance dispatch", extra={"runs_created": len(created)})

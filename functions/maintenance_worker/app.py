@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import maintenance
+from lms.logs import invocation_keys
 
 logger = Logger()
 MAX_RECEIVES = int(os.environ.get("MAX_RECEIVE_COUNT", "5"))  # the queue's redrive policy
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     messages = []
     failures = []

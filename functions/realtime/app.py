@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.automation import realtime
+from lms.logs import invocation_keys
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -20,7 +21,7 @@ def record_handler(record: DynamoDBRecord) -> None:
                                          "skipped": [o.skipped for o in outcomes if o.skipped]})
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     _batch.clear()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

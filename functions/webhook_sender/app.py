@@ -8,11 +8,12 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.webhooks import sender
+from lms.logs import invocation_keys
 
 logger = Logger()
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     messages, failures = [], []
     for record in SQSEvent(event).records:

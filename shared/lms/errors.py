@@ -38,6 +38,16 @@ class Invalid(DomainError):
     status, code = 422, "invalid"
 
 
+class MethodNotAllowed(DomainError):
+    """A method the path does not serve; `allow` lists the ones it does (the Allow header)."""
+
+    status, code = 405, "method_not_allowed"
+
+    def __init__(self, method: str, path: str, allow: list[str]):
+        super().__init__(f"{method} is not allowed on {path} (allowed: {', '.join(allow)})")
+        self.allow = allow
+
+
 class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 

@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
-from . import contract, tenancy
+from . import contract, logs, tenancy
 from .config import config
-from .errors import BadRequest, DomainError, Invalid, PayloadTooLarge, UnsupportedMediaType
+from .errors import BadRequest, DomainError, Invalid, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
 
 logger = Logger()
 metrics = Metrics()
@@ -80,7 +80,8 @@ def responses(status: int, entity: str | None = None, page: bool = False) -> dic
     documented: dict[int, Any] = {
         400: _error_doc("malformed JSON"), 401: _error_doc("missing or unknown API key"),
         404: _error_doc("unknown id (or another tenant's)"), 409: _error_doc("stale version"),
-        422: _error_doc("invalid content"),
+        413: _error_doc("the body is larger than 64 KiB"), 422: _error_doc("invalid content"),
+        500: _error_doc("an error on the service's side (logged; never caused by the request's content)"),
     }
     if entity is None:
         documented[status] = {"description": "done"}
@@ -88,6 +89,19 @@ def responses(status: int, entity: str | None = None, page: bool = False) -> dic
         model = getattr(contract, entity)
         documented[status] = {"description": entity, "content": {JSON: {"model": contract.Page[model] if page else model}}}
     return documented
+
+
+def complete_openapi(schema: str) -> str:
+    """The generated OpenAPI document with what the gate adds before routing: 415 on every operation
+    that takes a body (it must be sent as JSON)."""
+    document = json.loads(schema)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {})["415"] = {
+                    "description": "the body is not sent as JSON (Content-Type application/json or +json)",
+                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _error_doc(description: str) -> dict[str, Any]:
@@ -98,9 +112,15 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
     return json.dumps({"error": {"code": code, "message": message, "details": details or []}}, default=str)
 
 
+def _error_headers(error: DomainError) -> dict[str, str]:
+    allow = getattr(error, "allow", None)
+    return {"Allow": ", ".join(allow)} if allow else {}
+
+
 def _answer(error: DomainError) -> Response:
     metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
-    return Response(status_code=error.status, content_type=JSON, body=error_body(error.code, error.message, error.details))
+    return Response(status_code=error.status, content_type=JSON, body=error_body(error.code, error.message, error.details),
+                    headers=_error_headers(error) or None)
 
 
 @app.exception_handler(DomainError)
@@ -147,8 +167,26 @@ def _unsupported(_: Exception) -> Response:
     return _answer(UnsupportedMediaType(_SEND_JSON))
 
 
+ROUTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # what routes are declared with; HEAD is GET's
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods `path` answers: those of the routes that match it, HEAD with GET, OPTIONS with any."""
+    routes = app._static_routes + app._dynamic_routes  # Powertools keeps no public list of its routes
+    methods = {route.method for route in routes if route.rule.match(path)}
+    if "GET" in methods:
+        methods.add("HEAD")
+    if methods:
+        methods.add("OPTIONS")
+    return sorted(methods)
+
+
 @app.not_found
 def _no_route(_: Exception) -> Response:
+    path = app.current_event.path
+    allow = allowed_methods(path)
+    if allow:
+        return _answer(MethodNotAllowed(app.current_event.http_method, path, allow))
     return Response(status_code=404, content_type=JSON, body=error_body("not_found", "no such route"))
 
 
@@ -184,10 +222,27 @@ def _check_body(event: dict[str, Any], body: str) -> None:
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Gate, route, and log one access line (method, path, status; never headers or bodies)."""
-    answer = gate(event) or app.resolve(event, context)
-    logger.info("request", extra={"method": event.get("httpMethod"), "path": event.get("path"), "status": answer.get("statusCode")})
+    """Gate, route, and log one access line (method, path, status; never headers or bodies). HEAD is
+    answered as GET (API Gateway drops the body)."""
+    method = event.get("httpMethod")
+    routed = {**event, "httpMethod": "GET"} if method == "HEAD" else event
+    answer = gate(routed) or app.resolve(routed, context)
+    logger.info("request", extra={"method": method, "path": event.get("path"), "status": answer.get("statusCode")})
     return answer
+
+
+def _method_check(method: str, path: str) -> dict[str, Any] | None:
+    """OPTIONS and methods no route is declared with are answered before the key is checked: what a
+    path allows is in the public OpenAPI document anyway."""
+    if method in ROUTED_METHODS:
+        return None
+    allow = allowed_methods(path)
+    if not allow:
+        raise NotFound("no such route")
+    if method == "OPTIONS":
+        return {"statusCode": 204, "headers": {"Allow": ", ".join(allow)}, "multiValueHeaders": {}, "body": "",
+                "isBase64Encoded": False}
+    raise MethodNotAllowed(method, path, allow)
 
 
 def gate(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -201,6 +256,9 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
         if size > config().max_body_bytes:
             raise PayloadTooLarge(f"the body is larger than {config().max_body_bytes} bytes")
         path = event.get("path") or "/"
+        early = _method_check(event.get("httpMethod") or "", path)
+        if early is not None:
+            return early
         if path not in PUBLIC_PATHS:
             authorization = _header(event, "authorization")
             if path == "/admin" or path.startswith("/admin/"):
@@ -208,7 +266,7 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
             else:
                 tenant = tenancy.authenticate(authorization)
                 app.append_context(tenant_id=tenant)
-                logger.append_keys(tenant_id=tenant)
+                logs.tenant(logger, tenant)
         if body and (event.get("httpMethod") or "").upper() in ("POST", "PUT", "PATCH"):
             _check_body(event, body)  # a body on GET or DELETE is ignored, as the routes ignore it
         return None
@@ -216,7 +274,7 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
         metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
         return {
             "statusCode": error.status,
-            "headers": {"Content-Type": JSON},
+            "headers": {"Content-Type": JSON, **_error_headers(error)},
             "multiValueHeaders": {},
             "body": error_body(error.code, error.message, error.details),
             "isBase64Encoded": False,
