@@ -11,7 +11,10 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint lint-template bench maintenance clean
+.PHONY: run test test-fast lint lint-template build bench maintenance invoke status webhook-target clean
+
+# What sam build packages: a change to any of it builds again.
+SOURCES := template.yaml $(shell find functions shared layers -name '*.py' -o -name 'requirements.txt' 2>/dev/null)
 
 $(VENV)/.installed: requirements-dev.txt layers/dependencies/requirements.txt
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
@@ -43,16 +46,13 @@ test-fast: $(VENV)/.installed
 
 lint: lint-template
 
-lint-template: $(VENV)/.installed $(SAMVENV)/.installed
+lint-template: $(VENV)/.installed $(SAMVENV)/.installed $(BUILD_DIR)/template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
-	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --cached --parallel
-	$(PYTHON) -m compileall -q $(BUILD_DIR)
 	@# Packaging check: the built artifacts alone run the handler (see scripts/check_build.py).
 	@# The runtime's SDK (boto3 and its dependencies) is linked from .venv into a stand-in for /var/runtime.
 	runtime=$$(mktemp -d) && trap 'rm -rf "$$runtime"' EXIT && \
-	for pkg in boto3 botocore s3transfer jmespath dateutil six.py urllib3; do \
-	  ln -s "$(CURDIR)/$(VENV)/lib/python3.11/site-packages/$$pkg" "$$runtime/$$pkg" || exit 1; done && \
+	$(PYTHON) -m local.invoke --link-runtime "$$runtime" && \
 	build="$(CURDIR)/$(BUILD_DIR)" && \
 	env -i PATH=/usr/bin:/bin HOME="$$runtime" LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \
 	  PYTHONPATH="$$build/ApiFunction:$$build/DependenciesLayer/python:$$build/DomainLayer/python:$$runtime" \
@@ -61,8 +61,16 @@ lint-template: $(VENV)/.installed $(SAMVENV)/.installed
 	  "$$($(PY) -c 'import sys; print(sys.executable)')" -S scripts/check_build.py \
 	  "$$build" "$(CURDIR)/events/api_openapi.json" "$$runtime"
 
+## sam build of template.yaml into .aws-sam/build (again only when a source changed), byte-compiled.
+build: $(BUILD_DIR)/template.yaml
+
+$(BUILD_DIR)/template.yaml: $(SOURCES) $(SAMVENV)/.installed $(VENV)/.installed
+	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --cached --parallel
+	$(PYTHON) -m compileall -q $(BUILD_DIR)
+	touch $@
+
 ## Benchmarks, never run by make test: each module of BENCHES in turn (python -m bench.<name>).
-BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench bench.maintenance_bench bench.webhook_bench
+BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench bench.maintenance_bench bench.webhook_bench bench.load_bench
 
 bench: $(VENV)/.bench-installed
 	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PYTHON) -m $$module; done
@@ -71,5 +79,18 @@ bench: $(VENV)/.bench-installed
 maintenance: $(VENV)/.installed
 	$(PYTHON) -m local.maintenance $(DATE)
 
+## One function once, from the built artifacts, against the running local stack (Docker-free sam local invoke):
+## make invoke FUNCTION=ApiFunction EVENT=events/api_get_tenant.json (KEY from the environment for API events).
+invoke: $(VENV)/.installed $(BUILD_DIR)/template.yaml
+	@$(PYTHON) -m local.invoke $(FUNCTION) $(EVENT)
+
+## The running local stack's pumps, scheduler and allowed webhook targets (GET /_local/status).
+status: $(VENV)/.installed
+	@$(PYTHON) -m local.control status
+
+## Let webhooks call a local receiver while the stack runs: make webhook-target TARGET=127.0.0.1:9000
+webhook-target: $(VENV)/.installed
+	@$(PYTHON) -m local.control webhook-target $(TARGET)
+
 clean:
-	rm -rf .aws-sam .pytest_cache
+	rm -rf .aws-sam .pytest_cache .local-stack

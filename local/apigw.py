@@ -50,7 +50,7 @@ def proxy_event(
     return {
         "resource": "/{proxy+}",
         "path": path,
-        "httpMethod": method.upper(),
+        "httpMethod": method,
         "headers": headers or None,
         "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
@@ -59,7 +59,7 @@ def proxy_event(
         "stageVariables": None,
         "requestContext": {
             "resourcePath": "/{proxy+}",
-            "httpMethod": method.upper(),
+            "httpMethod": method,
             "path": f"/v1{path}",
             "stage": "v1",
             "requestId": request_id,

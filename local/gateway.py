@@ -2,9 +2,9 @@
 API handler exactly as Lambda would, and writes its answer back.
 
 Only ever binds 127.0.0.1. Connections are served on threads of their own with a listen backlog of
-1,024, so parallel clients queue instead of seeing resets; the API handler itself runs one request at
-a time, as one Lambda execution environment does (the Powertools router keeps per-request state in
-module globals). Every method reaches the handler, which answers the ones it does not serve (405 with
+1,024, so parallel clients queue instead of seeing resets. In the local stack the handler is a pool of
+the API's execution environments (local.environment), each running one request at a time, as Lambda
+does. Every method reaches the handler, which answers the ones it does not serve (405 with
 Allow, in the contract's error shape). Paths under /_local/ are the local stack's own (its status, the
 webhook targets it allows) and never reach the API.
 
@@ -14,6 +14,7 @@ one line per request: method, path, status, milliseconds.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import sys
 import threading
@@ -183,8 +184,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             out_body = error_body(502, "bad_gateway", "the function failed; see the local stack's log")
         self._send(status, out_headers, out_body, head=method == "HEAD")
         self._access_log(method, path, status, started)
-        if method not in ("GET", "HEAD", "OPTIONS") and self.server.after_write is not None:
-            self.server.after_write()  # the pumps look at the streams now instead of at their next tick
 
     def _local(self, method: str, path: str, body: bytes, started: float) -> None:
         route = self.server.local_routes.get(path)
@@ -225,13 +224,14 @@ class Gateway(ThreadingHTTPServer):
     request_queue_size = 1024  # the listen backlog (socketserver's default is 5)
     name = "gateway"
 
-    def __init__(self, handler: Handler, port: int = 3000, host: str = "127.0.0.1", access_log: bool = True,
-                 local_routes: dict[str, LocalRoute] | None = None, after_write: Callable[[], None] | None = None):
+    def __init__(self, handler: Handler | None, port: int = 3000, host: str = "127.0.0.1", access_log: bool = True,
+                 local_routes: dict[str, LocalRoute] | None = None, serialize: bool = False):
+        """handler: the API handler (or a pool of its environments); serialize: call it one request at a
+        time (a handler imported into this process: the Powertools router is not safe for threads)."""
         self.handler = handler
-        self.handler_lock = threading.Lock()
+        self.handler_lock = threading.Lock() if serialize else contextlib.nullcontext()
         self.access_log = access_log
         self.local_routes = dict(local_routes or {})
-        self.after_write = after_write
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _RequestHandler)
 
@@ -244,7 +244,7 @@ class Gateway(ThreadingHTTPServer):
         self._thread.start()
 
     def stop(self, timeout: float = 2) -> None:
-        self.shutdown()
-        self.server_close()
-        if self._thread:
+        if self._thread:  # shutdown() waits for serve_forever(), which never ran otherwise
+            self.shutdown()
             self._thread.join(timeout)
+        self.server_close()

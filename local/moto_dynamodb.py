@@ -64,7 +64,7 @@ from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 ITERATOR_LIFETIME_SECONDS = 15 * 60  # AWS: a shard iterator expires 15 minutes after it is returned
-ITERATORS_KEPT = 10_000  # and at most this many are kept (each GetRecords call issues one)
+ITERATORS_KEPT = 1_000  # and at most this many, newest first (each GetRecords call issues one: a reader needs its last)
 STREAM_RETENTION = timedelta(hours=24)  # AWS: stream records are kept 24 hours
 
 # moto's code that is replaced or wrapped here, or whose shape this module relies on (StreamShard.add

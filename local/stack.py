@@ -1,82 +1,50 @@
 """The embedded local stack (ARCHITECTURE.md): `python -m local.stack` (or `make run`).
 
-Starts, on 127.0.0.1 only: a moto server in a process of its own with every table and queue of
-template.yaml (local.moto_server, with local.moto_dynamodb's fixes), an HTTP gateway in front of the API
-handler, a pump for each function's event sources (a thread each: DynamoDB streams and SQS queues, as
-Lambda's event source mappings), the schedule, and a seeded demo tenant whose API key is printed.
-Ctrl-C / SIGTERM stops everything and exits 0 within 5 seconds (a second Ctrl-C at once).
+Starts, on 127.0.0.1 only, each in a process of its own, as Lambda and AWS would run them:
+- a moto server with every table and queue of template.yaml (local.moto_server, with
+  local.moto_dynamodb's fixes);
+- the API's execution environments (local.environment: API_CONCURRENCY of them, default 2), behind
+  an HTTP gateway in this process that turns requests into API Gateway events;
+- the background (local.background): a pump for each other function's event sources (DynamoDB streams,
+  SQS queues, as Lambda's event source mappings), the schedule, and the seeded demo tenant, at a lower
+  CPU priority than the API.
+Its API key is printed. Ctrl-C / SIGTERM stops everything and exits 0 within 5 seconds (a second
+Ctrl-C at once); every child also stops when this process dies.
 
-While it runs, .local-stack/ (or LOCAL_STACK_STATE) holds stack.json (its addresses and every
-function's environment, for `make invoke`) and env.json (for `sam local invoke --env-vars`).
+While it runs, .local-stack/ (or LOCAL_STACK_STATE) holds stack.json (its addresses and every function's
+environment, for `make invoke`), env.json (for `sam local invoke --env-vars`) and webhook-targets.
 
 Environment: PORT (gateway, default 3000), MOTO_PORT (default: a free port), DEMO_API_KEY and
-ADMIN_API_KEY (default: generated and printed), MAINTENANCE_DISPATCH_SECONDS, WEBHOOK_ALLOWED_TARGETS.
+ADMIN_API_KEY (default: generated and printed), API_CONCURRENCY, MAINTENANCE_DISPATCH_SECONDS,
+WEBHOOK_ALLOWED_TARGETS.
 
-Nothing that touches boto3, pynamodb or the lms config is imported at module level: the
-environment has to be in place first (config() is read once per process).
+This process imports boto3 and, of the domain library, only the webhook guard's parser: the API runs
+in its environments, the rest in the background.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT / "shared"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-
-
 STOP_SECONDS = 5  # Ctrl-C to exit, whatever is running
-
-
-class Worker(Protocol):
-    """Something the stack starts after the API is ready and stops at shutdown."""
-
-    name: str
-
-    def start(self) -> None: ...
-
-    def signal_stop(self) -> None: ...
-
-    def stop(self, timeout: float = 5) -> None: ...
-
-    def status(self) -> Any: ...
-
-
-def background_workers(endpoint_url: str) -> list[Worker]:
-    """What calls the same handlers Lambda would, one thread per function (one execution environment
-    each): the DynamoDB streams -> real-time rules and domain events; the SQS queues -> force jobs, daily
-    maintenance, the webhook sender; the schedule -> maintenance dispatch."""
-    import boto3
-
-    from local.queues import QueuePump, sources
-    from local.resources import load_template
-    from local.scheduler import Scheduler
-    from local.streams import StreamPump, mappings
-
-    session = boto3.Session(region_name=REGION)
-    template = load_template()
-    stream_functions = dict.fromkeys(m.function for m in mappings(template))
-    queue_functions = dict.fromkeys(s.function for s in sources(template))
-    workers: list[Worker] = [StreamPump(session, endpoint_url=endpoint_url, functions=[f]) for f in stream_functions]
-    workers += [QueuePump(session, endpoint_url=endpoint_url, functions=[f], wait_seconds=1) for f in queue_functions]
-    return workers + [Scheduler()]
+START_SECONDS = 120
 
 
 def new_api_key() -> str:
-    """Same shape as lms.tenancy.new_api_key(); lms cannot be imported yet (its config is read
-    once, at import, and needs the admin key's hash)."""
+    """Same shape as lms.tenancy.new_api_key() (this process does not import lms)."""
     return "lk_" + secrets.token_urlsafe(32)
 
 
@@ -84,17 +52,17 @@ class StartupError(Exception):
     pass
 
 
-def _port_from_env(name: str, default: int) -> int:
+def _number_from_env(name: str, default: int, low: int, high: int, what: str) -> int:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise StartupError(f"{name}={text!r} is not a port number")
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise StartupError(f"{name}={text!r} is not {what}")
     return int(text)
 
 
 def _check_free(port: int, variable: str) -> None:
-    """ThreadedMotoServer.start() would wait forever on a port in use: fail clearly instead."""
+    """A port in use fails clearly, before anything starts."""
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -105,8 +73,8 @@ def _check_free(port: int, variable: str) -> None:
             raise StartupError(f"{HOST}:{port} is not available ({error.strerror}); set {variable} to another port") from None
 
 
-def prepare_environment(admin_key: str) -> None:
-    """Fake credentials and a fixed region, so nothing can ever reach real AWS."""
+def prepare_environment(admin_key: str, state: Path) -> None:
+    """Fake credentials and a fixed region, so nothing can ever reach real AWS; the children inherit it."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
     os.environ.update({
@@ -116,17 +84,14 @@ def prepare_environment(admin_key: str) -> None:
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "ADMIN_API_KEY_SHA256": hashlib.sha256(admin_key.encode("utf-8")).hexdigest(),
+        "WEBHOOK_ALLOWED_TARGETS_FILE": str(state / "webhook-targets"),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": "ignore:No application metrics to publish",  # metrics are off locally; Powertools says so
     })
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "loan-automation-local")
-    if str(SHARED) not in sys.path:
-        sys.path.insert(0, str(SHARED))
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    # Metrics are disabled locally; Powertools still warns once that there is nothing to publish.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    # werkzeug (under moto) logs every DynamoDB call at INFO to stderr; keep only warnings.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if str(ROOT / "shared") not in sys.path:
+        sys.path.insert(0, str(ROOT / "shared"))  # for lms.webhooks.guard's parser only (no I/O, no config)
 
 
 def create_resources(endpoint_url: str) -> dict[str, str]:
@@ -142,18 +107,52 @@ def create_resources(endpoint_url: str) -> dict[str, str]:
     return names
 
 
-def seed_demo_tenant(demo_key: str) -> str:
-    """A demo tenant with a little data, through the domain library. Returns its tenant id."""
-    from lms import labels, tenancy
-    from lms.contract import CustomerStatusCreate, PortfolioCreate, TenantCreate
+class Background:
+    """local.background as a child process: launch() starts it, ready() waits until it has seeded the demo
+    tenant and runs the pumps (its status port and the demo tenant's id are then known)."""
 
-    created = tenancy.create_tenant(TenantCreate.model_validate({"name": "Demo Lender", "timezone": "America/New_York"}),
-                                    api_key=demo_key)
-    labels.create(created.tenant_id, labels.CUSTOMER_STATUS,
-                  CustomerStatusCreate.model_validate({"title": "SCRA", "active": True, "displayOrder": 2}))
-    labels.create(created.tenant_id, labels.PORTFOLIO,
-                  PortfolioCreate.model_validate({"title": "Collections", "subPortfolios": ["Early", "Late"]}))
-    return created.tenant_id
+    name = "background"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        self.process: subprocess.Popen[str] | None = None
+        self._ready: int | None = None
+        self.status_port = 0
+        self.demo_tenant = ""
+
+    def launch(self) -> None:
+        self._ready, ready_write = os.pipe()
+        self.process = subprocess.Popen([sys.executable, "-m", "local.background", str(ready_write)], cwd=ROOT,
+                                        env=self._env, stdin=subprocess.PIPE, pass_fds=(ready_write,),
+                                        start_new_session=True)  # stopped by the stack, not by the terminal's Ctrl-C
+        os.close(ready_write)
+
+    def ready(self) -> None:
+        answer: list[str] = []
+        with os.fdopen(self._ready) as ready:  # type: ignore[arg-type]
+            reader = threading.Thread(target=lambda: answer.append(ready.readline()), daemon=True)
+            reader.start()
+            reader.join(START_SECONDS)
+        if not answer or not answer[0]:
+            raise StartupError(f"the background process did not start (exit code {self.process.poll()}); see above")  # type: ignore[union-attr]
+        started = json.loads(answer[0])
+        self.status_port, self.demo_tenant = started["statusPort"], started["demoTenantId"]
+
+    def signal_stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+
+    def stop(self, timeout: float = 2) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def banner(api: str, demo_key: str, admin_key: str) -> str:
@@ -167,6 +166,7 @@ def banner(api: str, demo_key: str, admin_key: str) -> str:
         f"  curl -fsS -H 'Authorization: Bearer {demo_key}' {api}/customer-statuses",
         f"  curl -fsS -X POST -H 'Authorization: Bearer {admin_key}' -H 'Content-Type: application/json' "
         f"-d '{{\"name\": \"Second Lender\"}}' {api}/admin/tenants",
+        f"  curl -fsS {api}/_local/status",
         "Ctrl-C stops the stack (data lives in memory only).",
     ])
 
@@ -184,12 +184,10 @@ def write_state(api: str, moto_endpoint: str, names: dict[str, str], demo_tenant
     common = {name: os.environ[name] for name in (
         "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCOUNT_ID_ENDPOINT_MODE",
         "DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "ADMIN_API_KEY_SHA256", "WEBHOOK_ALLOWED_TARGETS",
-        "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_SERVICE_NAME") if name in os.environ}
-    environments = {function: {**function_environment(template, names, function), **common,
-                               "ADMIN_API_KEY_SHA256": os.environ["ADMIN_API_KEY_SHA256"]}
+        "WEBHOOK_ALLOWED_TARGETS_FILE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_SERVICE_NAME") if name in os.environ}
+    environments = {function: {**function_environment(template, names, function), **common}
                     for function in functions(template)}
     directory = state_directory()
-    directory.mkdir(parents=True, exist_ok=True)
     (directory / "stack.json").write_text(json.dumps(
         {"pid": os.getpid(), "api": api, "moto": moto_endpoint, "demoTenantId": demo_tenant,
          "functions": environments}, indent=2))
@@ -199,11 +197,11 @@ def write_state(api: str, moto_endpoint: str, names: dict[str, str], demo_tenant
 
 def remove_state() -> None:
     """Removes the state files if they are this stack's (another stack may have written them since)."""
-    stack = state_directory() / "stack.json"
+    directory = state_directory()
     try:
-        if json.loads(stack.read_text()).get("pid") == os.getpid():
-            stack.unlink()
-            (state_directory() / "env.json").unlink(missing_ok=True)
+        if json.loads((directory / "stack.json").read_text()).get("pid") == os.getpid():
+            for name in ("stack.json", "env.json", "webhook-targets"):
+                (directory / name).unlink(missing_ok=True)
     except (OSError, ValueError):
         pass
 
@@ -221,33 +219,39 @@ def _exit_now(signum: int, _frame: Any) -> None:
 
 
 def shutdown(started: list[Any], deadline: float) -> None:
-    """Stops every worker within the deadline: all are told at once, then waited for in reverse
-    order, each with what time is left; the moto server goes last."""
-    for worker in started:
-        if hasattr(worker, "signal_stop"):
-            worker.signal_stop()
-    for worker in reversed(started):
+    """Stops everything within the deadline: all are told at once, then waited for in reverse order,
+    each with what time is left; the moto server goes last."""
+    for part in started:
+        if hasattr(part, "signal_stop"):
+            part.signal_stop()
+    for part in reversed(started):
         try:
-            worker.stop(max(0.1, deadline - time.monotonic()))
+            part.stop(max(0.1, deadline - time.monotonic()))
         except Exception as error:  # noqa: BLE001 - keep stopping the others
-            print(f"local stack: stopping {worker.name} failed: {error!r}", file=sys.stderr, flush=True)
+            print(f"local stack: stopping {part.name} failed: {error!r}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
+def main() -> None:
     # Ctrl-C or SIGTERM, at any moment (startup included), ends in shutdown(); a second one exits at once.
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     started: list[Any] = []
     code = 0
     try:
-        gateway_port = _port_from_env("PORT", 3000)
-        moto_port = _port_from_env("MOTO_PORT", 0)
+        gateway_port = _number_from_env("PORT", 3000, 0, 65535, "a port number")
+        moto_port = _number_from_env("MOTO_PORT", 0, 0, 65535, "a port number")
+        concurrency = _number_from_env("API_CONCURRENCY", 2, 1, 16, "a number of environments from 1 to 16")
         admin_key = os.environ.get("ADMIN_API_KEY") or new_api_key()
         demo_key = os.environ.get("DEMO_API_KEY") or new_api_key()
-        prepare_environment(admin_key)
-
+        state = state_directory()
+        state.mkdir(parents=True, exist_ok=True)
+        prepare_environment(admin_key, state)
         _check_free(moto_port, "MOTO_PORT")
         _check_free(gateway_port, "PORT")
+
+        from local.control import Control, Targets
+        from local.environment import Pool
+        from local.gateway import Gateway
         from local.moto_server import MotoProcess
 
         moto = MotoProcess(moto_port)
@@ -256,33 +260,30 @@ def main() -> int:
         os.environ["DYNAMODB_ENDPOINT"] = moto.endpoint_url
         os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url  # any other boto3 client goes to moto too
         names = create_resources(moto.endpoint_url)
-
-        from functions.api.app import lambda_handler
-        from local.control import Control
-        from local.gateway import Gateway
-
-        demo_tenant = seed_demo_tenant(demo_key)
-        workers = background_workers(moto.endpoint_url)
-        streams = [w for w in workers if type(w).__name__ == "StreamPump"]
-        try:
-            gateway = Gateway(lambda_handler, port=gateway_port, host=HOST,
-                              after_write=lambda: [pump.wake() for pump in streams])
-        except OSError as error:
-            raise StartupError(f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port") from None
         # Webhooks may call this stack's own API (the seed's use case), and no other local address unless
         # WEBHOOK_ALLOWED_TARGETS names it, or it is added while the stack runs (POST /_local/webhook-targets).
-        own = f"{HOST}:{gateway.port}"
-        allowed = [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()]
-        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(allowed + [own])
-        gateway.local_routes.update(Control(workers, moto.endpoint_url, [own]).routes())
+        try:
+            gateway = Gateway(None, port=gateway_port, host=HOST)  # bound now, serving once the API is ready
+        except OSError as error:
+            raise StartupError(f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port") from None
         started.append(gateway)
+        own = f"{HOST}:{gateway.port}"
+        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(
+            [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()] + [own])
+        targets = Targets(state / "webhook-targets")
+
+        background = Background({**os.environ, "DEMO_API_KEY": demo_key})
+        started.append(background)
+        background.launch()  # it seeds and starts while the API's environments start
+        api = Pool("ApiFunction", "functions.api.app", concurrency, dict(os.environ))
+        started.append(api)
+        background.ready()
+        gateway.handler = api.invoke
+        gateway.local_routes.update(Control(background.status_port, api, moto.endpoint_url, targets).routes())
         gateway.start()
-        for worker in workers:
-            started.append(worker)
-            worker.start()
-        api = f"http://{HOST}:{gateway.port}"
-        write_state(api, moto.endpoint_url, names, demo_tenant)
-        print(banner(api, demo_key, admin_key), flush=True)
+        api_url = f"http://{HOST}:{gateway.port}"
+        write_state(api_url, moto.endpoint_url, names, background.demo_tenant)
+        print(banner(api_url, demo_key, admin_key), flush=True)
         while True:
             time.sleep(3600)
     except _Stopping:
@@ -298,17 +299,16 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, _exit_now)
         signal.signal(signal.SIGTERM, _exit_now)
-        deadline = time.monotonic() + STOP_SECONDS - 1
-        watchdog = threading.Timer(STOP_SECONDS - 0.5, lambda: os._exit(code or 0))
+        watchdog = threading.Timer(STOP_SECONDS - 0.5, lambda: os._exit(code))
         watchdog.daemon = True
         watchdog.start()
         try:
-            shutdown(started, deadline)
+            shutdown(started, time.monotonic() + STOP_SECONDS - 1.5)
         finally:
             remove_state()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)  # daemon threads may still be in a handler's call: they end with the process
+    os._exit(code)  # a daemon thread may still be in a request: it ends with the process
 
 
 if __name__ == "__main__":

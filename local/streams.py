@@ -206,13 +206,14 @@ class StreamPump(Poller):
     def _read(self, mapping: Mapping) -> int:
         if mapping.iterator is None:
             mapping.iterator = self._position(mapping)
+        wanted = min(READ_LIMIT, mapping.batch_size - len(mapping.pending))  # a batch at a time: memory stays bounded
         try:
-            answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=READ_LIMIT)
+            answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=wanted)
         except self._streams.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") not in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                 raise
             mapping.iterator = self._position(mapping)
-            answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=READ_LIMIT)
+            answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=wanted)
         records = [_event_record(r, mapping.stream_arn) for r in answer.get("Records", [])]  # type: ignore[arg-type]
         mapping.iterator = answer.get("NextShardIterator")
         mapping.counts["records"] += len(records)

@@ -55,7 +55,8 @@ class Reply:
     def __init__(self, raw: dict):
         self.raw = raw
         self.status = raw["statusCode"]
-        self.headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+        self.headers = {k.lower(): ", ".join(v) for k, v in (raw.get("multiValueHeaders") or {}).items()}
+        self.headers.update({k.lower(): v for k, v in (raw.get("headers") or {}).items()})
         self.text = raw.get("body") or ""
         self.json = json.loads(self.text) if self.text else None
 

@@ -35,7 +35,8 @@ def test_a_never_paid_loan_is_charged_off_on_the_first_day_past_120(stack):
     runner = subprocess.run([sys.executable, "-m", "local.maintenance", "2026-06-13"], cwd=ROOT, capture_output=True,
                             text=True, timeout=60, env={**os.environ, "API": stack.api, "KEY": key})
     assert runner.returncode == 0, runner.stdout + runner.stderr + stack.output()
-    assert "completed: 1 loans, 0 failed" in runner.stdout and "[####" in runner.stdout, runner.stdout
+    assert "completed: 1 loans, 0 failed" in runner.stdout, runner.stdout + runner.stderr
+    assert "1/1" in runner.stderr and "100%" in runner.stderr, runner.stderr  # the progress bar, done
 
     shown = call("GET", f"/loans/{loan['id']}")
     assert (shown["chargedOff"], shown["loanStatus"], shown["loanSubStatus"]) == (True, "Closed", "Charged Off")

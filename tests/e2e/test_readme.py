@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -32,14 +33,16 @@ def free_port() -> int:
 
 
 class Stack:
-    """`python -m local.stack` as a subprocess; reads its stdout in a thread."""
+    """`python -m local.stack` as a subprocess; reads its stdout in a thread. Its state files (for `make
+    invoke`) go to a folder of its own, `state`."""
 
-    def __init__(self) -> None:
+    def __init__(self, **environment: str) -> None:
         self.demo_key = "lk_e2e-demo-key"
         self.admin_key = "lk_e2e-admin-key"
+        self.state = tempfile.mkdtemp(prefix="local-stack-")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "POWERTOOLS_"))}
         env.update(PORT=str(free_port()), MOTO_PORT=str(free_port()), DEMO_API_KEY=self.demo_key,
-                   ADMIN_API_KEY=self.admin_key, PYTHONUNBUFFERED="1")
+                   ADMIN_API_KEY=self.admin_key, PYTHONUNBUFFERED="1", LOCAL_STACK_STATE=self.state, **environment)
         self.process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
@@ -91,7 +94,7 @@ class Stack:
 
     def kill(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.kill()  # its moto server sees its standard input close and exits too
             self.process.wait(10)
 
 
@@ -121,6 +124,14 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     assert loan["portfolios"] == ["Collections"]
     assert '"apiKey"' in run.stdout  # the admin example created a tenant
     assert "Grace is now: Active" in run.stdout  # the webhook example called the API back
+
+    # The maintenance example ran tomorrow's maintenance now, and it maintained the example's loan.
+    [maintained] = re.findall(r'"state":"completed","loansQueued":(\d+),"loansDone":(\d+),"loansFailed":(\d+)', run.stdout)
+    assert maintained == ("1", "1", "0"), run.stdout
+    status, snapshots = stack.request("GET", f"/loans/{loan_id}/snapshots", key=stack.key)
+    assert status == 200 and len(snapshots["items"]) == 2, snapshots  # today and tomorrow
+    status, tenant = stack.request("GET", "/tenant", key=stack.key)
+    assert tenant["businessDate"] is None, "the example put the date back"
 
 
 def test_the_stack_prints_its_address_and_keys_and_requires_a_key(stack):
@@ -153,7 +164,7 @@ def test_sigint_stops_the_stack_cleanly():
     started = Stack()
     try:
         started.process.send_signal(signal.SIGINT)
-        assert started.process.wait(10) == 0, started.output()
+        assert started.process.wait(5) == 0, started.output()
         with pytest.raises(OSError):  # the gateway is gone
             urllib.request.urlopen(started.api + "/openapi.json", timeout=2)
     finally:

@@ -92,6 +92,21 @@ def test_what_a_subscription_could_never_send_is_refused_with_the_field(lender, 
     assert any(d.get("field", "").startswith(field) or field in json.dumps(d) for d in made.json["error"]["details"]), made
 
 
+@pytest.mark.parametrize("url, target", [("https://10.0.0.5:8443/hook", "10.0.0.5:8443"),
+                                         ("https://127.0.0.1:9000/in", "127.0.0.1:9000"),
+                                         ("https://[::1]:9000/in", "[::1]:9000")])
+def test_a_local_receiver_is_refused_with_how_to_allow_it_on_purpose(lender, url, target):
+    made = lender.post("/webhooks", {"name": "Local", "url": url})
+    message = made.json["error"]["message"]
+    assert made.status == 422 and f"add {target} to WEBHOOK_ALLOWED_TARGETS" in message, made
+    assert f"make webhook-target TARGET={target}" in message
+
+
+def test_a_metadata_address_is_refused_without_a_way_round_it(lender):
+    made = lender.post("/webhooks", {"name": "Metadata", "url": "https://169.254.169.254/latest"})
+    assert made.status == 422 and "WEBHOOK_ALLOWED_TARGETS" not in made.json["error"]["message"], made
+
+
 def test_another_tenants_webhook_is_unknown(lender):
     from tests.conftest import new_tenant
 

@@ -201,3 +201,22 @@ class WebhookItem(Model):
     body = DocumentAttribute(default=dict)
     version = NumberAttribute(null=True)  # a subscription's version (conditional saves; messages update in place)
     expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL (messages and attempts)
+
+
+def _one_connection(models: list[type[Model]]) -> None:
+    """pynamodb gives each model a Connection, and each Connection a botocore session, of its own; each
+    session loads botocore's endpoint data and the DynamoDB service model again when first used (about
+    10 MB and tens of milliseconds a model, in every cold start). A Connection is not tied to a table (the
+    table's name goes with each call): every model's calls go through the first one's."""
+    shared = None
+    for model in models:
+        table = model._get_connection()
+        if shared is None:
+            shared = table.connection
+            continue
+        shared.add_meta_table(table.get_meta_table())
+        table.connection = shared
+
+
+_one_connection([SettingItem, ApiKeyItem, CustomerItem, LoanItem, LinkItem, TransactionItem, RuleItem, AuditItem,
+                 JobItem, SnapshotItem, WebhookItem])

@@ -130,28 +130,43 @@ def check_syntax(url: str) -> None:
                       "WEBHOOK_ALLOWED_TARGETS is written as its IP address)")
 
 
-def allowed_targets() -> frozenset[tuple[str, int]]:
-    """The (ip, port) pairs in env WEBHOOK_ALLOWED_TARGETS ("127.0.0.1:8080,[::1]:9000"), which
-    may be called even though forbidden() refuses them; ValueError if an entry is malformed."""
-    pairs = set()
-    for entry in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
-        host, _, port = entry.rpartition(":")
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-            valid = ":" in host
-        else:
-            valid = ":" not in host  # an IPv6 address needs brackets to be told from its port
+def _allowed_entries() -> list[str]:
+    """Env WEBHOOK_ALLOWED_TARGETS, and the entries of the file env WEBHOOK_ALLOWED_TARGETS_FILE names
+    (read at every check: the local stack changes it while it runs)."""
+    entries = os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",")
+    path = os.environ.get("WEBHOOK_ALLOWED_TARGETS_FILE")
+    if path:
         try:
-            if not (valid and port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
-                raise ValueError
-            pairs.add((str(ipaddress.ip_address(host)), int(port)))
-        except ValueError:
-            raise ValueError(f"WEBHOOK_ALLOWED_TARGETS: bad entry {entry!r} "
-                             "(expected ip:port, IPv6 as [ip]:port)") from None
-    return frozenset(pairs)
+            with open(path, encoding="utf-8") as listed:
+                entries += listed.read().replace("\n", ",").split(",")
+        except FileNotFoundError:
+            pass
+    return entries
+
+
+def allowed_targets() -> frozenset[tuple[str, int]]:
+    """The (ip, port) pairs in env WEBHOOK_ALLOWED_TARGETS ("127.0.0.1:8080,[::1]:9000") and in the file
+    WEBHOOK_ALLOWED_TARGETS_FILE names, which may be called even though forbidden() refuses them;
+    ValueError if an entry is malformed."""
+    return frozenset(parse_target(entry) for entry in _allowed_entries() if entry.strip())
+
+
+def parse_target(entry: str) -> tuple[str, int]:
+    """An allowed target's "ip:port" (IPv6 as "[ip]:port") as (ip, port); ValueError naming the entry."""
+    entry = entry.strip()
+    host, _, port = entry.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        valid = ":" in host
+    else:
+        valid = ":" not in host  # an IPv6 address needs brackets to be told from its port
+    try:
+        if not (valid and port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            raise ValueError
+        return str(ipaddress.ip_address(host)), int(port)
+    except ValueError:
+        raise ValueError(f"WEBHOOK_ALLOWED_TARGETS: bad entry {entry!r} "
+                         "(expected ip:port, IPv6 as [ip]:port)") from None
 
 
 def forbidden(address: IPAddress) -> str | None:
@@ -349,11 +364,21 @@ def _check_addresses(parsed: _Parsed, addresses: list[IPAddress],
     is_allowed = [(str(address), parsed.port) in allowed for address in addresses]
     for address, ok in zip(addresses, is_allowed):
         if not ok and (reason := forbidden(address)):
+            hint = _local_receiver_hint(address, parsed.port)
             if parsed.address is not None:
-                raise Refused(f"refused: {reason}")
-            raise Refused(f"{parsed.host} resolves to a refused address: {reason}")
+                raise Refused(f"refused: {reason}{hint}")
+            raise Refused(f"{parsed.host} resolves to a refused address: {reason}{hint}")
     if parsed.scheme == "http" and https_only and not all(is_allowed):
         raise Refused("plain http is not allowed (use https)")
+
+
+def _local_receiver_hint(address: IPAddress, port: int) -> str:
+    """How a receiver on this machine or its network is allowed on purpose (never a metadata address)."""
+    if address in _METADATA or not (address.is_loopback or address.is_private) or address.is_unspecified:
+        return ""
+    target = f"[{address}]:{port}" if isinstance(address, ipaddress.IPv6Address) else f"{address}:{port}"
+    return (f" (to call a receiver there on purpose, add {target} to WEBHOOK_ALLOWED_TARGETS; on the local "
+            f"stack, while it runs: make webhook-target TARGET={target}, or POST /_local/webhook-targets)")
 
 
 def _normalise_allowed(allowed: Iterable[tuple[str, int]]) -> frozenset[tuple[str, int]]:
