@@ -64,9 +64,10 @@ lint-template: $(VENV)/.installed $(SAMVENV)/.installed $(BUILD_DIR)/template.ya
 ## sam build of template.yaml into .aws-sam/build (again only when a source changed), byte-compiled.
 build: $(BUILD_DIR)/template.yaml
 
+# Its output goes to standard error: `make invoke` prints only the handler's answer on standard output.
 $(BUILD_DIR)/template.yaml: $(SOURCES) $(SAMVENV)/.installed $(VENV)/.installed
-	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --cached --parallel
-	$(PYTHON) -m compileall -q $(BUILD_DIR)
+	$(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --cached --parallel >&2
+	$(PYTHON) -m compileall -q $(BUILD_DIR) >&2
 	touch $@
 
 ## Benchmarks, never run by make test: each module of BENCHES in turn (python -m bench.<name>).

@@ -280,7 +280,8 @@ def main() -> int:
         time.sleep(2)
 
         print(f"idle stack {idle_rss:.0f} MB; alone (one client): single-loan p50 "
-              f"{percentile([t for k in SINGLE_LOAN for t in alone.get(k, [])], 0.5):.0f} ms", flush=True)
+              f"{percentile([t for k in SINGLE_LOAN for t in alone.get(k, [])], 0.5):.0f} ms ("
+              + ", ".join(f"{k} {percentile(v, 0.5):.0f}" for k, v in sorted(alone.items())) + ")", flush=True)
         print(f"{'loans':>6} {'seconds':>8} {'req/s':>6} {'1-loan p50':>10} {'p99':>6} {'all p50':>8} {'p99':>6} "
               f"{'RSS MB':>7} {'peak':>6} {'MB/1000 loans':>14} {'p99 / alone p50':>16} {'stack+moto MB':>14} "
               f"{'CPU ms/request':>15}", flush=True)

@@ -11,8 +11,7 @@ last maintained the day before). The baseline tenant's run is started and its qu
 local queue pump with a baseline handler (expand pages as the real worker does; for each loan: one
 GetItem, one versioned PutItem). Then the scheduler's dispatch creates the other tenant's run and the
 pump drains it with the real worker (functions/maintenance_worker): servicing step, snapshot, 20
-daily rules that do not match (a quiet night: matching rules write through DynamoDB transactions,
-which moto makes cost a copy of the whole table each). Peak memory: tracemalloc in this process,
+daily rules that do not match (a quiet night). Peak memory: tracemalloc in this process,
 which holds the pump and the worker (moto runs in its own), measured in a second night of the same
 loans (tracemalloc slows Python code, so never in the timed run).
 """

@@ -14,8 +14,6 @@ field), so a run both reads only and writes (loan, audit entry, marker) in reali
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import sys
 import time
 import uuid
@@ -29,33 +27,16 @@ for _path in (ROOT, ROOT / "shared"):
 LOANS, RULES, TARGET = 100, 20, 1.5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
 
-    from moto.server import ThreadedMotoServer
+    from bench.moto_process import moto_server
 
-    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-                       "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true",
-                       "POWERTOOLS_SERVICE_NAME": "bench"})
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ["DYNAMODB_ENDPOINT"] = endpoint
-    try:
+    with moto_server() as endpoint:
         return _run(endpoint, args)
-    finally:
-        server.stop()
 
 
 def _run(endpoint: str, args: argparse.Namespace) -> int:
@@ -66,9 +47,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from local.resources import create_resources, load_template, tables
 
-    # The tables of template.yaml without their streams: the bench builds its batches itself, and
-    # moto deep-copies a table (stream records included) on every TransactWriteItems, which would
-    # make the setup quadratic in the records written.
+    # The tables of template.yaml without their streams: the bench builds its batches itself.
     template = load_template()
     for props in tables(template).values():
         props.pop("StreamSpecification", None)

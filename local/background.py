@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-NICENESS = 5  # below the gateway and the API environments (0), above nothing else the machine runs
+NICENESS = 10  # far below the gateway and the API environments (0): the API first, the background with what is left
 
 
 def seed_demo_tenant(demo_key: str) -> str:

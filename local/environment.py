@@ -152,7 +152,7 @@ def _serve(module_name: str, events_fd: int, answers_fd: int) -> None:
         request = json.loads(line)
         fields = request["context"]
         remaining = fields.pop("remaining_ms")
-        context = types.SimpleNamespace(get_remaining_time_in_millis=lambda: remaining, **fields)
+        context = types.SimpleNamespace(get_remaining_time_in_millis=lambda left=remaining: left, **fields)
         try:
             answer: dict[str, Any] = {"result": handler(request["event"], context)}
         except Exception as error:  # noqa: BLE001 - said to the stack, which answers 502 as API Gateway would

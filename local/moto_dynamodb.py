@@ -17,6 +17,8 @@ moto 5.2.5 answers every call correctly for one client, but under real use:
   its results, each stream record and shard iterator, each SQS message) in a list per class, for its
   dashboard: a long-running server only grows. Here those lists hold weak references: the dashboard
   still lists what is alive, and what is dropped is freed.
+- Every request lists its handler class's methods with inspect.getmembers, to find the action's: the
+  same list each time. Here it is listed once per class.
 - Every response is built by a generic serializer that walks botocore's shape of each attribute value
   (ten members looked up through alias providers, for every attribute of every item): about 15 ms for
   a loan. An attribute value that is already in its wire form (no binary) is passed through as is.
@@ -30,6 +32,7 @@ moto's own behaviour, so an upgrade that changes what is replaced here fails lou
 """
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import hashlib
@@ -44,6 +47,7 @@ from typing import Any, Callable
 
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
+from moto.core import responses as moto_responses
 from moto.core.responses import BaseResponse
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import utcnow
@@ -78,6 +82,7 @@ REPLACED = {
     "BaseJSONSerializer._serialize_type_structure": "36873909cd0aeb4d",
     "Table.query": "002b4d00be6df07c",
     "BaseModel.__new__": "08cf0ef20e88029a",
+    "responses.method_names_from_class": "9dbac89d082b655f",
 }
 
 LOCK = threading.RLock()  # one request at a time, DynamoDB and its streams alike
@@ -238,18 +243,23 @@ class ExpiredIteratorException(JsonRESTError):
 
 
 def _issued(self: ShardIterator, *args: Any, **kwargs: Any) -> None:
+    """moto's ShardIterator.__init__, noting the iterator in its backend's queue of iterators issued."""
     ORIGINAL["ShardIterator.__init__"](self, *args, **kwargs)
-    self.issued_at = time.monotonic()
+    backend = self.streams_backend
+    if not hasattr(backend, "issued"):
+        backend.issued = collections.deque()
+    backend.issued.append((time.monotonic(), self.arn))
 
 
-def _expire(iterators: dict[str, ShardIterator]) -> None:
-    """Iterators are kept in the order they were issued: drop the expired ones from the front."""
+def _expire(backend: DynamoDBStreamsBackend) -> None:
+    """Drops the iterators issued longest ago, once expired or past ITERATORS_KEPT (oldest first, from a
+    queue: deleting from the front of moto's dict would make finding its first entry slower each time)."""
+    issued = getattr(backend, "issued", None)
+    if not issued:
+        return
     oldest_allowed = time.monotonic() - ITERATOR_LIFETIME_SECONDS
-    while iterators:
-        first = next(iter(iterators))
-        if len(iterators) <= ITERATORS_KEPT and getattr(iterators[first], "issued_at", 0) >= oldest_allowed:
-            return
-        del iterators[first]
+    while issued and (len(issued) > ITERATORS_KEPT or issued[0][0] < oldest_allowed):
+        backend.shard_iterators.pop(issued.popleft()[1], None)
 
 
 def get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> dict[str, Any]:
@@ -257,7 +267,7 @@ def get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> 
     if iterator is None:
         raise ExpiredIteratorException()
     answer = iterator.get(limit)
-    _expire(self.shard_iterators)
+    _expire(self)
     return answer
 
 
@@ -386,7 +396,8 @@ def originals() -> dict[str, Callable[..., Any]]:
             "StreamShard.get": StreamShard.get, "StreamShard.add": StreamShard.add,
             "ShardIterator.__init__": ShardIterator.__init__,
             "BaseJSONSerializer._serialize_type_structure": BaseJSONSerializer._serialize_type_structure,
-            "Table.query": Table.query, "BaseModel.__new__": BaseModel.__new__}
+            "Table.query": Table.query, "BaseModel.__new__": BaseModel.__new__,
+            "responses.method_names_from_class": moto_responses.method_names_from_class}
 
 
 def install() -> None:
@@ -403,6 +414,8 @@ def install() -> None:
     BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
     BaseModel.__new__ = staticmethod(_tracked_weakly)  # type: ignore[method-assign, assignment]
+    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
+        ORIGINAL["responses.method_names_from_class"])
     DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
     DynamoDBStreamsHandler.call_action = _serialised(BaseResponse.call_action)  # type: ignore[method-assign]
     _installed = True

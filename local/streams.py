@@ -130,7 +130,7 @@ def _iso(epoch: Any) -> str:
 
 class StreamPump(Poller):
     name = "stream pump"
-    min_period, idle_wait, idle_wait_max = 0.25, 0.25, 1.0  # Lambda polls a shard 4 times a second
+    min_period, idle_wait, idle_wait_max = 0.5, 0.5, 1.0  # twice a second (Lambda: 4), once a second when idle
 
     def __init__(self, session: Any, endpoint_url: str | None = None, handler: Handler | None = None,
                  interval: float | None = None, handlers: dict[str, Handler | None] | None = None,

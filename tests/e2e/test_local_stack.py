@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import tenant_caller
+from tests.e2e.conftest import settled, tenant_caller
 from tests.e2e.test_readme import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
@@ -302,7 +302,7 @@ def test_each_log_line_names_its_own_function_request_and_tenant(stack):
     _, call = tenant_caller(stack, "Logging Lender")
     customer = call("POST", "/customers", {"firstName": "Log", "lastName": "Line", "customerType": "individual"})
     call("PUT", f"/customers/{customer['id']}", {"email": "log@example.com"})
-    time.sleep(3)
+    settled(stack)
     lines = [json.loads(line) for line in stack.lines + stack.errors if line.startswith("{")]  # Powertools: stdout
     requests = [line for line in lines if line.get("message") == "request"]
     assert requests and all(line["function_name"] == "ApiFunction" for line in requests), requests[:3]

@@ -107,8 +107,8 @@ def readme_script() -> str:
 
 def test_the_readme_examples_run_against_the_local_stack(stack):
     script = "set -euo pipefail\n" + readme_script() + '\necho "CUSTOMER=$CUSTOMER"\necho "LOAN=$LOAN"\n'
-    env = {**os.environ, "API": stack.api, "KEY": stack.key, "ADMIN_KEY": stack.admin}
-    run = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "API": stack.api, "KEY": stack.key, "ADMIN_KEY": stack.admin, "LOCAL_STACK_STATE": stack.state}
+    run = subprocess.run(["bash", "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, f"README script failed ({run.returncode}):\n{run.stdout}\n{run.stderr}\n{stack.output()}"
 
     found = dict(re.findall(r"^(CUSTOMER|LOAN)=(\S+)$", run.stdout, flags=re.M))
@@ -132,6 +132,8 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     assert status == 200 and len(snapshots["items"]) == 2, snapshots  # today and tomorrow
     status, tenant = stack.request("GET", "/tenant", key=stack.key)
     assert tenant["businessDate"] is None, "the example put the date back"
+    assert "'function': 'ApiFunction', 'environments': 2" in run.stdout, "the status example"
+    assert "\n200\n" in run.stdout, "make invoke ran the API function from its built artifacts"
 
 
 def test_the_stack_prints_its_address_and_keys_and_requires_a_key(stack):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import tenant_caller
+from tests.e2e.conftest import settled, tenant_caller
 
 pytestmark = pytest.mark.e2e
 SETUP = {"loanAmount": "5000.00", "interestRate": "7.5", "termPeriods": 24, "paymentFrequency": "monthly",
@@ -34,7 +34,7 @@ def test_an_scra_status_change_reaches_all_three_loans_of_the_borrower(stack):
         {"type": "loan-settings", "addPortfolios": ["SCRA"]}, {"type": "loan-settings", "loanSubStatus": "SCRA Adjusted"}]})
     for loan in loans:
         call("POST", f"/loans/{loan['id']}/activate")
-    time.sleep(1)  # the pump (every 0.2 s) has handled the activations: none matched, the borrower is Active
+    settled(stack)  # the activations are handled: none matched, the borrower is Active
 
     call("PUT", f"/customers/{borrower['id']}", {"status": "SCRA"})
     started = time.monotonic()
