@@ -43,6 +43,7 @@ def proxy_event(
     headers: dict[str, str] | None = None,
     body: str | None = None,
     source_ip: str = "127.0.0.1",
+    base64_encoded: bool = False,
 ) -> dict[str, Any]:
     headers = dict(headers or {})
     query = query or {}
@@ -66,5 +67,5 @@ def proxy_event(
             "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": base64_encoded,
     }

@@ -22,6 +22,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+from local import children
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,15 +78,7 @@ class Environment:
         return answer["result"]
 
     def stop(self, timeout: float) -> None:
-        for stream in (self._writer, self._reader):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        children.stop(self.process, timeout, self._writer, self._reader)
 
 
 class Pool:

@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local import children
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -143,16 +145,8 @@ class Background:
             self.process.terminate()
 
     def stop(self, timeout: float = 2) -> None:
-        if self.process is None:
-            return
-        try:
-            self.process.stdin.close()  # type: ignore[union-attr]
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process is not None:
+            children.stop(self.process, timeout, self.process.stdin)
 
 
 def banner(api: str, demo_key: str, admin_key: str) -> str:

@@ -23,6 +23,7 @@ class Config:
     webhooks_table: str
     webhook_queue: str
     webhook_dead_letter_queue: str
+    idempotency_table: str
     region: str
     dynamodb_endpoint: str | None
     admin_api_key_sha256: str | None
@@ -48,6 +49,7 @@ def config() -> Config:
         webhooks_table=env.get("WEBHOOKS_TABLE", "WebhooksTable"),
         webhook_queue=env.get("WEBHOOK_QUEUE", "WebhookQueue"),
         webhook_dead_letter_queue=env.get("WEBHOOK_DEAD_LETTER_QUEUE", "WebhookDeadLetterQueue"),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,

@@ -10,16 +10,25 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
+from .text import check, safe, strict
 from .values import IsoDate, Money, Rate, exact_decimal
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
-Timezone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Every name and title a user writes (lms.text.strict): no control characters, lone surrogates or line
+# separators, NFC; free text that may run over lines (rule criteria, templates) allows tab, CR and LF.
+STRICT = BeforeValidator(lambda value: strict(value) if isinstance(value, str) else value)  # before trimming
+MULTILINE = BeforeValidator(lambda value: check(value, multiline=True) if isinstance(value, str) else value)
+# Text about something a tenant wrote (an error quoting a rule's literal...): escaped by lms.text.safe, the
+# one way such text reaches the audit log, an answer or a log line.
+SafeText = Annotated[str, AfterValidator(safe)]
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), STRICT]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), STRICT]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), STRICT]
+Timezone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT]
 
 MAX_LABELS_ON_ENTITY = 100
 MAX_CUSTOM_FIELDS = 50
@@ -47,7 +56,7 @@ class Page(Entity, Generic[T]):
 
 class ErrorBody(Entity):
     code: str
-    message: str
+    message: SafeText
     details: list[dict[str, Any]] = []
 
 
@@ -191,10 +200,10 @@ class RuleText(Request):
 
 class RuleProblem(Entity):
     code: str
-    message: str
+    message: SafeText
     line: int
     column: int
-    hint: str | None = None
+    hint: SafeText | None = None
 
 
 class RuleValidation(Entity):
@@ -224,7 +233,7 @@ class Address(Entity):
     city: ShortText
     state: ShortText | None = None
     postal_code: ShortText | None = None
-    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2, to_upper=True)] = "US"
+    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2, to_upper=True), STRICT] = "US"
 
 
 CreditScore = Annotated[StrictInt, Field(ge=300, le=850)]
@@ -234,7 +243,7 @@ class CustomerCreate(Request):
     first_name: Name
     last_name: Name
     email: ShortText | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), STRICT] | None = None
     customer_type: CustomerType
     status: Title | None = None
     credit_score: CreditScore | None = None
@@ -245,7 +254,7 @@ class CustomerUpdate(Request):
     first_name: Name | None = None
     last_name: Name | None = None
     email: ShortText | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), STRICT] | None = None
     customer_type: CustomerType | None = None
     status: Title | None = None
     credit_score: CreditScore | None = None
@@ -345,7 +354,7 @@ class LoanSetup(Entity):
 class LoanCustomer(Entity):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
 
-    customer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    customer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT]
     role: Role
 
 
@@ -361,21 +370,27 @@ def _custom_fields(value: Any) -> Any:
     for name, field_value in value.items():
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ValueError("a custom field name is 1 to 64 characters")
+        try:
+            name = strict(name)
+            if isinstance(field_value, str):
+                field_value = strict(field_value, multiline=True)
+        except ValueError as error:
+            raise ValueError(f"custom field {safe(name)!r}: {error}") from None
         if isinstance(field_value, str) and len(field_value) > 1000:
             raise ValueError(f"custom field {name!r}: at most 1000 characters")
         if isinstance(field_value, (int, float, Decimal)) and not isinstance(field_value, bool):
             field_value = exact_decimal(field_value)
         elif field_value is not None and not isinstance(field_value, (str, bool)):
             raise ValueError(f"custom field {name!r}: a value is text, a number, true/false or null")
-        clean[name.strip()] = field_value
+        clean[name] = field_value
     return clean
 
 
 class _LoanLabels(Request):
-    display_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    display_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None = None
     loan_status: Title | None = None
     loan_sub_status: Title | None = None
-    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), STRICT] | None = None
     portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
     sub_portfolios: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
     checklist: Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)] | None = None
@@ -460,7 +475,7 @@ CustomerLoan.model_rebuild()
 # ---------------------------------------------------------------- loan transactions (SERVICING.md)
 
 PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_LOAN_AMOUNT)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), STRICT]
 
 
 class PaymentCreate(Request):
@@ -547,7 +562,7 @@ class LoanSettingsAction(Strict):
     type: Literal["loan-settings"]
     loan_status: Title | None = None
     loan_sub_status: Title | None = None
-    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None = None
     add_portfolios: Titles = []
     remove_portfolios: Titles = []
     add_sub_portfolios: Titles = []
@@ -626,7 +641,7 @@ class StopInterestAction(Strict):
 
 class NotifyAction(Strict):
     type: Literal["notify"]
-    webhook_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    webhook_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT]
 
 
 Action = Annotated[
@@ -634,8 +649,8 @@ Action = Annotated[
           CustomerToolsAction, LoanChecklistAction, StopInterestAction, NotifyAction],
     Field(discriminator="type"),
 ]
-RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Criteria = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STRICT]
+Criteria = Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTILINE]
 
 
 class RuleCreate(Request):
@@ -718,7 +733,7 @@ class JobStarted(Entity):
 
 class JobFailure(Entity):
     loan_id: str
-    error: str
+    error: SafeText
 
 
 class Job(Entity):
@@ -741,7 +756,7 @@ class ForceResult(Entity):
     matched: bool
     actions_applied: list[dict[str, Any]]
     variables: dict[str, Any] = {}
-    error: str | None = None
+    error: SafeText | None = None
 
 
 class MaintenanceRunRequest(Request):
@@ -786,7 +801,9 @@ class RuleApplication(Entity):
     matched: bool
     variables: dict[str, Any]
     actions_applied: list[dict[str, Any]]
-    error: str | None = None
+    # why the rule did not apply: may quote anything a rule holds, so made safe (lms.text.safe) here,
+    # the one way into the audit log, a force's answer and the log lines that show it
+    error: SafeText | None = None
     business_date: IsoDate | None = None  # daily rules: the business day the evaluation was for
     # notify actions: [{webhookId, variables}] kept with the entry for the events function, never shown
     notifications: SkipJsonSchema[list[dict[str, Any]] | None] = Field(default=None, exclude=True)
@@ -801,10 +818,10 @@ EventType = Literal["loan.created", "loan.activated", "loan.updated", "loan.stat
                     "payment.posted", "payment.reversed", "charge.posted", "customer.created", "customer.updated",
                     "customer.status-changed", "rule.applied", "maintenance.completed"]
 WebhookMethod = Literal["POST", "PUT", "PATCH", "DELETE", "GET"]
-WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
+WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048), STRICT]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]
 HeaderValue = Annotated[str, StringConstraints(max_length=2048, pattern=r"^[^\r\n\x00]*$")]
-BodyTemplate = Annotated[str, StringConstraints(max_length=65536)]
+BodyTemplate = Annotated[str, StringConstraints(max_length=65536), MULTILINE]
 MAX_WEBHOOK_HEADERS = 20
 
 
@@ -861,7 +878,7 @@ class Delivery(Entity):
     response_code: int | None = None
     latency_ms: int | None = None
     at: datetime
-    error: str | None = None
+    error: SafeText | None = None
 
 
 class Redelivery(Entity):

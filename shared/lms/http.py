@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +15,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
-from . import contract, logs, tenancy
+from . import contract, idempotency, logs, tenancy
 from .config import config
 from .errors import BadRequest, DomainError, Invalid, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from .values import JsonNumber
 
 logger = Logger()
 metrics = Metrics()
@@ -24,6 +26,8 @@ metrics = Metrics()
 JSON = "application/json"
 PUBLIC_PATHS = {"/openapi.json"}
 _SEND_JSON = "send a JSON object with Content-Type: application/json"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -39,7 +43,7 @@ def _integer(text: str) -> int | Decimal:
 def parse_json(text: str) -> Any:
     """Numbers with a fraction become Decimal (never float); NaN/Infinity and absurd nesting are refused."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=_integer, parse_constant=_refuse_constant)
+        return json.loads(text, parse_float=JsonNumber, parse_int=_integer, parse_constant=_refuse_constant)
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", "", 0) from None
 
@@ -91,16 +95,39 @@ def responses(status: int, entity: str | None = None, page: bool = False) -> dic
     return documented
 
 
+_ERROR_SCHEMA = {JSON: {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+_IDEMPOTENCY_PARAMETER = {
+    "name": idempotency.HEADER, "in": "header", "required": False,
+    "description": "Answer this POST once: for 24 hours the same key with the same body gets the first 2xx answer "
+                   f"again (with {idempotency.REPLAYED}: true) and writes nothing; with another body, 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"}}
+
+
 def complete_openapi(schema: str) -> str:
     """The generated OpenAPI document with what the gate adds before routing: 415 on every operation
-    that takes a body (it must be sent as JSON)."""
+    that takes a body (it must be sent as JSON), 400 for a body that is not UTF-8 JSON, and on every POST
+    the Idempotency-Key header with its replay header and its 409 and 422 answers."""
     document = json.loads(schema)
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            if isinstance(operation, dict) and "requestBody" in operation:
-                operation.setdefault("responses", {})["415"] = {
-                    "description": "the body is not sent as JSON (Content-Type application/json or +json)",
-                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses["415"] = {"description": "the body is not sent as JSON (Content-Type application/json or +json)",
+                                    "content": _ERROR_SCHEMA}
+                responses.setdefault("400", {"description": "the body is not UTF-8 JSON text", "content": _ERROR_SCHEMA})
+            if method == "post" and not path.startswith("/admin"):  # a new tenant's key is never kept anywhere
+                operation.setdefault("parameters", []).append(_IDEMPOTENCY_PARAMETER)
+                responses.setdefault("409", {"description": "a request with this Idempotency-Key is still being answered",
+                                             "content": _ERROR_SCHEMA})
+                responses.setdefault("422", {"description": "the request is not valid (or its Idempotency-Key was used "
+                                                            "with another body)", "content": _ERROR_SCHEMA})
+                for code, answer in responses.items():
+                    if code.startswith("2"):
+                        answer.setdefault("headers", {})[idempotency.REPLAYED] = {
+                            "description": "true when this is the kept answer to an earlier request with the same "
+                                           "Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -204,9 +231,18 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    return isinstance(value, list) and any(_lone_surrogate(v) for v in value)
+
+
 def _check_body(event: dict[str, Any], body: str) -> None:
-    """A body is a JSON object sent as JSON (media types compare case-insensitively)."""
-    media_type = (_header(event, "content-type") or JSON).split(";")[0].strip().lower()
+    """A body is a JSON object sent as JSON (media types compare case-insensitively; a body without a
+    Content-Type is not taken as JSON), in UTF-8, whose strings are Unicode text (no lone surrogates)."""
+    media_type = (_header(event, "content-type") or "").split(";")[0].strip().lower()
     if media_type != JSON and not media_type.endswith("+json"):
         raise UnsupportedMediaType(_SEND_JSON)
     for key in list(event.get("headers") or {}):
@@ -214,9 +250,14 @@ def _check_body(event: dict[str, Any], body: str) -> None:
             event["headers"][key] = JSON  # the router compares it case-sensitively
     try:
         text = base64.b64decode(body, validate=True).decode("utf-8") if event.get("isBase64Encoded") else body
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("the body is not UTF-8 text") from None
+    try:
         parsed = parse_json(text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError
+    except ValueError:  # JSONDecodeError is a ValueError
         raise BadRequest("the body is not valid JSON") from None
+    if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(parsed):
+        raise BadRequest("the body is not valid JSON text: it escapes a lone surrogate (\\ud800-\\udfff)")
     if not isinstance(parsed, dict):
         raise Invalid("the body must be a JSON object", [{"field": "body", "message": "expected an object"}])
 
@@ -226,7 +267,18 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answered as GET (API Gateway drops the body)."""
     method = event.get("httpMethod")
     routed = {**event, "httpMethod": "GET"} if method == "HEAD" else event
-    answer = gate(routed) or app.resolve(routed, context)
+    answer = gate(routed)
+    if answer is None:
+        key = app.context.get("idempotency_key")
+        if key is None:
+            answer = app.resolve(routed, context)
+        else:
+            scope = f"{app.context['tenant_id']} POST {event.get('path')} {key}"
+            try:
+                answer = idempotency.once(scope, routed.get("body") or "", context, lambda: app.resolve(routed, context))
+            except DomainError as error:
+                app.clear_context()
+                answer = _error_answer(error)
     logger.info("request", extra={"method": method, "path": event.get("path"), "status": answer.get("statusCode")})
     return answer
 
@@ -269,13 +321,21 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
                 logs.tenant(logger, tenant)
         if body and (event.get("httpMethod") or "").upper() in ("POST", "PUT", "PATCH"):
             _check_body(event, body)  # a body on GET or DELETE is ignored, as the routes ignore it
+        if event.get("httpMethod") == "POST" and path not in PUBLIC_PATHS and not path.startswith("/admin"):
+            key = idempotency.key(_header(event, idempotency.HEADER.lower()))
+            if key is not None:
+                app.append_context(idempotency_key=key)
         return None
     except DomainError as error:
-        metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
-        return {
-            "statusCode": error.status,
-            "headers": {"Content-Type": JSON, **_error_headers(error)},
-            "multiValueHeaders": {},
-            "body": error_body(error.code, error.message, error.details),
-            "isBase64Encoded": False,
-        }
+        return _error_answer(error)
+
+
+def _error_answer(error: DomainError) -> dict[str, Any]:
+    metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": JSON, **_error_headers(error)},
+        "multiValueHeaders": {},
+        "body": error_body(error.code, error.message, error.details),
+        "isBase64Encoded": False,
+    }

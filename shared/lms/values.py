@@ -39,7 +39,28 @@ def exact_decimal(value: Any, what: str = "number") -> Decimal:
     return number
 
 
+_MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")  # the documented pattern; [0-9], not \d (any script's digits)
+
+
+class JsonNumber(Decimal):
+    """A number with a fraction or an exponent as it was written in a JSON body (the text kept), so that
+    money can be held to the documented pattern however it was sent."""
+
+    text: str
+
+    def __new__(cls, text: str) -> "JsonNumber":
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
 def parse_money(value: Any) -> Decimal:
+    """Money from outside (a JSON string or number) is exactly the documented pattern, ^-?[0-9]+(.[0-9]{1,2})?$:
+    no exponent, no sign but minus, no spaces, no digit separators, ASCII digits, at most two decimals."""
+    written = value.text if isinstance(value, JsonNumber) else value if isinstance(value, str) else None
+    if written is not None and not _MONEY_TEXT.fullmatch(written):
+        raise ValueError(f"must be a money amount written like \"1234.50\" (at most two decimals), "
+                         f"not {written[:40]!r}")
     amount = exact_decimal(value, "money amount")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
         raise ValueError("money has at most two decimals")

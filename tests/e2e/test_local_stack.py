@@ -112,6 +112,41 @@ def test_fifty_parallel_requests_are_all_answered_without_a_reset(stack):
     assert answers == [200] * 50
 
 
+def test_twenty_concurrent_payments_with_one_idempotency_key_make_one_payment(stack):
+    key, call = tenant_caller(stack, "Idempotent")
+    customer = call("POST", "/customers", {"firstName": "Ada", "lastName": "L", "customerType": "individual"})
+    loan = call("POST", "/loans", {"setup": {"loanAmount": "1000.00", "interestRate": "5", "termPeriods": 12,
+                                             "paymentFrequency": "monthly", "contractDate": "2026-01-15",
+                                             "firstPaymentDate": "2026-02-15"},
+                                   "customers": [{"customerId": customer["id"], "role": "primary"}]})
+    call("POST", f"/loans/{loan['id']}/activate")
+    body = json.dumps({"amount": "50.00"}).encode()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": "pay-once"}
+    start = threading.Barrier(20)
+
+    def pay(_: int):
+        start.wait()
+        return raw(stack, "POST", f"/loans/{loan['id']}/payments", body, headers)
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(pay, range(20)))
+    assert [status for status, _, _ in answers] == [201] * 20, answers
+    assert len({answer["id"] for _, _, answer in answers}) == 1
+    assert sum(1 for _, h, _ in answers if h.get("idempotent-replayed") == "true") == 19
+    payments = [t for t in call("GET", f"/loans/{loan['id']}/transactions")["items"] if t["type"] == "payment"]
+    assert [t["id"] for t in payments] == [answers[0][2]["id"]]
+
+
+@pytest.mark.parametrize("body, content_type, status", [
+    (b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}', "application/json", 400),
+    (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual"}', None, 415),
+])
+def test_a_body_that_is_not_utf8_or_not_sent_as_json_is_refused_by_the_gateway_too(stack, body, content_type, status):
+    headers = {"Authorization": f"Bearer {stack.key}", **({"Content-Type": content_type} if content_type else {})}
+    got, _, answer = raw(stack, "POST", "/customers", body, headers)
+    assert got == status and set(answer) == {"error"}, answer
+
+
 @pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT", "get"])
 def test_an_unknown_method_is_405_with_allow_in_the_error_shape(stack, method):
     status, headers, body = raw(stack, method, "/loans", headers={"Authorization": f"Bearer {stack.key}"})

@@ -124,6 +124,11 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     assert loan["portfolios"] == ["Collections"]
     assert '"apiKey"' in run.stdout  # the admin example created a tenant
     assert "Grace is now: Active" in run.stdout  # the webhook example called the API back
+    # The Idempotency-Key example: two 201s, the second the first answer replayed, and one payment.
+    assert len(re.findall(r"^HTTP/1\.1 201", run.stdout, flags=re.M)) >= 2, run.stdout
+    assert len(re.findall(r"^idempotent-replayed: true", run.stdout, flags=re.M | re.I)) == 1, run.stdout
+    status, transactions = stack.request("GET", f"/loans/{loan_id}/transactions", key=stack.key)
+    assert [t["amount"] for t in transactions["items"] if t["type"] == "payment"].count("25.00") == 1, transactions
 
     # The maintenance example ran tomorrow's maintenance now, and it maintained the example's loan.
     [maintained] = re.findall(r'"state":"completed","loansQueued":(\d+),"loansDone":(\d+),"loansFailed":(\d+)', run.stdout)

@@ -188,6 +188,32 @@ def test_bad_arguments_are_refused(serve, method, headers):
     assert server.connections == []
 
 
+@pytest.mark.parametrize("headers", [
+    {"X-Note": "\u2603"},  # beyond Latin-1: http.client would raise UnicodeEncodeError mid-request
+    {"X-Note": "a\u2028b"},
+    {"X-Note": "a\x01b"},
+    {"X-Note": "a\x7fb"},
+    {"X-Note": "a\x0bb"},
+    {"X Note": "1"},
+    {"X-Note:": "1"},
+])
+def test_a_header_that_cannot_be_sent_is_refused_before_anything_is_sent_without_quoting_it(serve, headers):
+    from lms.webhooks.client import Unsendable
+
+    server = serve(answer())
+    with pytest.raises(Unsendable) as refused:
+        request(target(server), "POST", headers, b"{}")
+    assert server.connections == [] and server.received == []
+    value = next(iter(headers.values()))
+    assert value == "1" or value not in str(refused.value)
+
+
+def test_a_latin_1_header_value_is_sent_as_latin_1(serve):
+    server = serve(answer())
+    assert request(target(server), "POST", {"X-Who": "Jos\u00e9\tX"}, b"{}").status == 200
+    assert server.received[0].headers["x-who"] == "Jos\u00e9\tX"  # http.server reads headers as Latin-1
+
+
 def test_an_address_that_is_not_an_ip_literal_is_refused():
     unresolved = Target(scheme="http", host="receiver.test", port=80, address="receiver.test", path="/",
                         host_header="receiver.test")

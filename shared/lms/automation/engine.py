@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from .. import loans
 from ..clock import utc_now
 from ..contract import ForceResult, Loan, Page, Rule, RuleApplication
@@ -35,6 +37,8 @@ from ..tenancy import business_date, get_tenant
 from .actions import ActionError, Run, apply_action
 from .context import loan_context
 from .rulebook import every as every_rule
+
+logger = Logger(child=True)
 
 MAX_DEPTH = 5
 _ATTEMPTS = 5
@@ -129,28 +133,44 @@ def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rul
 
 
 def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
-    """Each rule in turn on the run's loan; a rule whose action fails leaves the loan as it found it."""
+    """Each rule in turn on the run's loan; a rule whose action fails leaves the loan as it found it. Whatever
+    goes wrong in one rule (its criteria, an action, a stored rule that no longer compiles) is that rule's
+    error on this loan, recorded in its audit entry: it never stops the other rules, the loan's maintenance,
+    a force or a real-time batch."""
     evaluations = []
     for rule in rules:
-        compiled = compile_rule(rule.criteria)
-        context = loan_context(run.loan, run.customers, run.today)
-        outcome = compiled.run(context)
-        variables = {name: shown(context[name]) for name in compiled.variables}
-        applied: list[dict[str, Any]] = []
-        error = outcome.error
-        sent = len(run.notifications)
-        if outcome.matched:
-            saved = (run.loan, list(run.new_transactions), {k: dict(v) for k, v in run.customer_changes.items()},
-                     dict(run.customers), list(run.notifications))
-            try:
-                for action in rule.actions:
-                    applied.append({"type": action.type, **apply_action(run, action)})
-            except ActionError as failure:
-                run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
-                error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{failure}", []
-        evaluations.append(Evaluation(rule, outcome.matched and error is None, variables, applied, error,
-                                      list(run.notifications[sent:])))
+        try:
+            evaluations.append(_evaluate(run, rule))
+        except Exception as failure:
+            logger.exception("rule could not be evaluated", extra={"rule_id": rule.id, "loan_id": run.loan.id})
+            evaluations.append(Evaluation(rule, False, {}, [], f"the rule could not be evaluated ({type(failure).__name__})",
+                                          []))
     return evaluations
+
+
+def _evaluate(run: Run, rule: Rule) -> Evaluation:
+    compiled = compile_rule(rule.criteria)
+    context = loan_context(run.loan, run.customers, run.today)
+    outcome = compiled.run(context)
+    variables = {name: shown(context[name]) for name in compiled.variables}
+    applied: list[dict[str, Any]] = []
+    error = outcome.error
+    sent = len(run.notifications)
+    if outcome.matched:
+        saved = (run.loan, list(run.new_transactions), {k: dict(v) for k, v in run.customer_changes.items()},
+                 dict(run.customers), list(run.notifications))
+        try:
+            for action in rule.actions:
+                applied.append({"type": action.type, **apply_action(run, action)})
+        except Exception as failure:  # the loan as the rule found it; the reason in the rule's audit entry
+            run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
+            if isinstance(failure, ActionError):
+                reason = str(failure)
+            else:
+                logger.exception("rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
+                reason = f"the {rule.actions[len(applied)].type} action could not be applied ({type(failure).__name__})"
+            error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{reason}", []
+    return Evaluation(rule, outcome.matched and error is None, variables, applied, error, list(run.notifications[sent:]))
 
 
 def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
@@ -167,7 +187,7 @@ def _would_change(run: Run, rule: Rule) -> bool:
                     notifications=list(run.notifications))
     try:
         return any(apply_action(trial, action) for action in rule.actions)
-    except ActionError:
+    except Exception:  # an action that fails changes nothing (evaluate() records why)
         return False
 
 
@@ -178,8 +198,11 @@ def _not_again(run: Run, rules: list[Rule], done: set[str], trigger: str, loan_i
     entries = []
     for rule in rules:
         if rule.id in done and applies(rule, run.loan, trigger):
-            compiled = compile_rule(rule.criteria)
-            context = loan_context(run.loan, run.customers, run.today)
+            try:
+                compiled = compile_rule(rule.criteria)
+                context = loan_context(run.loan, run.customers, run.today)
+            except Exception:  # evaluate() recorded what is wrong with this rule on this loan
+                continue
             if compiled.run(context).matched and _would_change(run, rule):
                 entries.append(RuleApplication(
                     id=new_id("aud"), loan_id=loan_id, rule_id=rule.id, rule_version=rule.version, trigger=trigger,

@@ -6,6 +6,7 @@ After reading: exactly one form, at most MAX_NODES nodes, and only the literals 
 hy's models become `Node`s here, so nothing downstream ever touches a hy object."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +20,10 @@ MAX_DIGITS_BEFORE_POINT = 18
 MAX_DIGITS_AFTER_POINT = 10
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
+
+
+# Letters of other scripts that look like ASCII ones (Cyrillic, Greek): what a hint suggests instead.
+_LOOKALIKES = dict(zip("аеорсухіјѕԁһкмтвοαικνρτυχ", "aeopcyxijsdhkmtboaikvptux"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +164,12 @@ class _Converter:
         if isinstance(model, m.Dict):
             return self._refuse(line, column, "maps {...} cannot be written in a rule", "use a set #{...} or a vector [...]")
         if isinstance(model, m.Keyword):
+            if not str(model.name).isascii():
+                return self._not_ascii(str(model.name), "a keyword", line, column)
             return Node("keyword", str(model.name), line, column)
         if isinstance(model, m.Symbol):
+            if not str(model).isascii():
+                return self._not_ascii(str(model), "a name", line, column)
             return Node("symbol", str(model), line, column)
         if isinstance(model, m.FString):
             return self._refuse(line, column, "f-strings are not part of the rule language", "use (str ...) to join text")
@@ -168,6 +177,8 @@ class _Converter:
             return Node("string", str(model), line, column)
         if isinstance(model, m.Bytes):
             return self._refuse(line, column, "byte strings are not part of the rule language", "write text as \"...\"")
+        if isinstance(model, (m.Integer, m.Float)) and not self._source(model).isascii():
+            return self._not_ascii(self._source(model) or str(model), "a number", line, column)
         if isinstance(model, m.Integer):
             return self._number(int(model), line, column)
         if isinstance(model, m.Float):
@@ -217,6 +228,18 @@ class _Converter:
                                 f"numbers in rules have at most {MAX_DIGITS_BEFORE_POINT} digits before the point "
                                 f"and {MAX_DIGITS_AFTER_POINT} after it")
         return Node("number", value, line, column)
+
+    def _not_ascii(self, text: str, what: str, line: int, column: int) -> Node:
+        """Outside text in quotes, a rule is ASCII: Python would read ৪0 (Bengali 4, which looks like 8) or
+        ３０ as a number, and a Cyrillic х in a name looks like x."""
+        character = next(c for c in text if not c.isascii())
+        plain = "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
+                        else _LOOKALIKES.get(c, c) for c in unicodedata.normalize("NFKC", text))
+        hint = f"did you mean {plain}?" if plain.isascii() else (
+            "numbers are written with the digits 0-9" if what == "a number" else "names are written in ASCII letters")
+        kind = "not an ASCII digit" if character.isdigit() or unicodedata.category(character) == "Nd" else "not ASCII"
+        return self._refuse(line, column, f"{character!r} ({unicodedata.name(character, 'unnamed character')}) in "
+                                          f"{what} is {kind}", hint)
 
     def _refuse(self, line: int, column: int, message: str, hint: str | None = None) -> Node:
         self.errors.append(RuleError("literal", message, line, column, hint))

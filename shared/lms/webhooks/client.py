@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import io
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -42,8 +43,16 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 USER_AGENT = "lms-webhooks/1"
 # Framing and routing headers are the client's to set; a caller's would contradict them.
 _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # RFC 9110 tchar
+# What a header value can carry on the wire: HTAB, SP and visible characters, obs-text (Latin-1) included.
+_NOT_IN_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _CONNECTIONS_PER_POOL = 10  # the sender delivers from up to 10 threads
 _POOLS_KEPT = 64  # least recently used pools beyond this are closed
+
+
+class Unsendable(ValueError):
+    """A request that can never be sent as given (request()'s bad arguments); str(error) never holds a
+    header value, the path or the query."""
 
 
 @dataclass
@@ -62,23 +71,32 @@ class Response:
 def request(target: Target, method: str, headers: dict[str, str], body: bytes | None, *,
             connect_timeout: float = 3.0, read_timeout: float = 10.0, max_body: int = 16384) -> Response:
     """Make one attempt of `method` `target.path` to the vetted target; never raises for network
-    or HTTP problems. ValueError for bad arguments: an unknown method or scheme, an address that
-    is not an IP literal, CR/LF/NUL in a header or the path, or a Host/Content-Length/
+    or HTTP problems. Unsendable (a ValueError) for bad arguments: an unknown method or scheme, an
+    address that is not an IP literal, CR/LF/NUL in a header or the path, a header name that is not a
+    token or a value with a control character or a character beyond Latin-1, or a Host/Content-Length/
     Transfer-Encoding header (the client sets those)."""
     if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}")
+        raise Unsendable(f"method must be one of {sorted(METHODS)}")
     if target.scheme not in ("http", "https"):
-        raise ValueError("scheme must be http or https")
-    ipaddress.ip_address(target.address)  # ValueError unless an IP literal: nothing to resolve
+        raise Unsendable("scheme must be http or https")
+    try:
+        ipaddress.ip_address(target.address)  # an IP literal: nothing to resolve
+    except ValueError:
+        raise Unsendable("the address is not an IP literal") from None
     if max_body < 0:
-        raise ValueError("max_body must not be negative")
+        raise Unsendable("max_body must not be negative")
     _refuse_line_breaks("path", target.path)
     _refuse_line_breaks("Host header", target.host_header)
     send = {"Host": target.host_header}
     for name, value in headers.items():
-        _refuse_line_breaks(f"header {name!r}", name + value)
+        shown = ascii(name)[:80]
+        _refuse_line_breaks(f"header {shown}", name + value)
+        if not _TOKEN.fullmatch(name):
+            raise Unsendable(f"header {shown}: the name is not a token")
+        if _NOT_IN_VALUE.search(value):
+            raise Unsendable(f"header {shown}: the value holds a control character or one beyond Latin-1")
         if name.lower() in _RESERVED_HEADERS:
-            raise ValueError(f"header {name!r} is set by the client")
+            raise Unsendable(f"header {shown} is set by the client")
         send[name] = value
     if not any(name.lower() == "user-agent" for name in headers):
         send["User-Agent"] = USER_AGENT
@@ -114,7 +132,7 @@ def plain_post(url: str, body: bytes, headers: dict[str, str]) -> int:
 def _refuse_line_breaks(what: str, text: str) -> None:
     """Header injection: CR, LF and NUL never reach the wire."""
     if "\r" in text or "\n" in text or "\0" in text:
-        raise ValueError(f"{what} contains CR, LF or NUL")
+        raise Unsendable(f"{what} contains CR, LF or NUL")
 
 
 def _read_capped(response: BaseHTTPResponse, max_body: int) -> tuple[bytes, str | None]:

@@ -221,7 +221,11 @@ def _matches(hook: dict[str, Any], event: Event, context: Callable[[], dict[str,
     values = context()
     if values is None:
         return False  # a filter reads loan variables: events about no loan never pass one
-    outcome = compile_rule(hook["filter"]).run(values)
+    try:
+        outcome = compile_rule(hook["filter"]).run(values)
+    except Exception as failure:  # a stored filter that no longer compiles: this webhook misses the event, loudly
+        logger.warning("webhook filter failed", extra={"webhook_id": hook["id"], "error": type(failure).__name__})
+        return False
     if outcome.error:
         logger.warning("webhook filter failed", extra={"webhook_id": hook["id"], "error": outcome.error})
     return bool(outcome.matched)

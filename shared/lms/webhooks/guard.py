@@ -15,6 +15,16 @@ class Refused(Exception):
     """This URL must not be called; str(error) says why (safe to show the lender)."""
 
 
+class Unresolved(Refused):
+    """The host name gave no address. `temporary` when the resolver may answer later (EAI_AGAIN, a
+    server failure, a timeout: worth another attempt); not when the name definitively does not exist
+    (EAI_NONAME, EAI_NODATA: no such name, or no address for it) or can never be looked up."""
+
+    def __init__(self, message: str, *, temporary: bool):
+        super().__init__(message)
+        self.temporary = temporary
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a vetted request goes: connect to `address`:`port` (an IP literal, never re-resolved),
@@ -333,14 +343,25 @@ def _parse_port(text: str | None, default: int) -> int:
     return port
 
 
+# getaddrinfo's answers that mean the name has no address, now or later (the others, EAI_AGAIN and
+# EAI_FAIL included, may be a resolver's passing trouble).
+_NO_SUCH_NAME = frozenset(getattr(socket, code) for code in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+                          if hasattr(socket, code))
+
+
 def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
-    """All addresses `host` resolves to, once, in the resolver's order and without repeats."""
+    """All addresses `host` resolves to, once, in the resolver's order and without repeats; Unresolved
+    (temporary or not) when there are none."""
     try:
         answers = list(resolve(host, port))
-    except (OSError, UnicodeError) as error:
-        raise Refused(f"cannot resolve {host}: {error}") from None
+    except socket.gaierror as error:
+        raise Unresolved(f"cannot resolve {host}: {error}", temporary=error.errno not in _NO_SUCH_NAME) from None
+    except UnicodeError as error:  # the name cannot be encoded for a lookup: it never will be
+        raise Unresolved(f"cannot resolve {host}: {error}", temporary=False) from None
+    except OSError as error:
+        raise Unresolved(f"cannot resolve {host}: {error}", temporary=True) from None
     if not answers:
-        raise Refused(f"cannot resolve {host}: no addresses")
+        raise Unresolved(f"cannot resolve {host}: no addresses", temporary=False)
     addresses: list[IPAddress] = []
     for answer in answers:
         try:

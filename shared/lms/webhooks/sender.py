@@ -10,6 +10,11 @@
   dead-letter queue and reads as failed; `redeliver` starts a new round with the same message id.
 - Every attempt is in the delivery log. An attempt is recorded once: a queue message delivered twice
   may call the receiver twice (at least once, same webhook-id), but never forks the retry chain.
+- An attempt never raises: whatever goes wrong (rendering, a stored header that can never be sent, the
+  guard, the network, anything unexpected) is an Outcome with its reason, recorded like any other.
+  What can never work (a header or template that cannot be sent, an address the guard refuses, a
+  host name that does not exist) fails at once; the rest (the network, a temporary DNS failure,
+  the unexpected) retries on the schedule. Reasons never quote a header value, the path or the query.
 """
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ import hmac
 import json
 import math
 import os
+import re
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -77,7 +84,7 @@ class Outcome:
     error: str | None
     latency_ms: int | None = None
     wait: int | None = None  # Retry-After, seconds
-    final: bool = False  # never worth another attempt (the guard refused the address)
+    final: bool = False  # never worth another attempt (the guard refused the address, a header cannot be sent...)
 
     @property
     def succeeded(self) -> bool:
@@ -94,12 +101,31 @@ def next_delay(number: int, outcome: Outcome) -> int | None:
     return schedule[number - 1]
 
 
+# A rendered header value: what the stored one may hold, and a variable's Latin-1 letters (obs-text,
+# sent as they always were; José stays José), but no control character and nothing beyond Latin-1.
+_NOT_IN_RENDERED = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
+
+
+class Unsendable(Exception):
+    """This message can never be sent to this subscription as it stands; str(error) says why (it never
+    quotes a header value)."""
+
+
 def build(hook: dict[str, Any], message: store.Message) -> tuple[str, str, dict[str, str], bytes | None]:
-    """(method, url, headers, body) of this message for this subscription, templates rendered."""
+    """(method, url, headers, body) of this message for this subscription, templates rendered.
+    Unsendable for a stored header that breaks the rules a subscription is saved with (one saved before
+    them), or whose rendered value a header cannot carry (a variable's value beyond Latin-1)."""
     variables = message.body.get("variables") or {}
     method = hook.get("method", "POST")
     url = templates.render(hook["url"], variables, "url")
-    headers = {k: templates.render(v, variables, "header") for k, v in (hook.get("headers") or {}).items()}
+    headers = {}
+    for name, template in (hook.get("headers") or {}).items():
+        if problem := subscriptions.header_problem(name, template, detail=False):
+            raise Unsendable(f"{problem[1]} (fix the webhook's headers)")
+        value = templates.render(template, variables, "header").strip(" \t")
+        if _NOT_IN_RENDERED.search(value):
+            raise Unsendable(f"header {name!r}: a variable's value holds a character a header cannot carry")
+        headers[name] = value
     if hook.get("bodyTemplate") is not None:
         body: bytes | None = templates.render(hook["bodyTemplate"], variables, "body").encode()
     elif method in ("GET", "DELETE"):
@@ -112,17 +138,37 @@ def build(hook: dict[str, Any], message: store.Message) -> tuple[str, str, dict[
 
 
 def attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
-    """One HTTP attempt (never raises for the receiver's or the network's failures)."""
-    method, url, headers, body = build(hook, message)
+    """One HTTP attempt. Never raises: every failure is an Outcome with its reason, final when another
+    attempt could never do better."""
+    try:
+        return _attempt(hook, message)
+    except Exception as error:  # noqa: BLE001 - a failure of a kind not foreseen: recorded, retried on the schedule
+        _log_unexpected(error, message)
+        return Outcome(None, f"unexpected error ({type(error).__name__})")
+
+
+def _attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
+    try:
+        method, url, headers, body = build(hook, message)
+    except Unsendable as unsendable:
+        return Outcome(None, str(unsendable), final=True)
+    except Exception as error:  # noqa: BLE001 - rendering the same message again would fail the same way
+        _log_unexpected(error, message)
+        return Outcome(None, f"cannot build the request ({type(error).__name__})", final=True)
     try:
         target = guard.vet(url)
+    except guard.Unresolved as unresolved:  # retried unless the name does not exist
+        return Outcome(None, str(unresolved), final=not unresolved.temporary)
     except guard.Refused as refused:
         reason = str(refused)
         return Outcome(None, reason if reason.startswith("refused") else f"refused: {reason}", final=True)
     stamp = int(time.time())  # the real time, not the business clock: receivers check it
     headers.update({"webhook-id": message.message_id, "webhook-timestamp": str(stamp),
                     "webhook-signature": sign(hook["secret"], message.message_id, stamp, body or b"")})
-    answer = client.request(target, method, headers, body)
+    try:
+        answer = client.request(target, method, headers, body)
+    except client.Unsendable as unsendable:
+        return Outcome(None, f"cannot send: {unsendable}", final=True)
     if answer.status is None:
         return Outcome(None, answer.error or "no answer", answer.latency_ms)
     error = None
@@ -131,6 +177,14 @@ def attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
     elif not 200 <= answer.status < 300:
         error = f"HTTP {answer.status}"
     return Outcome(answer.status, error, answer.latency_ms, retry_after(answer.headers, time.time()))
+
+
+def _log_unexpected(error: Exception, message: store.Message) -> None:
+    """Where an unforeseen failure happened, without its message (which may quote a header value)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = [f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in frames[-5:]]
+    logger.error("webhook attempt failed unexpectedly", extra={"message_id": message.message_id,
+                                                              "error_type": type(error).__name__, "where": where})
 
 
 LEASE = 180  # seconds: an attempt claimed longer ago than this was abandoned (the sender's timeout is 60)

@@ -1,13 +1,15 @@
 """Webhook subscriptions (API.md "Webhooks"): create, read, edit, delete.
 
 Checked when saved: the URL's form (the SSRF guard checks the address again at every send), the
-variables its templates use, the filter (a rule criteria, compiled like a rule's), reserved headers.
+variables its templates use, the filter (a rule criteria, compiled like a rule's), the headers
+(header_problem: RFC 9110 token names, visible-ASCII values, none of the sender's own or hop-by-hop).
 The signing secret is made here and shown once. Header values that look like credentials are never
 shown again: they read as "********", and a PUT that sends "********" back keeps the stored value.
 """
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from typing import Any
 
@@ -19,12 +21,21 @@ from ..rules import RuleInvalid, compile_rule
 from ..rules.catalogue import VARIABLES
 from ..store import webhooks as store
 from ..store.errors import StaleWrite
+from ..text import describe
 from . import guard, templates
 
 MAX_WEBHOOKS = 100
 MASK = "********"
-RESERVED = frozenset({"host", "content-length", "transfer-encoding", "connection", "webhook-id", "webhook-timestamp",
-                      "webhook-signature", "upgrade", "te", "trailer", "expect"})
+# Headers the sender sets (webhook-* too: the Standard Webhooks names are the sender's, and so is any
+# later one such as webhook-version) and hop-by-hop headers (RFC 9110 7.6.1: they describe the
+# sender's own connection). Content-Type is not among them: the sender sets it only when it is absent.
+RESERVED = frozenset({"host", "content-length", "transfer-encoding", "expect"})
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+                        "te", "trailer", "transfer-encoding", "upgrade"})
+MAX_HEADER_NAME = 64  # the contract's limits (HeaderName, HeaderValue); checked again here for stored headers
+MAX_HEADER_VALUE = 2048
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # RFC 9110 5.6.2 tchar
+_NOT_IN_VALUE = re.compile(r"[^\t\x20-\x7e]")  # a value (as written, templates included): visible ASCII, SP, HTAB
 _SECRET_WORDS = ("auth", "token", "secret", "key", "password", "cookie", "signature", "credential")
 _KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -33,21 +44,50 @@ def sensitive(header: str) -> bool:
     return any(word in header.lower() for word in _SECRET_WORDS)
 
 
+def header_problem(name: object, value: object, *, detail: bool = True) -> tuple[str, str] | None:
+    """Why a header, as written in a subscription, can never be sent: (short reason, full sentence), or
+    None. Neither quotes the value; with `detail` the sentence names the character that is refused.
+    A value may be empty; it may not begin or end with a space or tab (receivers strip them, so the
+    value would not arrive as written)."""
+    if not isinstance(name, str) or not name or not _TOKEN.fullmatch(name):
+        return "not a token", (f"header {ascii(name)[:80]}: a name is letters, digits and !#$%&'*+-.^_`|~ "
+                               "(an RFC 9110 token)")
+    if len(name) > MAX_HEADER_NAME:
+        return "too long", f"header {name[:20]!r}...: a name has at most {MAX_HEADER_NAME} characters"
+    lower = name.lower()
+    if lower in RESERVED or lower.startswith("webhook-"):
+        return "reserved", f"header {name!r} is set by the sender"
+    if lower in HOP_BY_HOP:
+        return "hop-by-hop", f"header {name!r} is hop-by-hop: the sender's connection sets its own"
+    if not isinstance(value, str):
+        return "not text", f"header {name!r}: the value must be text"
+    if len(value) > MAX_HEADER_VALUE:
+        return "too long", f"header {name!r}: the value has at most {MAX_HEADER_VALUE} characters"
+    if bad := _NOT_IN_VALUE.search(value):
+        which = f" (not {describe(bad.group())})" if detail else ""
+        return ("character not allowed",
+                f"header {name!r}: the value may hold only visible ASCII characters, space and tab{which}")
+    if value != value.strip(" \t"):
+        return "surrounding whitespace", f"header {name!r}: the value may not begin or end with a space or tab"
+    return None
+
+
 def _shown(body: dict[str, Any], version: int) -> Webhook:
     headers = {k: (MASK if sensitive(k) else v) for k, v in body.get("headers", {}).items()}
     return Webhook.model_validate({**{k: v for k, v in body.items() if k != "secret"}, "headers": headers,
                                    "version": version})
 
 
-def _check(fields: dict[str, Any]) -> None:
-    """422 for what the subscription could never send."""
+def _check(fields: dict[str, Any], *, headers: bool = True) -> None:
+    """422 for what the subscription could never send. The headers' form is checked when they are given
+    (`headers`): a record saved before these checks can still be deactivated without rewriting them."""
     try:
         guard.check_syntax(fields["url"])
     except guard.Refused as refused:
         raise Invalid(f"url: {refused}", [{"field": "url", "message": str(refused)}]) from None
-    for name in fields.get("headers", {}):
-        if name.lower() in RESERVED:
-            raise Invalid(f"header {name!r} is set by the sender", [{"field": f"headers.{name}", "message": "reserved"}])
+    for name, value in fields.get("headers", {}).items() if headers else ():
+        if problem := header_problem(name, value):
+            raise Invalid(problem[1], [{"field": f"headers.{name}", "message": problem[0]}])
     where = [("url", fields["url"])] + [(f"headers.{k}", v) for k, v in fields.get("headers", {}).items()] + [
         ("bodyTemplate", fields.get("body_template"))]
     for field, text in where:
@@ -127,7 +167,7 @@ def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: in
                     value = old
                 kept[name] = value
             fields["headers"] = changes["headers"] = kept
-        _check(fields)
+        _check(fields, headers="headers" in changes)
         if "events" in changes:
             changes["events"] = sorted(set(changes["events"]))
         updated = {**body, **{Webhook.model_fields[k].alias or k: v for k, v in changes.items()},

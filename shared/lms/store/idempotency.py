@@ -1,0 +1,16 @@
+"""The Powertools Idempotency persistence layer on template.yaml's IdempotencyTable, over the DynamoDB
+client every pynamodb model already shares (no second client, no second endpoint setting)."""
+from __future__ import annotations
+
+import functools
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from ..config import config
+from .tables import SettingItem
+
+
+@functools.cache
+def persistence() -> DynamoDBPersistenceLayer:
+    client = SettingItem._get_connection().connection.client  # botocore's DynamoDB client, as boto3's is
+    return DynamoDBPersistenceLayer(table_name=config().idempotency_table, boto3_client=client)
