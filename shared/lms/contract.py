@@ -226,7 +226,20 @@ class CustomerType(str, Enum):
 
 
 class Address(Entity):
+    """An address as stored and shown: checked as text when it came in (AddressInput), read back as it is."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+
+    line1: str
+    line2: str | None = None
+    city: str
+    state: str | None = None
+    postal_code: str | None = None
+    country: str = "US"
+
+
+class AddressInput(Address):
+    """An address as a request sends it (an AddressInput is an Address: a customer holds it as it is)."""
 
     line1: ShortText
     line2: ShortText | None = None
@@ -247,7 +260,7 @@ class CustomerCreate(Request):
     customer_type: CustomerType
     status: Title | None = None
     credit_score: CreditScore | None = None
-    address: Address | None = None
+    address: AddressInput | None = None
 
 
 class CustomerUpdate(Request):
@@ -258,7 +271,7 @@ class CustomerUpdate(Request):
     customer_type: CustomerType | None = None
     status: Title | None = None
     credit_score: CreditScore | None = None
-    address: Address | None = None
+    address: AddressInput | None = None
     version: StrictInt | None = None
 
 
