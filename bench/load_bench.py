@@ -36,8 +36,9 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP = {"loanAmount": "12000.00", "interestRate": "9.5", "termPeriods": 36, "paymentFrequency": "monthly",
@@ -171,36 +172,6 @@ class Client:
         return json.loads(data) if data else {}
 
 
-class Receiver:
-    """Counts the webhook deliveries it gets."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    receiver.count += 1
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-
 def local_status(port: int) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -259,7 +230,7 @@ def main() -> int:
         admin = Client(stack.port, ADMIN_KEY, {}, lock)
         other = Client(stack.port, admin.call("POST", "/admin/tenants", "admin", {"name": "Other"})["apiKey"], timings, lock)
         demo = Client(stack.port, DEMO_KEY, {}, lock)
-        receiver = Receiver()
+        receiver = Receiver(keep=False)
         local = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
         local.request("POST", "/_local/webhook-targets", body=json.dumps({"target": receiver.target}))
         answer = local.getresponse()

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,25 +26,9 @@ for _path in (ROOT, ROOT / "shared"):
         sys.path.insert(0, str(_path))
 
 from bench.moto_process import moto_server  # noqa: E402
+from local.receiver import Receiver  # noqa: E402
 
 TARGET, THREADS = 1.5, 10
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    count = 0
-    lock = threading.Lock()
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with _Receiver.lock:
-            _Receiver.count += 1
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def main() -> int:
@@ -55,16 +37,13 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    receiver.daemon_threads = True
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
-    os.environ["WEBHOOK_ALLOWED_TARGETS"] = f"127.0.0.1:{receiver.server_address[1]}"
+    receiver = Receiver(keep=False)
+    os.environ["WEBHOOK_ALLOWED_TARGETS"] = receiver.target
     try:
         with moto_server() as endpoint:
-            return _run(endpoint, url, args)
+            return _run(endpoint, f"http://{receiver.target}/hook", args, receiver)
     finally:
-        receiver.shutdown()
+        receiver.close()
 
 
 def _timed(count: int, one) -> float:
@@ -75,7 +54,7 @@ def _timed(count: int, one) -> float:
     return time.perf_counter() - started
 
 
-def _run(endpoint: str, url: str, args) -> int:
+def _run(endpoint: str, url: str, args, receiver: Receiver) -> int:
     import json
 
     import boto3
@@ -126,14 +105,14 @@ def _run(endpoint: str, url: str, args) -> int:
     from lms import queues
     from lms.config import config
 
-    before = _Receiver.count
+    before = receiver.count
     pump = QueuePump(session, endpoint_url=endpoint)
     started = time.perf_counter()
     queues.send(config().webhook_queue, [{"tenantId": tenant, "webhookId": hook.id, "messageId": m, "round": 1,
                                           "attempt": 1} for m in ids])
     pump.drain(timeout=3600)
     pipeline = time.perf_counter() - started
-    assert _Receiver.count - before == args.messages, (_Receiver.count - before, args.messages)
+    assert receiver.count - before == args.messages, (receiver.count - before, args.messages)
     plain_same = _timed(args.messages, lambda i: client.plain_post(url, body, headers))
     print(f"  pipeline: plain POST {args.messages / plain_same:8.0f}/s   queue + sender + delivery log (moto) "
           f"{args.messages / pipeline:8.1f} deliveries/s   ratio {pipeline / plain_same:.1f}x (moto's DynamoDB and SQS)")

@@ -16,7 +16,6 @@ import os
 import queue
 import subprocess
 import sys
-import threading
 import time
 import types
 from pathlib import Path
@@ -50,18 +49,12 @@ class Environment:
 
     def ready(self, timeout: float) -> None:
         """Waits for the child's first line: it has imported the handler."""
-        line = self._read_line(timeout)
+        line = children.read_line(self._reader, timeout)
+        if not line:
+            raise RuntimeError(f"{self.function}: the environment stopped (exit code {self.process.poll()})")
         if json.loads(line).get("ready") is not True:
             raise RuntimeError(f"{self.function}: the environment did not start: {line!r}")
 
-    def _read_line(self, timeout: float | None = None) -> str:
-        answer: list[str] = []
-        reader = threading.Thread(target=lambda: answer.append(self._reader.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not answer or not answer[0]:
-            raise RuntimeError(f"{self.function}: the environment stopped (exit code {self.process.poll()})")
-        return answer[0]
 
     def invoke(self, event: dict[str, Any], context: Any) -> Any:
         fields = {name: getattr(context, name) for name in (

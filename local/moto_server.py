@@ -45,11 +45,7 @@ class MotoProcess:
             [sys.executable, "-m", "local.moto_server", "--port", str(self._port)], cwd=ROOT, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             start_new_session=True)  # Ctrl-C in the terminal reaches the stack, which stops this in its turn
-        answer: list[str] = []
-        reader = threading.Thread(target=lambda: answer.append(self._process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-        reader.start()
-        reader.join(self._start_timeout)
-        line = answer[0] if answer else ""
+        line = children.read_line(self._process.stdout, self._start_timeout)  # type: ignore[arg-type]
         if not line.startswith(READY):
             self.stop()
             raise RuntimeError(f"the moto server did not start (it said {line.strip()!r})")

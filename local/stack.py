@@ -130,14 +130,11 @@ class Background:
         os.close(ready_write)
 
     def ready(self) -> None:
-        answer: list[str] = []
         with os.fdopen(self._ready) as ready:  # type: ignore[arg-type]
-            reader = threading.Thread(target=lambda: answer.append(ready.readline()), daemon=True)
-            reader.start()
-            reader.join(START_SECONDS)
-        if not answer or not answer[0]:
+            line = children.read_line(ready, START_SECONDS)
+        if not line:
             raise StartupError(f"the background process did not start (exit code {self.process.poll()}); see above")  # type: ignore[union-attr]
-        started = json.loads(answer[0])
+        started = json.loads(line)
         self.status_port, self.demo_tenant = started["statusPort"], started["demoTenantId"]
 
     def signal_stop(self) -> None:

@@ -11,7 +11,6 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local.receiver import Receiver
 from tests.e2e.conftest import settled, tenant_caller
 from tests.e2e.test_readme import ROOT, Stack
 
@@ -62,37 +62,11 @@ def eventually(check, seconds: float = 5.0, every: float = 0.1):
         time.sleep(every)
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that keeps what it gets."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.received.append(json.loads(body))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.target = f"127.0.0.1:{self.server.server_address[1]}"
-
-    def events(self, kind: str) -> list[dict]:
-        return [e for e in self.received if e.get("type") == kind]
-
-
 @pytest.fixture(scope="module")
 def receiver():
     started = Receiver()
     yield started
-    started.server.shutdown()
+    started.close()
 
 
 def _allow(stack: Stack, target: str) -> None:
