@@ -23,6 +23,7 @@ in its environments, the rest in the background.
 """
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import json
 import os
@@ -201,7 +202,11 @@ class _Stopping(Exception):
     pass
 
 
+_stop_asked: list[float] = []  # when Ctrl-C or SIGTERM came (the 5 s count from there)
+
+
 def _on_signal(signum: int, _frame: Any) -> None:
+    _stop_asked.append(time.monotonic())
     raise _Stopping()
 
 
@@ -290,11 +295,16 @@ def main() -> None:
     finally:
         signal.signal(signal.SIGINT, _exit_now)
         signal.signal(signal.SIGTERM, _exit_now)
-        watchdog = threading.Timer(STOP_SECONDS - 0.5, lambda: os._exit(code))
+        asked = _stop_asked[0] if _stop_asked else time.monotonic()
+        left = STOP_SECONDS - (time.monotonic() - asked)
+        watchdog = threading.Timer(max(0.1, left - 0.5), lambda: os._exit(code))
         watchdog.daemon = True
         watchdog.start()
+        # The last resort needs no Python thread to get a turn: faulthandler's own watchdog prints where
+        # everything stands and exits (1) if the stack is somehow still here.
+        faulthandler.dump_traceback_later(max(0.2, left - 0.2), exit=True)
         try:
-            shutdown(started, time.monotonic() + STOP_SECONDS - 1.5)
+            shutdown(started, asked + STOP_SECONDS - 1.5)
         finally:
             remove_state()
     sys.stdout.flush()
