@@ -11,7 +11,9 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint lint-template build bench maintenance invoke status webhook-target clean
+PYTHON_DIRS := functions shared local tests bench scripts
+
+.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean
 
 # What sam build packages: a change to any of it builds again.
 SOURCES := template.yaml $(shell find functions shared layers -name '*.py' -o -name 'requirements.txt' 2>/dev/null)
@@ -37,14 +39,24 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 run: $(VENV)/.installed
 	$(PYTHON) -m local.stack
 
-## Everything CI checks: the template (cfn-lint, sam validate --lint, sam build) and every test.
-test: lint-template test-fast
+## Everything CI checks: the Python gate (ruff, mypy), the template (cfn-lint, sam validate --lint, sam build) and every test.
+test: lint test-all
 
 # Two workers (pytest-xdist): each has its own in-process moto; the suite is about 40% faster.
-test-fast: $(VENV)/.installed
+test-all: $(VENV)/.installed
 	$(PYTHON) -m pytest -n 2
 
-lint: lint-template
+## The developer's loop: every test that needs no server (no local stack, no sam, no cfn-lint).
+test-fast: $(VENV)/.installed
+	$(PYTHON) -m pytest -n 2 -m "not e2e and not tooling"
+
+## ruff (lint and format) and mypy over the Python code, then the template checks.
+lint: lint-python lint-template
+
+lint-python: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(PYTHON_DIRS)
+	$(VENV)/bin/ruff format --check $(PYTHON_DIRS)
+	$(VENV)/bin/mypy $(PYTHON_DIRS)
 
 lint-template: $(VENV)/.installed $(SAMVENV)/.installed $(BUILD_DIR)/template.yaml
 	$(VENV)/bin/cfn-lint template.yaml

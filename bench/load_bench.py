@@ -24,6 +24,7 @@ delivered to the receiver, and the stack's pumps report no error and nothing sen
 Targets: peak RSS under 600 MB at 2,000 loans, growing no faster than linearly (the MB per 1,000 loans of
 a later interval at most 1.5x the first one's), p99 of single-loan requests under 300 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,14 @@ from pathlib import Path
 from local.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
-SETUP = {"loanAmount": "12000.00", "interestRate": "9.5", "termPeriods": 36, "paymentFrequency": "monthly",
-         "contractDate": "2026-01-15", "firstPaymentDate": "2026-02-15"}
+SETUP = {
+    "loanAmount": "12000.00",
+    "interestRate": "9.5",
+    "termPeriods": 36,
+    "paymentFrequency": "monthly",
+    "contractDate": "2026-01-15",
+    "firstPaymentDate": "2026-02-15",
+}
 SINGLE_LOAN = ("POST /loans", "GET /loans/{id}", "POST /loans/{id}/activate", "POST /loans/{id}/payments")
 RSS_TARGET_MB, P99_TARGET_MS, GROWTH_TARGET = 600, 300, 1.5
 DEMO_KEY, ADMIN_KEY = "lk_load-bench-demo", "lk_load-bench-admin"
@@ -56,15 +63,22 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- the stack and its memory
 
+
 class Stack:
     def __init__(self) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "POWERTOOLS_"))}
-        env.update(PORT=str(self.port), DEMO_API_KEY=DEMO_KEY, ADMIN_API_KEY=ADMIN_KEY, PYTHONUNBUFFERED="1",
-                   LOCAL_STACK_STATE=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}"))
+        env.update(
+            PORT=str(self.port),
+            DEMO_API_KEY=DEMO_KEY,
+            ADMIN_API_KEY=ADMIN_KEY,
+            PYTHONUNBUFFERED="1",
+            LOCAL_STACK_STATE=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}"),
+        )
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}.log", "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                                        stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True
+        )
         for line in self.process.stdout:  # type: ignore[union-attr]
             if line.startswith("API key:"):
                 break
@@ -134,14 +148,22 @@ class Memory(threading.Thread):
 
 # ---------------------------------------------------------------- clients
 
+
 class Client:
     def __init__(self, port: int, key: str, timings: dict[str, list[float]], lock: threading.Lock):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.key, self.timings, self.lock = key, timings, lock
         self.errors: list[str] = []
 
-    def call(self, method: str, path: str, kind: str, body: dict | None = None, expect: tuple[int, ...] = (200, 201),
-             headers: dict | None = None) -> dict:
+    def call(
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        body: dict | None = None,
+        expect: tuple[int, ...] = (200, 201),
+        headers: dict | None = None,
+    ) -> dict:
         sent = {"Authorization": f"Bearer {self.key}", **(headers or {})}
         if body is not None:
             sent["Content-Type"] = "application/json"
@@ -187,17 +209,30 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def _one_loan(client: Client, other: Client, index: int, scra: set[str]) -> str:
-    customer = client.call("POST", "/customers", "POST /customers",
-                           {"firstName": "Load", "lastName": f"Bench {index}", "customerType": "individual"})
+    customer = client.call(
+        "POST",
+        "/customers",
+        "POST /customers",
+        {"firstName": "Load", "lastName": f"Bench {index}", "customerType": "individual"},
+    )
     if not customer:
         return ""
-    loan = client.call("POST", "/loans", "POST /loans",
-                       {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]})
+    loan = client.call(
+        "POST",
+        "/loans",
+        "POST /loans",
+        {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]},
+    )
     if not loan:
         return ""
     if index % 4 == 0:  # another tenant names this customer: a cancelled transaction, 422
-        other.call("POST", "/loans", "cancelled: foreign customer",
-                   {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]}, expect=(422,))
+        other.call(
+            "POST",
+            "/loans",
+            "cancelled: foreign customer",
+            {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]},
+            expect=(422,),
+        )
     client.call("POST", f"/loans/{loan['id']}/activate", "POST /loans/{id}/activate")
     client.call("POST", f"/loans/{loan['id']}/payments", "POST /loans/{id}/payments", {"amount": "100.00"})
     status = "SCRA" if index % 2 == 0 else "Lead"
@@ -205,13 +240,19 @@ def _one_loan(client: Client, other: Client, index: int, scra: set[str]) -> str:
     if status == "SCRA":
         scra.add(loan["id"])
     if index % 10 == 0:  # a stale version: 409
-        client.call("PUT", f"/customers/{customer['id']}", "stale PUT", {"email": "x@example.com"}, expect=(409,),
-                    headers={"If-Match": '"1"'})
+        client.call(
+            "PUT",
+            f"/customers/{customer['id']}",
+            "stale PUT",
+            {"email": "x@example.com"},
+            expect=(409,),
+            headers={"If-Match": '"1"'},
+        )
     client.call("GET", f"/loans/{loan['id']}", "GET /loans/{id}")
     return loan["id"]
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901 - the bench's script, top to bottom: set-up, baseline, load, checks
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
@@ -228,7 +269,9 @@ def main() -> int:
     timings: dict[str, list[float]] = {}
     try:
         admin = Client(stack.port, ADMIN_KEY, {}, lock)
-        other = Client(stack.port, admin.call("POST", "/admin/tenants", "admin", {"name": "Other"})["apiKey"], timings, lock)
+        other = Client(
+            stack.port, admin.call("POST", "/admin/tenants", "admin", {"name": "Other"})["apiKey"], timings, lock
+        )
         demo = Client(stack.port, DEMO_KEY, {}, lock)
         receiver = Receiver(keep=False)
         local = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
@@ -236,10 +279,23 @@ def main() -> int:
         answer = local.getresponse()
         answer.read()
         assert answer.status == 200, "the stack did not allow the receiver"
-        demo.call("POST", "/rules", "setup", {"name": "SCRA portfolio", "criteria": '(contains? customer-statuses "SCRA")',
-                                              "evalDaily": False, "actions": [{"type": "loan-settings", "addPortfolios": ["Collections"]}]})
-        demo.call("POST", "/webhooks", "setup", {"name": "Status changes", "url": f"http://{receiver.target}/hook",
-                                                 "events": ["customer.status-changed"]})
+        demo.call(
+            "POST",
+            "/rules",
+            "setup",
+            {
+                "name": "SCRA portfolio",
+                "criteria": '(contains? customer-statuses "SCRA")',
+                "evalDaily": False,
+                "actions": [{"type": "loan-settings", "addPortfolios": ["Collections"]}],
+            },
+        )
+        demo.call(
+            "POST",
+            "/webhooks",
+            "setup",
+            {"name": "Status changes", "url": f"http://{receiver.target}/hook", "events": ["customer.status-changed"]},
+        )
 
         # Baseline: each request kind alone, one client, nothing else running.
         alone: dict[str, list[float]] = {}
@@ -250,12 +306,19 @@ def main() -> int:
         scra.clear()
         time.sleep(2)
 
-        print(f"idle stack {idle_rss:.0f} MB; alone (one client): single-loan p50 "
-              f"{percentile([t for k in SINGLE_LOAN for t in alone.get(k, [])], 0.5):.0f} ms ("
-              + ", ".join(f"{k} {percentile(v, 0.5):.0f}" for k, v in sorted(alone.items())) + ")", flush=True)
-        print(f"{'loans':>6} {'seconds':>8} {'req/s':>6} {'1-loan p50':>10} {'p99':>6} {'all p50':>8} {'p99':>6} "
-              f"{'RSS MB':>7} {'peak':>6} {'MB/1000 loans':>14} {'p99 / alone p50':>16} {'stack+moto MB':>14} "
-              f"{'CPU ms/request':>15}", flush=True)
+        print(
+            f"idle stack {idle_rss:.0f} MB; alone (one client): single-loan p50 "
+            f"{percentile([t for k in SINGLE_LOAN for t in alone.get(k, [])], 0.5):.0f} ms ("
+            + ", ".join(f"{k} {percentile(v, 0.5):.0f}" for k, v in sorted(alone.items()))
+            + ")",
+            flush=True,
+        )
+        print(
+            f"{'loans':>6} {'seconds':>8} {'req/s':>6} {'1-loan p50':>10} {'p99':>6} {'all p50':>8} {'p99':>6} "
+            f"{'RSS MB':>7} {'peak':>6} {'MB/1000 loans':>14} {'p99 / alone p50':>16} {'stack+moto MB':>14} "
+            f"{'CPU ms/request':>15}",
+            flush=True,
+        )
         made = [0]
         counter = iter(range(args.loans))
         clients = [Client(stack.port, DEMO_KEY, timings, lock) for _ in range(args.clients)]
@@ -275,7 +338,7 @@ def main() -> int:
         started = time.perf_counter()
         for thread in threads:
             thread.start()
-        seen = {k: 0 for k in timings}
+        seen = dict.fromkeys(timings, 0)
         previous = (0, idle_rss)
         cpu_before, requests_before = stack.cpu_seconds(), 0
         intervals: list[float] = []
@@ -284,7 +347,7 @@ def main() -> int:
             while made[0] < checkpoint and any(t.is_alive() for t in threads):
                 time.sleep(0.05)
             with lock:
-                window = {k: v[seen.get(k, 0):] for k, v in timings.items()}
+                window = {k: v[seen.get(k, 0) :] for k, v in timings.items()}
                 seen = {k: len(v) for k, v in timings.items()}
                 requests = sum(len(v) for v in timings.values())
             single_loan = [t for k in SINGLE_LOAN for t in window.get(k, [])]
@@ -296,15 +359,20 @@ def main() -> int:
             previous = (checkpoint, rss)
             alone_p50 = percentile([t for k in SINGLE_LOAN for t in alone.get(k, [])], 0.5)
             cpu_now = stack.cpu_seconds()
-            cpu_per_request = "+".join(f"{(now - before) / max(1, requests - requests_before) * 1000:.0f}"
-                                       for now, before in zip(cpu_now, cpu_before))
+            cpu_per_request = "+".join(
+                f"{(now - before) / max(1, requests - requests_before) * 1000:.0f}"
+                for now, before in zip(cpu_now, cpu_before, strict=True)
+            )
             cpu_before, requests_before = cpu_now, requests
             p99 = percentile(single_loan, 0.99)
             results.append((checkpoint, p99, memory.peak))
-            print(f"{checkpoint:>6} {elapsed:>8.0f} {requests / elapsed:>6.1f} {percentile(single_loan, 0.5):>10.0f} "
-                  f"{p99:>6.0f} {percentile(everything, 0.5):>8.0f} {percentile(everything, 0.99):>6.0f} "
-                  f"{rss:>7.0f} {memory.peak:>6.0f} {per_thousand:>14.0f} {p99 / alone_p50 if alone_p50 else 0:>15.1f}x "
-                  f"{'+'.join(f'{m:.0f}' for m in stack.rss_by_process()):>14} {cpu_per_request:>15}", flush=True)
+            print(
+                f"{checkpoint:>6} {elapsed:>8.0f} {requests / elapsed:>6.1f} {percentile(single_loan, 0.5):>10.0f} "
+                f"{p99:>6.0f} {percentile(everything, 0.5):>8.0f} {percentile(everything, 0.99):>6.0f} "
+                f"{rss:>7.0f} {memory.peak:>6.0f} {per_thousand:>14.0f} {p99 / alone_p50 if alone_p50 else 0:>15.1f}x "
+                f"{'+'.join(f'{m:.0f}' for m in stack.rss_by_process()):>14} {cpu_per_request:>15}",
+                flush=True,
+            )
         for thread in threads:
             thread.join()
 
@@ -317,38 +385,62 @@ def main() -> int:
             quiet = quiet + 1 if (not waiting and seen_now == last) else 0
             last = seen_now
             time.sleep(1)
-        missing = [loan for loan in sorted(scra)
-                   if "Collections" not in demo.call("GET", f"/loans/{loan}", "check").get("portfolios", [])]
+        missing = [
+            loan
+            for loan in sorted(scra)
+            if "Collections" not in demo.call("GET", f"/loans/{loan}", "check").get("portfolios", [])
+        ]
         problems = [f"{s['function']} on {s['table']}: {s['lastError']}" for s in status["streams"] if s["lastError"]]
-        problems += [f"{s['function']} on {s['table']}: {s['sentToOnFailure']} records sent to the on-failure queue"
-                     for s in status["streams"] if s["sentToOnFailure"]]
+        problems += [
+            f"{s['function']} on {s['table']}: {s['sentToOnFailure']} records sent to the on-failure queue"
+            for s in status["streams"]
+            if s["sentToOnFailure"]
+        ]
         problems += [f"{q['function']}: {q['lastError']}" for q in status["queues"] if q["lastError"]]
         errors = [e for c in clients + cancellers + [other] for e in c.errors]
-        print(f"checks: {len(scra) - len(missing)}/{len(scra)} SCRA loans in the portfolio; "
-              f"{receiver.count} status changes delivered (at least {args.loans} expected: each customer went "
-              f"to Lead or SCRA); unexpected answers: {len(errors)}; pump problems: {len(problems)}")
-        for line in (errors[:10] + problems[:10]):
+        print(
+            f"checks: {len(scra) - len(missing)}/{len(scra)} SCRA loans in the portfolio; "
+            f"{receiver.count} status changes delivered (at least {args.loans} expected: each customer went "
+            f"to Lead or SCRA); unexpected answers: {len(errors)}; pump problems: {len(problems)}"
+        )
+        for line in errors[:10] + problems[:10]:
             print("  " + line)
         for loan_id in missing[:3]:
             loan = demo.call("GET", f"/loans/{loan_id}", "check")
             customer = demo.call("GET", f"/customers/{loan['customers'][0]['customerId']}", "check")
             audit = demo.call("GET", f"/loans/{loan_id}/rule-applications", "check")
-            print(f"  not in the portfolio: {loan_id} (version {loan.get('version')}, portfolios {loan.get('portfolios')}), "
-                  f"customer {customer.get('status')} version {customer.get('version')}; audit: "
-                  + json.dumps([{k: e.get(k) for k in ("trigger", "matched", "error", "skipped", "actionsApplied")}
-                                for e in audit.get("items", [])]))
+            print(
+                f"  not in the portfolio: {loan_id} (version {loan.get('version')}, "
+                f"portfolios {loan.get('portfolios')}), "
+                f"customer {customer.get('status')} version {customer.get('version')}; audit: "
+                + json.dumps(
+                    [
+                        {k: e.get(k) for k in ("trigger", "matched", "error", "skipped", "actionsApplied")}
+                        for e in audit.get("items", [])
+                    ]
+                )
+            )
     finally:
         memory.running = False
         stack.stop()
 
     growth = max(intervals[1:], default=intervals[0]) / intervals[0] if intervals and intervals[0] > 0 else 0
     last = results[-1]
-    print(f"targets: peak RSS {last[2]:.0f} MB at {last[0]} loans (target < {RSS_TARGET_MB}), "
-          f"{last[2] / idle_rss:.1f}x the idle stack; growth {growth:.2f}x the first interval's MB per 1,000 loans "
-          f"(target <= {GROWTH_TARGET}); single-loan p99 {max(r[1] for r in results):.0f} ms at worst "
-          f"(target < {P99_TARGET_MS})")
-    ok = (last[2] < RSS_TARGET_MB and growth <= GROWTH_TARGET and max(r[1] for r in results) < P99_TARGET_MS
-          and not missing and not errors and not problems and receiver.count >= args.loans)
+    print(
+        f"targets: peak RSS {last[2]:.0f} MB at {last[0]} loans (target < {RSS_TARGET_MB}), "
+        f"{last[2] / idle_rss:.1f}x the idle stack; growth {growth:.2f}x the first interval's MB per 1,000 loans "
+        f"(target <= {GROWTH_TARGET}); single-loan p99 {max(r[1] for r in results):.0f} ms at worst "
+        f"(target < {P99_TARGET_MS})"
+    )
+    ok = (
+        last[2] < RSS_TARGET_MB
+        and growth <= GROWTH_TARGET
+        and max(r[1] for r in results) < P99_TARGET_MS
+        and not missing
+        and not errors
+        and not problems
+        and receiver.count >= args.loans
+    )
     if not ok:
         print("a target or a check was missed")
     return 2 if (args.strict and not ok) else 0

@@ -15,6 +15,7 @@ daily rules that do not match (a quiet night). Peak memory: tracemalloc in this 
 which holds the pump and the worker (moto runs in its own), measured in a second night of the same
 loans (tracemalloc slows Python code, so never in the timed run).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT, ROOT / "shared"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
+
+from datetime import UTC  # noqa: E402 - after the path set-up above, as the imports below
 
 from bench.moto_process import moto_server  # noqa: E402
 
@@ -57,7 +60,7 @@ def _run(endpoint: str, sizes: list[int], strict: bool) -> int:
     names = create_resources(session, endpoint_url=endpoint, template=template)
     os.environ.update({**names, "POWERTOOLS_LOG_LEVEL": "ERROR"})  # quiet: the figures only
 
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from functions.maintenance_worker.app import lambda_handler as worker
     from lms import maintenance, tenancy
@@ -80,7 +83,10 @@ def _run(endpoint: str, sizes: list[int], strict: bool) -> int:
     print(f"maintenance bench: one night, {RULES} daily rules (none match), moto server at {endpoint}")
     results = {}
     for size in sizes:
-        base_tenant, tenant = _tenant(session, endpoint, size, "baseline"), _tenant(session, endpoint, size, "maintenance")
+        base_tenant, tenant = (
+            _tenant(session, endpoint, size, "baseline"),
+            _tenant(session, endpoint, size, "maintenance"),
+        )
         pump = QueuePump(session, endpoint_url=endpoint, handlers={"MaintenanceWorkerFunction": baseline})
         t0 = time.perf_counter()
         maintenance.start_run(base_tenant, _date(DAY), "bench")
@@ -90,7 +96,7 @@ def _run(endpoint: str, sizes: list[int], strict: bool) -> int:
 
         pump.set_handler("MaintenanceWorkerFunction", worker)
         t0 = time.perf_counter()
-        created = maintenance.dispatch(datetime.now(timezone.utc))
+        created = maintenance.dispatch(datetime.now(UTC))
         assert (tenant, f"run-{DAY}") in created, created
         pump.drain(timeout=3600)
         seconds = time.perf_counter() - t0
@@ -105,15 +111,19 @@ def _run(endpoint: str, sizes: list[int], strict: bool) -> int:
         tracemalloc.stop()
         assert maintenance.get_run(tenant, f"run-{NEXT}").loans_done == size
         results[size] = (size / base_seconds, size / seconds, peak)
-        print(f"  {size:>6} loans: baseline (read + write each loan) {size / base_seconds:7.1f} loans/s   "
-              f"maintenance {size / seconds:7.1f} loans/s   ratio {base_seconds and seconds / base_seconds:.2f}x   "
-              f"worker peak memory {peak / 2**20:.1f} MiB")
+        print(
+            f"  {size:>6} loans: baseline (read + write each loan) {size / base_seconds:7.1f} loans/s   "
+            f"maintenance {size / seconds:7.1f} loans/s   ratio {base_seconds and seconds / base_seconds:.2f}x   "
+            f"worker peak memory {peak / 2**20:.1f} MiB"
+        )
     worst = max(base / real for base, real, _ in results.values())
     peaks = [peak for *_, peak in results.values()]
     flat = max(peaks) <= 1.5 * min(peaks)
-    print(f"  target at most {TARGET}x the baseline: {'met' if worst <= TARGET else 'MISSED'} ({worst:.2f}x); "
-          f"memory {'flat' if flat else 'NOT flat'} from {min(results)} to {max(results)} loans "
-          f"({min(peaks) / 2**20:.1f} -> {max(peaks) / 2**20:.1f} MiB)")
+    print(
+        f"  target at most {TARGET}x the baseline: {'met' if worst <= TARGET else 'MISSED'} ({worst:.2f}x); "
+        f"memory {'flat' if flat else 'NOT flat'} from {min(results)} to {max(results)} loans "
+        f"({min(peaks) / 2**20:.1f} -> {max(peaks) / 2**20:.1f} MiB)"
+    )
     return 2 if strict and (worst > TARGET or not flat) else 0
 
 
@@ -137,15 +147,30 @@ def _tenant(session, endpoint: str, size: int, name: str) -> str:
 
     tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": f"{name} {size}"})).tenant_id
     day = _date(DAY)
-    tenancy.update_tenant(tenant, TenantUpdate.model_validate({"businessDate": (day - timedelta(days=1)).isoformat()}), None)
+    tenancy.update_tenant(
+        tenant, TenantUpdate.model_validate({"businessDate": (day - timedelta(days=1)).isoformat()}), None
+    )
     labels.create(tenant, labels.CHECKLIST_ITEM, ChecklistItemCreate.model_validate({"title": "Watch"}))
     for i in range(RULES):
-        rulebook.create(tenant, RuleCreate.model_validate({
-            "name": f"rule {i}", "evalRealTime": False,
-            "criteria": f'(and (> status-days-past-due {1000 + i}) (= loan-status "Open") (> status-payoff 0))',
-            "actions": [{"type": "loan-checklist", "check": ["Watch"]}]}))
-    setup = {"loanAmount": "10000.00", "interestRate": "8", "termPeriods": 36, "paymentFrequency": "monthly",
-             "contractDate": "2026-01-15", "firstPaymentDate": "2026-02-15"}
+        rulebook.create(
+            tenant,
+            RuleCreate.model_validate(
+                {
+                    "name": f"rule {i}",
+                    "evalRealTime": False,
+                    "criteria": f'(and (> status-days-past-due {1000 + i}) (= loan-status "Open") (> status-payoff 0))',
+                    "actions": [{"type": "loan-checklist", "check": ["Watch"]}],
+                }
+            ),
+        )
+    setup = {
+        "loanAmount": "10000.00",
+        "interestRate": "8",
+        "termPeriods": 36,
+        "paymentFrequency": "monthly",
+        "contractDate": "2026-01-15",
+        "firstPaymentDate": "2026-02-15",
+    }
     made = loans.create(tenant, LoanCreate.model_validate({"setup": setup}))
     loans.activate(tenant, made.id)
     model = loan_store.get(tenant, made.id).model_copy(update={"maintained_through": day - timedelta(days=1)})

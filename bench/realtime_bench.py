@@ -11,6 +11,7 @@ handler gets a batch from the next change of the same loans. 20 rules: 18 that d
 matches half the loans (checks a checklist item), one that matches the other half (sets a custom
 field), so a run both reads only and writes (loan, audit entry, marker) in realistic proportion.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,16 +63,44 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
     tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": "Bench"})).tenant_id
     labels.create(tenant, labels.CHECKLIST_ITEM, ChecklistItemCreate.model_validate({"title": "Even"}))
     for i in range(RULES - 2):  # never match: realistic criteria over values, labels and customers
-        rulebook.create(tenant, RuleCreate.model_validate({
-            "name": f"quiet {i}", "criteria": f'(and (> status-days-past-due {1000 + i}) (= loan-status "Open"))',
-            "actions": [{"type": "loan-checklist", "check": ["Even"]}]}))
-    rulebook.create(tenant, RuleCreate.model_validate({
-        "name": "even", "criteria": '(= (rem (custom-field "n") 2) 0)', "actions": [{"type": "loan-checklist", "check": ["Even"]}]}))
-    rulebook.create(tenant, RuleCreate.model_validate({
-        "name": "odd", "criteria": '(= (rem (custom-field "n") 2) 1)',
-        "actions": [{"type": "loan-settings", "customFields": {"flag": "odd"}}]}))
-    setup = {"loanAmount": "10000.00", "interestRate": "8", "termPeriods": 36, "paymentFrequency": "monthly",
-             "contractDate": "2026-01-15", "firstPaymentDate": "2026-02-15"}
+        rulebook.create(
+            tenant,
+            RuleCreate.model_validate(
+                {
+                    "name": f"quiet {i}",
+                    "criteria": f'(and (> status-days-past-due {1000 + i}) (= loan-status "Open"))',
+                    "actions": [{"type": "loan-checklist", "check": ["Even"]}],
+                }
+            ),
+        )
+    rulebook.create(
+        tenant,
+        RuleCreate.model_validate(
+            {
+                "name": "even",
+                "criteria": '(= (rem (custom-field "n") 2) 0)',
+                "actions": [{"type": "loan-checklist", "check": ["Even"]}],
+            }
+        ),
+    )
+    rulebook.create(
+        tenant,
+        RuleCreate.model_validate(
+            {
+                "name": "odd",
+                "criteria": '(= (rem (custom-field "n") 2) 1)',
+                "actions": [{"type": "loan-settings", "customFields": {"flag": "odd"}}],
+            }
+        ),
+    )
+    setup = {
+        "loanAmount": "10000.00",
+        "interestRate": "8",
+        "termPeriods": 36,
+        "paymentFrequency": "monthly",
+        "contractDate": "2026-01-15",
+        "firstPaymentDate": "2026-02-15",
+    }
     ids = []
     for _ in range(LOANS):
         loan = loans.create(tenant, LoanCreate.model_validate({"setup": setup}))
@@ -89,15 +118,32 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
         records = []
         for i, loan_id in enumerate(ids):
             loans.update(tenant, loan_id, LoanUpdate.model_validate({"customFields": {"n": counter * LOANS + i}}), None)
-            new = client.get_item(TableName="LoansTable", Key={"tenantId": {"S": tenant}, "loanId": {"S": loan_id}},
-                                  ConsistentRead=True)["Item"]
-            old = {**new, "customFields": {"M": {**new["customFields"]["M"], "n": {"N": str(counter * LOANS + i - 1)}}},
-                   "version": {"N": str(int(new["version"]["N"]) - 1)}}
-            records.append({"eventID": uuid.uuid4().hex, "eventName": "MODIFY", "eventVersion": "1.1",
-                            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "eventSourceARN": stream_arn,
-                            "dynamodb": {"Keys": {"tenantId": new["tenantId"], "loanId": new["loanId"]},
-                                         "NewImage": new, "OldImage": old, "SequenceNumber": str(next(sequence)),
-                                         "SizeBytes": 1000, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+            new = client.get_item(
+                TableName="LoansTable", Key={"tenantId": {"S": tenant}, "loanId": {"S": loan_id}}, ConsistentRead=True
+            )["Item"]
+            old = {
+                **new,
+                "customFields": {"M": {**new["customFields"]["M"], "n": {"N": str(counter * LOANS + i - 1)}}},
+                "version": {"N": str(int(new["version"]["N"]) - 1)},
+            }
+            records.append(
+                {
+                    "eventID": uuid.uuid4().hex,
+                    "eventName": "MODIFY",
+                    "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": "us-east-1",
+                    "eventSourceARN": stream_arn,
+                    "dynamodb": {
+                        "Keys": {"tenantId": new["tenantId"], "loanId": new["loanId"]},
+                        "NewImage": new,
+                        "OldImage": old,
+                        "SequenceNumber": str(next(sequence)),
+                        "SizeBytes": 1000,
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
+                }
+            )
         return {"Records": records}
 
     def baseline(event: dict, _context: object) -> dict:
@@ -130,15 +176,19 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:
             rounds[name].append(elapsed / LOANS * 1000)
 
     matched = sum(1 for loan_id in ids if loans.get(tenant, loan_id).checklist == ["Even"])
-    print(f"realtime bench: batches of {LOANS} loan stream records, {RULES} real-time rules, moto server at {endpoint}, "
-          f"best of {args.rounds} rounds; {matched} loans matched the 'even' rule, the others the 'odd' one")
+    print(
+        f"realtime bench: batches of {LOANS} loan stream records, {RULES} real-time rules, moto server at {endpoint}, "
+        f"best of {args.rounds} rounds; {matched} loans matched the 'even' rule, the others the 'odd' one"
+    )
     per = {name: seconds / LOANS * 1000 for name, seconds in best.items()}
     print(f"  baseline (read + write the loan)   {per['baseline']:7.2f} ms per record   1.00x")
     ratio = per["realtime"] / per["baseline"]
     print(f"  real-time handler, 20 rules        {per['realtime']:7.2f} ms per record   {ratio:.2f}x")
     shown = ", ".join(f"{name} " + " / ".join(f"{ms:.1f}" for ms in times) for name, times in rounds.items())
-    print(f"  every round, ms per record: {shown} (the handler's first round also writes each loan: the "
-          "rules change it; later rounds match without changing, so they write audit entries only)")
+    print(
+        f"  every round, ms per record: {shown} (the handler's first round also writes each loan: the "
+        "rules change it; later rounds match without changing, so they write audit entries only)"
+    )
     met = ratio <= TARGET
     print(f"  target at most {TARGET}x the baseline: {'met' if met else 'MISSED'} ({ratio:.2f}x)")
     return 2 if args.strict and not met else 0

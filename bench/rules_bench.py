@@ -9,6 +9,7 @@ chunk (best round per chunk); the lambda and the compiled rule take turns within
 noise hits both. Exit status: 1 when the engines disagree on how many contexts match (2 with
 --strict when a target is missed too).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,12 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT, ROOT / "shared"):  # the same import roots as pytest.ini
@@ -49,9 +51,11 @@ TARGET_RATIO = 0.9  # compiled >= 0.9x the lambda
 TARGET_COMPILE_MS = {"R2": 5.0}  # validation+compile under 5 ms
 
 R1 = '(and (> status-days-past-due 30) (= loan-status "Open") (not= customer.primary.status "SCRA"))'
-R2 = ('(or (and (> status-days-past-due 90) (> (* status-payoff 0.05) 250))'
-      ' (and (= loan-sub-status "Bankruptcy") (not (contains? portfolios "Collections")))'
-      ' (>= (+ status-principal-balance status-interest-accrued status-due-fees) (* 1.1 setup-loan-amount)))')
+R2 = (
+    "(or (and (> status-days-past-due 90) (> (* status-payoff 0.05) 250))"
+    ' (and (= loan-sub-status "Bankruptcy") (not (contains? portfolios "Collections")))'
+    " (>= (+ status-principal-balance status-interest-accrued status-due-fees) (* 1.1 setup-loan-amount)))"
+)
 
 # ------------------------------------------------------------------ (a) the hand-written baseline
 
@@ -64,10 +68,14 @@ def lambda_r1(c):
 
 
 def lambda_r2(c):
-    return ((c["status-days-past-due"] > 90 and c["status-payoff"] * D_0_05 > 250)
-            or (c["loan-sub-status"] == "Bankruptcy" and "Collections" not in c["portfolios"])
-            or (c["status-principal-balance"] + c["status-interest-accrued"] + c["status-due-fees"]
-                >= D_1_1 * c["setup-loan-amount"]))
+    return (
+        (c["status-days-past-due"] > 90 and c["status-payoff"] * D_0_05 > 250)
+        or (c["loan-sub-status"] == "Bankruptcy" and "Collections" not in c["portfolios"])
+        or (
+            c["status-principal-balance"] + c["status-interest-accrued"] + c["status-due-fees"]
+            >= D_1_1 * c["setup-loan-amount"]
+        )
+    )
 
 
 # ------------------------------------------------------------------ (c) rule-engine and (d) zen-engine texts
@@ -75,9 +83,11 @@ def lambda_r2(c):
 
 RULE_ENGINE_TEXT = {
     "R1": 'status_days_past_due > 30 and loan_status == "Open" and customer_primary_status != "SCRA"',
-    "R2": ('(status_days_past_due > 90 and status_payoff * 0.05 > 250)'
-           ' or (loan_sub_status == "Bankruptcy" and not ("Collections" in portfolios))'
-           ' or (status_principal_balance + status_interest_accrued + status_due_fees >= 1.1 * setup_loan_amount)'),
+    "R2": (
+        "(status_days_past_due > 90 and status_payoff * 0.05 > 250)"
+        ' or (loan_sub_status == "Bankruptcy" and not ("Collections" in portfolios))'
+        " or (status_principal_balance + status_interest_accrued + status_due_fees >= 1.1 * setup_loan_amount)"
+    ),
 }
 ZEN_TEXT = RULE_ENGINE_TEXT  # the ZEN expression language reads both the same way
 
@@ -97,8 +107,9 @@ def money(cents: int) -> Decimal:
 
 
 def make_context(rng: random.Random) -> dict[str, Any]:
-    """One loan's rule context, keyed by catalogue names (string objects of their own: see _KEY); spread so that R1 and R2 each match about
-    a quarter of the loans, with some exact boundaries (dpd 30/90, payoff 5000.00, 110% of the amount)."""
+    """One loan's rule context, keyed by catalogue names (string objects of their own: see _KEY); spread so
+    that R1 and R2 each match about a quarter of the loans, with some exact boundaries (dpd 30/90, payoff
+    5000.00, 110% of the amount)."""
     r = rng.random()
     status = "Application" if r < 0.08 else "Closed" if r < 0.16 else "Open"
     amount_cents = rng.randrange(1_000, 50_001) * 100 + rng.choice((0, 0, 0, rng.randrange(100)))
@@ -108,7 +119,15 @@ def make_context(rng: random.Random) -> dict[str, Any]:
     dpd = 0
     if status == "Open":
         r = rng.random()
-        dpd = 0 if r < 0.50 else rng.randint(1, 30) if r < 0.65 else rng.randint(31, 90) if r < 0.77 else rng.randint(91, 400)
+        dpd = (
+            0
+            if r < 0.50
+            else rng.randint(1, 30)
+            if r < 0.65
+            else rng.randint(31, 90)
+            if r < 0.77
+            else rng.randint(91, 400)
+        )
     if status == "Open":
         fraction = rng.uniform(1.0, 1.2) if rng.random() < 0.04 else rng.uniform(0.05, 1.0)  # 4% negative amortization
         principal_cents = int(amount_cents * fraction)
@@ -150,13 +169,19 @@ def make_context(rng: random.Random) -> dict[str, Any]:
     contract = TODAY - datetime.timedelta(days=rng.randint(30, 1800))
     first_payment = contract + datetime.timedelta(days=30)
     paid_cents = max(0, amount_cents - principal_cents) + rng.randrange(0, 100_000)
-    last_payment = None if status == "Application" or rng.random() < 0.05 else TODAY - datetime.timedelta(days=dpd + rng.randint(0, 30))
+    last_payment = (
+        None
+        if status == "Application" or rng.random() < 0.05
+        else TODAY - datetime.timedelta(days=dpd + rng.randint(0, 30))
+    )
     primary_score = rng.randint(450, 850) if has_primary else None
     secondary_score = rng.randint(450, 850) if has_secondary else None
     bankrupt = sub_status == "Bankruptcy"
     context = {
         "status-days-past-due": dpd,
-        "status-amount-due": money(min(fees_cents + (dpd // 30) * int(installment * 100), principal_cents + interest_cents + fees_cents)),
+        "status-amount-due": money(
+            min(fees_cents + (dpd // 30) * int(installment * 100), principal_cents + interest_cents + fees_cents)
+        ),
         "status-payoff": principal + interest + fees,
         "status-perdiem": (principal * rate / 36500).quantize(CENT),
         "status-principal-balance": principal,
@@ -218,6 +243,7 @@ def _key(name: str) -> str:
 
 # ------------------------------------------------------------------ timing
 
+
 def timed_count(fn: Callable[[Any], Any], contexts: Sequence[Any]) -> tuple[float, int]:
     """The one loop shape every engine runs in: call, test truthiness, count."""
     n = 0
@@ -228,18 +254,19 @@ def timed_count(fn: Callable[[Any], Any], contexts: Sequence[Any]) -> tuple[floa
     return time.perf_counter() - start, n
 
 
-def interleaved(rounds: int, fns: dict[str, Callable[[Any], Any]], contexts: Sequence[Any],
-                chunk: int = CHUNK) -> dict[str, tuple[float, int]]:
+def interleaved(
+    rounds: int, fns: dict[str, Callable[[Any], Any]], contexts: Sequence[Any], chunk: int = CHUNK
+) -> dict[str, tuple[float, int]]:
     """Chunk by chunk, each round runs every function once over the chunk, in turns (the first to run
     changes each round); a function's time is the sum of its best round per chunk. Short turns spread
     machine noise evenly over the functions compared."""
     names = list(fns)
-    totals = {name: (0.0, 0) for name in names}
+    totals = dict.fromkeys(names, (0.0, 0))
     for start in range(0, len(contexts), chunk):
-        part = contexts[start:start + chunk]
-        best = {name: (math.inf, -1) for name in names}
+        part = contexts[start : start + chunk]
+        best = dict.fromkeys(names, (math.inf, -1))
         for round_ in range(rounds):
-            order = names[round_ % len(names):] + names[:round_ % len(names)]
+            order = names[round_ % len(names) :] + names[: round_ % len(names)]
             for name in order:
                 elapsed, count = timed_count(fns[name], part)
                 best[name] = (min(best[name][0], elapsed), count)
@@ -248,6 +275,7 @@ def interleaved(rounds: int, fns: dict[str, Callable[[Any], Any]], contexts: Seq
 
 
 # ------------------------------------------------------------------ the other engines' set-up
+
 
 def rule_engine_rule(label: str, variables: Sequence[str]) -> rule_engine.Rule:
     """Built once. rule-engine takes Decimal as its FLOAT type natively; its resolver maps each symbol
@@ -292,7 +320,8 @@ def hy_bindings(c: dict[str, Any]) -> dict[str, Any]:
     g: dict[str, Any] = {hy.mangle(k): v for k, v in c.items() if "." not in k}
     g["customer"] = SimpleNamespace(
         primary=SimpleNamespace(status=c["customer.primary.status"]),
-        secondary=SimpleNamespace(status=c["customer.secondary.status"]))
+        secondary=SimpleNamespace(status=c["customer.secondary.status"]),
+    )
     g[hy.mangle("not=")] = lambda a, b: a != b
     g[hy.mangle("contains?")] = lambda coll, x: x in coll
     g["Decimal"] = Decimal
@@ -312,6 +341,7 @@ def compile_ms(text: str) -> float:
 
 # ------------------------------------------------------------------ report
 
+
 def ratio(x: float) -> str:
     if x >= 0.1:
         return f"{x:.2f}x"
@@ -330,17 +360,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed (noisy machines miss)")
     args = parser.parse_args(argv)
     wall = time.perf_counter()
-    print(f"rules bench: {CONTEXTS:,} generated loan contexts (seed {SEED}), Python {platform.python_version()}, "
-          f"hy {version('hy')}, rule-engine {version('rule-engine')}, zen-engine {version('zen-engine')}")
+    print(
+        f"rules bench: {CONTEXTS:,} generated loan contexts (seed {SEED}), Python {platform.python_version()}, "
+        f"hy {version('hy')}, rule-engine {version('rule-engine')}, zen-engine {version('zen-engine')}"
+    )
     print("  lambda: hand-written Python (Decimal constants at module level), the baseline of every ratio;")
-    print("  compiled: rule.test, called in the same loop; the two are timed interleaved, best of "
-          f"{FAST_ROUNDS} rounds per chunk of {CHUNK:,};")
-    print("  rule-engine: its own syntax, built once, a resolver maps its symbols to the context keys"
-          " (Decimal native, frozenset -> set);")
-    print("  zen-engine: compiled expression; ZEN HAS NO DECIMAL: money passed as float (zen turns it into its own"
-          " decimal), sets as lists;")
-    print(f"  hy.eval: naive hy.eval of the read form per context (float literals rewritten to Decimal),"
-          f" on the first {HY_SAMPLE} contexts;")
+    print(
+        "  compiled: rule.test, called in the same loop; the two are timed interleaved, best of "
+        f"{FAST_ROUNDS} rounds per chunk of {CHUNK:,};"
+    )
+    print(
+        "  rule-engine: its own syntax, built once, a resolver maps its symbols to the context keys"
+        " (Decimal native, frozenset -> set);"
+    )
+    print(
+        "  zen-engine: compiled expression; ZEN HAS NO DECIMAL: money passed as float (zen turns it into its own"
+        " decimal), sets as lists;"
+    )
+    print(
+        f"  hy.eval: naive hy.eval of the read form per context (float literals rewritten to Decimal),"
+        f" on the first {HY_SAMPLE} contexts;"
+    )
     print(f"  the others: best of {ENGINE_ROUNDS} rounds per chunk; one loop shape for all: `if fn(ctx): n += 1`.")
     rng = random.Random(SEED)
     contexts = [make_context(rng) for _ in range(CONTEXTS)]
@@ -368,7 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 **interleaved(ENGINE_ROUNDS, {"rule-engine": re_rule.matches}, contexts),
                 **interleaved(ENGINE_ROUNDS, {"zen-engine": zen_expression.evaluate}, zen_ctx),
             }
-            hy_time, hy_count = interleaved(ENGINE_ROUNDS, {"hy": lambda g: hy.eval(hy_form, globals=g)}, hy_globals)["hy"]
+            hy_time, hy_count = interleaved(
+                ENGINE_ROUNDS, {"hy": lambda g, form=hy_form: hy.eval(form, globals=g)}, hy_globals
+            )["hy"]
         finally:
             gc.enable()
         _, lambda_sample_count = timed_count(baseline, sample)
@@ -377,9 +419,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{label}  {text}")
         counts = {name: count for name, (_, count) in results.items()}
         agree = len(set(counts.values())) == 1 and hy_count == lambda_sample_count
-        print("  matches: " + " | ".join(f"{name} {count:,}" for name, count in counts.items())
-              + f" of {CONTEXTS:,}; hy.eval {hy_count} of the first {HY_SAMPLE} (lambda {lambda_sample_count})"
-              + ("  -> all agree" if agree else ""))
+        print(
+            "  matches: "
+            + " | ".join(f"{name} {count:,}" for name, count in counts.items())
+            + f" of {CONTEXTS:,}; hy.eval {hy_count} of the first {HY_SAMPLE} (lambda {lambda_sample_count})"
+            + ("  -> all agree" if agree else "")
+        )
         if not agree:
             disagreements.append(label)
             print(f"  !!!!!!!! {label}: THE ENGINES DISAGREE ON THE MATCH COUNT !!!!!!!!")
@@ -387,8 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [(name, CONTEXTS / elapsed) for name, (elapsed, _) in results.items()]
         rows.append((f"hy.eval ({HY_SAMPLE} contexts)", HY_SAMPLE / hy_time))
         for name, rate in rows:
-            extra = (f"   (+{zen_convert / CONTEXTS * 1e6:.1f} us/context converting beforehand, not counted)"
-                     if name == "zen-engine" else "")
+            extra = (
+                f"   (+{zen_convert / CONTEXTS * 1e6:.1f} us/context converting beforehand, not counted)"
+                if name == "zen-engine"
+                else ""
+            )
             print(f"  {name:<24}{rate:>12,.0f} evals/s {ratio(rate / base_rate):>10}{extra}")
         compiled_ratio = (CONTEXTS / results["compiled"][0]) / base_rate
         met = compiled_ratio >= TARGET_RATIO
@@ -403,8 +451,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not met:
                 missed.append(f"{label} compile time")
 
-    print(f"\ntotal {time.perf_counter() - wall:.0f} s; "
-          + ("targets: all met" if not missed else f"targets NOT MET: {', '.join(missed)}"))
+    print(
+        f"\ntotal {time.perf_counter() - wall:.0f} s; "
+        + ("targets: all met" if not missed else f"targets NOT MET: {', '.join(missed)}")
+    )
     if disagreements:
         print(f"FAILED: the engines disagree on {', '.join(disagreements)}", file=sys.stderr)
         return 1

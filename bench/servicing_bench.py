@@ -11,6 +11,7 @@ are brought forward day by day over a year. Timed, best of several rounds, inter
                needs them for the snapshot and the daily rules.
 Target: step+values at least 20,000 loan-days/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ for _path in (ROOT, ROOT / "shared"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from lms.servicing import Entry, Terms, open_ledger, plan, replay, step, values  # noqa: E402
+from lms.servicing import Entry, Terms, plan, replay, step, values  # noqa: E402
 from lms.servicing.ledger import STATE_FIELDS  # noqa: E402
 
 TARGET = 20_000
@@ -53,8 +54,15 @@ def generate(count: int, seed: int) -> list[tuple[Terms, list[Entry]]]:
             grace_days=rng.choice((0, 5, 10, 15)),
             late_fee_amount=rng.choice((None, Decimal("25.00"), Decimal("10.00"))),
         )
-        entries = [Entry(f"p{i}-{k}", "payment", contract + timedelta(days=30 * (k + 1)), Decimal(rng.randrange(5_000, 60_000)) / 100)
-                   for k in range(rng.randrange(0, 6))]
+        entries = [
+            Entry(
+                f"p{i}-{k}",
+                "payment",
+                contract + timedelta(days=30 * (k + 1)),
+                Decimal(rng.randrange(5_000, 60_000)) / 100,
+            )
+            for k in range(rng.randrange(0, 6))
+        ]
         loans.append((terms, entries))
     return loans
 
@@ -99,18 +107,24 @@ def main() -> int:
         best["step"] = min(best["step"], stepping(False))
         best["step+values"] = min(best["step+values"], stepping(True))
 
-    print(f"servicing bench: {args.loans:,} generated loans x {args.days} days = {loan_days:,} loan-days, one core, "
-          f"best of {args.rounds} rounds; Python {platform.python_version()}")
+    print(
+        f"servicing bench: {args.loans:,} generated loans x {args.days} days = {loan_days:,} loan-days, one core, "
+        f"best of {args.rounds} rounds; Python {platform.python_version()}"
+    )
     base_rate = loan_days / best["baseline"]
     for name, seconds in best.items():
         rate = loan_days / seconds
-        print(f"  {name:<12} {rate:>12,.0f} loan-days/s   {rate / base_rate:>6.3f}x baseline   "
-              f"({seconds / loan_days * 1e6:.1f} us per loan-day)")
+        print(
+            f"  {name:<12} {rate:>12,.0f} loan-days/s   {rate / base_rate:>6.3f}x baseline   "
+            f"({seconds / loan_days * 1e6:.1f} us per loan-day)"
+        )
     terms = Terms(Decimal("250000.00"), Decimal("6.5"), 360, "monthly", date(2000, 1, 1), date(2000, 2, 1))
     t0 = time.perf_counter()
     replay(terms, [], date(2029, 12, 31))
-    print(f"  replay of a 30-year loan from its contract date (10,957 days): {(time.perf_counter() - t0) * 1000:.0f} ms "
-          "(what a reversal or back-dated payment costs at worst)")
+    print(
+        f"  replay of a 30-year loan from its contract date (10,957 days): {(time.perf_counter() - t0) * 1000:.0f} ms "
+        "(what a reversal or back-dated payment costs at worst)"
+    )
     rate = loan_days / best["step+values"]
     met = rate >= TARGET
     print(f"  target step+values >= {TARGET:,} loan-days/s: {'met' if met else 'MISSED'} ({rate:,.0f})")

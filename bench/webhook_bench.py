@@ -11,6 +11,7 @@ Two figures, each against its own baseline in the same run:
   message, the attempt claim and the delivery log in DynamoDB (a moto server in its own process), as
   deliveries per second and the same ratio to plain POSTs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,9 @@ def _run(endpoint: str, url: str, args, receiver: Receiver) -> int:
     for props in tables(template).values():  # no streams: nothing here reads them
         props.pop("StreamSpecification", None)
     session = boto3.Session(region_name="us-east-1")
-    os.environ.update({**create_resources(session, endpoint_url=endpoint, template=template),
-                       "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update(
+        {**create_resources(session, endpoint_url=endpoint, template=template), "POWERTOOLS_LOG_LEVEL": "ERROR"}
+    )
 
     from lms import tenancy
     from lms.contract import TenantCreate, WebhookCreate
@@ -76,16 +78,30 @@ def _run(endpoint: str, url: str, args, receiver: Receiver) -> int:
     from lms.webhooks import client, sender, subscriptions
 
     tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": "Bench"})).tenant_id
-    hook = subscriptions.create(tenant, WebhookCreate.model_validate({
-        "name": "bench", "url": url + "?loan=[[v('customer.primary.id')]]", "events": ["customer.created"],
-        "headers": {"X-Status": "[[v('loan-status')]]"}}))
+    hook = subscriptions.create(
+        tenant,
+        WebhookCreate.model_validate(
+            {
+                "name": "bench",
+                "url": url + "?loan=[[v('customer.primary.id')]]",
+                "events": ["customer.created"],
+                "headers": {"X-Status": "[[v('loan-status')]]"},
+            }
+        ),
+    )
     stored = subscriptions.stored(tenant, hook.id)
-    payload = {"id": "evt_bench", "type": "customer.created", "timestamp": "2026-11-23T00:00:00Z", "tenantId": tenant,
-               "data": {"id": "cus_bench", "firstName": "Ada", "lastName": "Lovelace", "status": "Active"}}
+    payload = {
+        "id": "evt_bench",
+        "type": "customer.created",
+        "timestamp": "2026-11-23T00:00:00Z",
+        "tenantId": tenant,
+        "data": {"id": "cus_bench", "firstName": "Ada", "lastName": "Lovelace", "status": "Active"},
+    }
     variables = {"customer.primary.id": "cus_bench", "loan-status": "Open"}
     body = json.dumps(payload, separators=(",", ":")).encode()
-    message = store.Message(hook.id, new_id("msg"), "pending", 1, {"event": "customer.created", "payload": payload,
-                                                                  "variables": variables})
+    message = store.Message(
+        hook.id, new_id("msg"), "pending", 1, {"event": "customer.created", "payload": payload, "variables": variables}
+    )
     headers = {"Content-Type": "application/json"}
 
     print(f"webhook bench: a local receiver, {THREADS} threads, moto server at {endpoint}")
@@ -95,29 +111,41 @@ def _run(endpoint: str, url: str, args, receiver: Receiver) -> int:
     plain = _timed(args.attempts, lambda i: client.plain_post(url, body, headers))
     attempts = _timed(args.attempts, lambda i: sender.attempt(stored, message))
     attempt_ratio = attempts / plain
-    print(f"  attempt:  plain POST {args.attempts / plain:8.0f}/s   sender attempt (render, SSRF check, sign, send) "
-          f"{args.attempts / attempts:8.0f}/s   ratio {attempt_ratio:.2f}x")
+    print(
+        f"  attempt:  plain POST {args.attempts / plain:8.0f}/s   sender attempt (render, SSRF check, sign, send) "
+        f"{args.attempts / attempts:8.0f}/s   ratio {attempt_ratio:.2f}x"
+    )
 
     ids = [new_id("msg") for _ in range(args.messages)]
     for message_id in ids:
-        store.put_message(tenant, hook.id, message_id, {"event": "customer.created", "eventId": "evt_bench",
-                                                        "payload": payload, "variables": variables})
+        store.put_message(
+            tenant,
+            hook.id,
+            message_id,
+            {"event": "customer.created", "eventId": "evt_bench", "payload": payload, "variables": variables},
+        )
     from lms import queues
     from lms.config import config
 
     before = receiver.count
     pump = QueuePump(session, endpoint_url=endpoint)
     started = time.perf_counter()
-    queues.send(config().webhook_queue, [{"tenantId": tenant, "webhookId": hook.id, "messageId": m, "round": 1,
-                                          "attempt": 1} for m in ids])
+    queues.send(
+        config().webhook_queue,
+        [{"tenantId": tenant, "webhookId": hook.id, "messageId": m, "round": 1, "attempt": 1} for m in ids],
+    )
     pump.drain(timeout=3600)
     pipeline = time.perf_counter() - started
     assert receiver.count - before == args.messages, (receiver.count - before, args.messages)
     plain_same = _timed(args.messages, lambda i: client.plain_post(url, body, headers))
-    print(f"  pipeline: plain POST {args.messages / plain_same:8.0f}/s   queue + sender + delivery log (moto) "
-          f"{args.messages / pipeline:8.1f} deliveries/s   ratio {pipeline / plain_same:.1f}x (moto's DynamoDB and SQS)")
-    print(f"  target: a sender attempt at most {TARGET}x a plain POST: "
-          f"{'met' if attempt_ratio <= TARGET else 'MISSED'} ({attempt_ratio:.2f}x)")
+    print(
+        f"  pipeline: plain POST {args.messages / plain_same:8.0f}/s   queue + sender + delivery log (moto) "
+        f"{args.messages / pipeline:8.1f} deliveries/s   ratio {pipeline / plain_same:.1f}x (moto's DynamoDB and SQS)"
+    )
+    print(
+        f"  target: a sender attempt at most {TARGET}x a plain POST: "
+        f"{'met' if attempt_ratio <= TARGET else 'MISSED'} ({attempt_ratio:.2f}x)"
+    )
     return 2 if args.strict and attempt_ratio > TARGET else 0
 
 

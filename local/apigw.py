@@ -1,4 +1,5 @@
 """API Gateway REST proxy events and a Lambda context, as API Gateway and Lambda would pass them."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,12 @@ def context_for(function: str, request_id: str | None = None) -> LambdaContext:
     """The context Lambda would give `function` (a logical id of template.yaml): a new request id each call."""
     request_id = request_id or str(uuid.uuid4())
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
-    return LambdaContext(function_name=function, invoked_function_arn=arn, aws_request_id=request_id,
-                         log_group_name=f"/aws/lambda/{function}")
+    return LambdaContext(
+        function_name=function,
+        invoked_function_arn=arn,
+        aws_request_id=request_id,
+        log_group_name=f"/aws/lambda/{function}",
+    )
 
 
 def handler_module(properties: dict) -> str:

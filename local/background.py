@@ -10,6 +10,7 @@ It writes one JSON line on READY_FD once it runs ({"statusPort", "demoTenantId"}
 status at http://127.0.0.1:<statusPort>/status. It exits when its standard input closes (the stack
 stopped or died) or on SIGTERM.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,12 +31,19 @@ def seed_demo_tenant(demo_key: str) -> str:
     from lms import labels, tenancy
     from lms.contract import CustomerStatusCreate, PortfolioCreate, TenantCreate
 
-    created = tenancy.create_tenant(TenantCreate.model_validate({"name": "Demo Lender", "timezone": "America/New_York"}),
-                                    api_key=demo_key)
-    labels.create(created.tenant_id, labels.CUSTOMER_STATUS,
-                  CustomerStatusCreate.model_validate({"title": "SCRA", "active": True, "displayOrder": 2}))
-    labels.create(created.tenant_id, labels.PORTFOLIO,
-                  PortfolioCreate.model_validate({"title": "Collections", "subPortfolios": ["Early", "Late"]}))
+    created = tenancy.create_tenant(
+        TenantCreate.model_validate({"name": "Demo Lender", "timezone": "America/New_York"}), api_key=demo_key
+    )
+    labels.create(
+        created.tenant_id,
+        labels.CUSTOMER_STATUS,
+        CustomerStatusCreate.model_validate({"title": "SCRA", "active": True, "displayOrder": 2}),
+    )
+    labels.create(
+        created.tenant_id,
+        labels.PORTFOLIO,
+        PortfolioCreate.model_validate({"title": "Collections", "subPortfolios": ["Early", "Late"]}),
+    )
     return created.tenant_id
 
 
@@ -52,10 +60,14 @@ def workers(endpoint_url: str) -> list[Any]:
 
     session = boto3.Session(region_name="us-east-1")
     template = load_template()
-    started: list[Any] = [StreamPump(session, endpoint_url=endpoint_url, functions=[f])
-                          for f in dict.fromkeys(m.function for m in mappings(template))]
-    started += [QueuePump(session, endpoint_url=endpoint_url, functions=[f], wait_seconds=1)
-                for f in dict.fromkeys(s.function for s in sources(template))]
+    started: list[Any] = [
+        StreamPump(session, endpoint_url=endpoint_url, functions=[f])
+        for f in dict.fromkeys(m.function for m in mappings(template))
+    ]
+    started += [
+        QueuePump(session, endpoint_url=endpoint_url, functions=[f], wait_seconds=1)
+        for f in dict.fromkeys(s.function for s in sources(template))
+    ]
     return started + [Scheduler()]
 
 

@@ -1,6 +1,7 @@
 """The local stack's child processes: reading the line a child says it is ready with, and stopping one. Each
 child exits when its standard input (or its request pipe) closes, so closing that is the polite request to
 stop; a child still running after `timeout` is killed."""
+
 from __future__ import annotations
 
 import subprocess

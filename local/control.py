@@ -8,6 +8,7 @@
   TARGET=...`). They are kept in a file every process of the stack reads at each check
   (WEBHOOK_ALLOWED_TARGETS_FILE).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ import os
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.polling import say
 
@@ -84,10 +86,19 @@ class Control:
             with urllib.request.urlopen(self._background, timeout=10) as answer:
                 background = json.loads(answer.read())
         except OSError as error:
-            background = {"streams": [], "queues": [], "scheduler": None,
-                          "error": f"the background process does not answer: {error}"}
-        return 200, {"upSeconds": round(time.time() - self._started), "moto": self._moto, "api": self._api.status(),
-                     **background, "webhookTargets": self._targets.everyone()}
+            background = {
+                "streams": [],
+                "queues": [],
+                "scheduler": None,
+                "error": f"the background process does not answer: {error}",
+            }
+        return 200, {
+            "upSeconds": round(time.time() - self._started),
+            "moto": self._moto,
+            "api": self._api.status(),
+            **background,
+            "webhookTargets": self._targets.everyone(),
+        }
 
     def webhook_targets(self, method: str, body: bytes) -> tuple[int, Any]:
         if method == "GET":
@@ -108,8 +119,12 @@ class Control:
                 return _error(422, "invalid", str(error))
             say(f"local stack: webhooks may now call {target}")
         elif target not in self._targets.listed() and target in self._targets.everyone():
-            return _error(422, "invalid", f"{target} comes from WEBHOOK_ALLOWED_TARGETS (or is the stack's own gateway): "
-                                          "it stays allowed while the stack runs")
+            return _error(
+                422,
+                "invalid",
+                f"{target} comes from WEBHOOK_ALLOWED_TARGETS (or is the stack's own gateway): "
+                "it stays allowed while the stack runs",
+            )
         else:
             self._targets.remove(target)
         return 200, {"targets": self._targets.everyone()}
@@ -134,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         request = urllib.request.Request(api + "/_local/status")
     else:
-        request = urllib.request.Request(api + "/_local/webhook-targets", method="DELETE" if args.remove else "POST",
-                                         data=json.dumps({"target": args.target}).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            api + "/_local/webhook-targets",
+            method="DELETE" if args.remove else "POST",
+            data=json.dumps({"target": args.target}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             print(answer.read().decode())
@@ -145,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error.read().decode(), file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"no local stack answers at {api} ({getattr(error, 'reason', error)}): start one with `make run`",
-              file=sys.stderr)
+        print(
+            f"no local stack answers at {api} ({getattr(error, 'reason', error)}): start one with `make run`",
+            file=sys.stderr,
+        )
         return 1
 
 

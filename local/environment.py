@@ -9,6 +9,7 @@ The child reads one invocation per line on the events pipe ({"event", "context"}
 per line on the answers pipe ({"result"} or {"error"}); its standard output and error are the stack's
 (its log lines).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,12 @@ class Environment:
         events_read, self._events = os.pipe()
         self._answers, answers_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local.environment", module, str(events_read), str(answers_write)], cwd=ROOT,
-            env=env, pass_fds=(events_read, answers_write),
-            start_new_session=True)  # stopped by the stack, not by the terminal's Ctrl-C
+            [sys.executable, "-m", "local.environment", module, str(events_read), str(answers_write)],
+            cwd=ROOT,
+            env=env,
+            pass_fds=(events_read, answers_write),
+            start_new_session=True,
+        )  # stopped by the stack, not by the terminal's Ctrl-C
         os.close(events_read)
         os.close(answers_write)
         self._writer = os.fdopen(self._events, "w", buffering=1)
@@ -55,11 +59,19 @@ class Environment:
         if json.loads(line).get("ready") is not True:
             raise RuntimeError(f"{self.function}: the environment did not start: {line!r}")
 
-
     def invoke(self, event: dict[str, Any], context: Any) -> Any:
-        fields = {name: getattr(context, name) for name in (
-            "function_name", "function_version", "memory_limit_in_mb", "invoked_function_arn", "aws_request_id",
-            "log_group_name", "log_stream_name")}
+        fields = {
+            name: getattr(context, name)
+            for name in (
+                "function_name",
+                "function_version",
+                "memory_limit_in_mb",
+                "invoked_function_arn",
+                "aws_request_id",
+                "log_group_name",
+                "log_stream_name",
+            )
+        }
         fields["remaining_ms"] = context.get_remaining_time_in_millis()
         self._writer.write(json.dumps({"event": event, "context": fields}) + "\n")
         answer = json.loads(self._reader.readline() or "null")
@@ -105,10 +117,14 @@ class Pool:
         return fresh
 
     def status(self) -> dict[str, Any]:
-        return {"function": self.function, "environments": len(self.environments),
-                "busy": len(self.environments) - self._free.qsize(),
-                "invocations": sum(e.invocations for e in self.environments),
-                "alive": sum(e.process.poll() is None for e in self.environments), "replaced": self.replaced}
+        return {
+            "function": self.function,
+            "environments": len(self.environments),
+            "busy": len(self.environments) - self._free.qsize(),
+            "invocations": sum(e.invocations for e in self.environments),
+            "alive": sum(e.process.poll() is None for e in self.environments),
+            "replaced": self.replaced,
+        }
 
     def signal_stop(self) -> None:
         for environment in self.environments:

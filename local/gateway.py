@@ -11,6 +11,7 @@ webhook targets it allows) and never reach the API.
 Request headers and bodies are never logged: they carry API keys and customer data. The access log is
 one line per request: method, path, status, milliseconds.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.apigw import context_for, proxy_event
@@ -55,7 +57,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # client's delayed ACK of the head, 40 ms on every keep-alive request.
     disable_nagle_algorithm = True
     server_version = "lms-local-gateway"
-    server: "Gateway"
+    server: Gateway
 
     def version_string(self) -> str:
         return self.server_version
@@ -175,8 +177,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         query = parse_qs(split.query, keep_blank_values=True)
         # template.yaml's API has binaryMediaTypes */*: API Gateway passes every body as its bytes, base64.
         text = base64.b64encode(body).decode("ascii") if body else None
-        event = proxy_event(method, path, query, headers, text, source_ip=self.client_address[0],
-                            base64_encoded=body is not None and len(body) > 0)
+        event = proxy_event(
+            method,
+            path,
+            query,
+            headers,
+            text,
+            source_ip=self.client_address[0],
+            base64_encoded=body is not None and len(body) > 0,
+        )
 
         try:
             with self.server.handler_lock:
@@ -228,8 +237,15 @@ class Gateway(ThreadingHTTPServer):
     request_queue_size = 1024  # the listen backlog (socketserver's default is 5)
     name = "gateway"
 
-    def __init__(self, handler: Handler | None, port: int = 3000, host: str = "127.0.0.1", access_log: bool = True,
-                 local_routes: dict[str, LocalRoute] | None = None, serialize: bool = False):
+    def __init__(
+        self,
+        handler: Handler | None,
+        port: int = 3000,
+        host: str = "127.0.0.1",
+        access_log: bool = True,
+        local_routes: dict[str, LocalRoute] | None = None,
+        serialize: bool = False,
+    ):
         """handler: the API handler (or a pool of its environments); serialize: call it one request at a
         time (a handler imported into this process: the Powertools router is not safe for threads)."""
         self.handler = handler

@@ -14,6 +14,7 @@ For API events, the KEY of the environment (the README exports it) replaces the 
     python -m local.invoke ApiFunction events/api_get_tenant.json
     python -m local.invoke --link-runtime DIR      # only make the SDK stand-in (the packaging check uses it)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,7 +100,11 @@ def _with_key(event: dict[str, Any]) -> dict[str, Any]:
     bearer = f"Bearer {key}"
     headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "authorization"}
     multi = {k: v for k, v in (event.get("multiValueHeaders") or {}).items() if k.lower() != "authorization"}
-    return {**event, "headers": {**headers, "Authorization": bearer}, "multiValueHeaders": {**multi, "Authorization": [bearer]}}
+    return {
+        **event,
+        "headers": {**headers, "Authorization": bearer},
+        "multiValueHeaders": {**multi, "Authorization": [bearer]},
+    }
 
 
 def invoke(function: str, event_path: Path, build: Path = BUILD) -> int:
@@ -115,25 +120,39 @@ def invoke(function: str, event_path: Path, build: Path = BUILD) -> int:
         event = json.loads(event_path.read_text())
     except (OSError, ValueError) as error:
         raise InvokeError(f"{event_path}: {error}") from None
-    module, _, attribute = props.get("Handler", template["Globals"]["Function"].get("Handler", "app.lambda_handler")).rpartition(".")
+    module, _, attribute = props.get(
+        "Handler", template["Globals"]["Function"].get("Handler", "app.lambda_handler")
+    ).rpartition(".")
     defaults = template["Globals"]["Function"]
-    context = {"function_name": function, "function_version": "$LATEST",
-               "memory_limit_in_mb": int(props.get("MemorySize", defaults.get("MemorySize", 128))),
-               "invoked_function_arn": f"arn:aws:lambda:us-east-1:123456789012:function:{function}",
-               "log_group_name": f"/aws/lambda/{function}", "log_stream_name": "local-invoke",
-               "timeout_ms": int(props.get("Timeout", defaults.get("Timeout", 3))) * 1000}
+    context = {
+        "function_name": function,
+        "function_version": "$LATEST",
+        "memory_limit_in_mb": int(props.get("MemorySize", defaults.get("MemorySize", 128))),
+        "invoked_function_arn": f"arn:aws:lambda:us-east-1:123456789012:function:{function}",
+        "log_group_name": f"/aws/lambda/{function}",
+        "log_stream_name": "local-invoke",
+        "timeout_ms": int(props.get("Timeout", defaults.get("Timeout", 3))) * 1000,
+    }
     with tempfile.TemporaryDirectory(prefix="invoke-") as scratch:
         runtime = Path(scratch) / "runtime"
         link_runtime(runtime)
         sent = Path(scratch) / "event.json"
         sent.write_text(json.dumps(_with_key(event)))
         layers = [build / name / "python" for name in ("DependenciesLayer", "DomainLayer")]
-        env = {"PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONPATH": os.pathsep.join(str(p) for p in [code, *layers, runtime]),
-               "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
-               **state["functions"][function]}
-        return subprocess.run([sys.executable, "-S", "-c", BOOTSTRAP, module, attribute, str(sent), json.dumps(context)],
-                              cwd=code, env=env).returncode
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": scratch,
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": os.pathsep.join(str(p) for p in [code, *layers, runtime]),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+            **state["functions"][function],
+        }
+        return subprocess.run(
+            [sys.executable, "-S", "-c", BOOTSTRAP, module, attribute, str(sent), json.dumps(context)],
+            cwd=code,
+            env=env,
+        ).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             link_runtime(args.link_runtime)
             return 0
         if not args.function or not args.event:
-            parser.error("FUNCTION and EVENT are both needed: make invoke FUNCTION=ApiFunction EVENT=events/api_get_tenant.json")
+            parser.error(
+                "FUNCTION and EVENT are both needed: make invoke FUNCTION=ApiFunction EVENT=events/api_get_tenant.json"
+            )
         return invoke(args.function, args.event)
     except InvokeError as error:
         print(f"invoke: {error}", file=sys.stderr)

@@ -5,6 +5,7 @@ tqdm. API and KEY come from the environment, as in the README (the URL and key `
 A slow answer or a dropped connection while following the run is waited out and asked again (the run
 goes on in the stack whatever this does); only a run that cannot be started or read at all is an error.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ class Unreachable(Exception):
 def call(api: str, key: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     """One request; Unreachable when no answer came (timeout, refused, dropped)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(api.rstrip("/") + path, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        api.rstrip("/") + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
             return answer.status, json.loads(answer.read() or b"{}")
@@ -58,9 +63,14 @@ def patiently(api: str, key: str, method: str, path: str, body: dict | None = No
 
 def follow(api: str, key: str, run_id: str, output: Any = None) -> dict:
     """Polls the run until it ends, showing a progress bar; returns the finished run."""
-    with tqdm(total=None, unit="loan", desc="queuing loans", file=output or sys.stderr, dynamic_ncols=True,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}"
-              ) as bar:
+    with tqdm(
+        total=None,
+        unit="loan",
+        desc="queuing loans",
+        file=output or sys.stderr,
+        dynamic_ncols=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]{postfix}",
+    ) as bar:
         while True:
             status, run = patiently(api, key, "GET", f"/maintenance/runs/{run_id}")
             if status != 200:

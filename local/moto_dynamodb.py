@@ -30,6 +30,7 @@ moto 5.2.5 answers every call correctly for one client, but under real use:
 install() applies all of it once per process, before any request; tests/test_moto_dynamodb.py checks
 moto's own behaviour, so an upgrade that changes what is replaced here fails loudly.
 """
+
 from __future__ import annotations
 
 import collections
@@ -42,15 +43,17 @@ import threading
 import time
 import weakref
 import zlib
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
+from moto.core import responses as moto_responses
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
-from moto.core import responses as moto_responses
 from moto.core.responses import BaseResponse
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import utcnow
+from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MockValidationException,
@@ -63,7 +66,6 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
-from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
@@ -161,7 +163,9 @@ class _Journal:
             del shard.items[length:]
 
 
-def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+def transact_write_items(  # noqa: C901 - moto's own function, kept branch for branch so it can be compared
+    self: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> None:
     """moto's TransactWriteItems, step for step, with a journal of the touched items instead of a deep
     copy of every touched table (and a rollback before every error, which moto skips for one)."""
     if len(transact_items) > 100:
@@ -202,7 +206,8 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             current = self.get_item(table_name, key)
             if condition_expression is not None:
                 condition_op = get_filter_expression(
-                    condition_expression, expression_attribute_names, expression_attribute_values)
+                    condition_expression, expression_attribute_names, expression_attribute_values
+                )
                 if not condition_op.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
@@ -211,18 +216,30 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             if op_type != "ConditionCheck":
                 journal.keep(table_name, key)
             if op_type == "Put":
-                self.put_item(table_name, op["Item"], condition_expression=condition_expression,
-                              expression_attribute_names=expression_attribute_names,
-                              expression_attribute_values=expression_attribute_values)
+                self.put_item(
+                    table_name,
+                    op["Item"],
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
             elif op_type == "Delete":
-                self.delete_item(table_name, key, condition_expression=condition_expression,
-                                 expression_attribute_names=expression_attribute_names,
-                                 expression_attribute_values=expression_attribute_values)
+                self.delete_item(
+                    table_name,
+                    key,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
             elif op_type == "Update":
-                self.update_item(table_name, key, update_expression=op["UpdateExpression"],
-                                 condition_expression=condition_expression,
-                                 expression_attribute_names=expression_attribute_names,
-                                 expression_attribute_values=expression_attribute_values)
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
             journal.undo()
@@ -279,8 +296,9 @@ class PackedRecord:
     def __init__(self, record: dict[str, Any]):
         dynamodb = record["dynamodb"]
         self.created = dynamodb["ApproximateCreationDateTime"]
-        text = json.dumps({**record, "dynamodb": {**dynamodb, "ApproximateCreationDateTime": None}},
-                          separators=(",", ":"))  # TypeError for binary values: such a record stays as it is
+        text = json.dumps(
+            {**record, "dynamodb": {**dynamodb, "ApproximateCreationDateTime": None}}, separators=(",", ":")
+        )  # TypeError for binary values: such a record stays as it is
         self._data = zlib.compress(text.encode(), 1)
 
     def to_json(self) -> dict[str, Any]:
@@ -300,7 +318,9 @@ def stream_add(self: StreamShard, old: Any, new: Any) -> None:
 
 
 def _created(record: Any) -> Any:
-    return record.created if isinstance(record, PackedRecord) else record.record["dynamodb"]["ApproximateCreationDateTime"]
+    return (
+        record.created if isinstance(record, PackedRecord) else record.record["dynamodb"]["ApproximateCreationDateTime"]
+    )
 
 
 def _kept_from(shard: StreamShard) -> int:
@@ -319,18 +339,45 @@ def stream_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, A
     """moto's StreamShard.get, from the oldest record kept on (an iterator older than that skips ahead,
     as DynamoDB Streams' TRIM_HORIZON moves)."""
     begin = max(start - self.starting_sequence_number, _kept_from(self))
-    return [record.to_json() for record in self.items[begin:begin + quantity]]
+    return [record.to_json() for record in self.items[begin : begin + quantity]]
 
 
-def query(self: Table, hash_key: DynamoType | None, range_comparison: str | None, range_objs: list[DynamoType],
-          limit: int, exclusive_start_key: dict[str, Any], scan_index_forward: bool, projection_expressions: Any,
-          index_name: str | None = None, consistent_read: bool = False, filter_expression: Any = None,
-          hash_key_conditions: Any = None, range_key_conditions: Any = None, **filter_kwargs: Any) -> Any:
+def query(
+    self: Table,
+    hash_key: DynamoType | None,
+    range_comparison: str | None,
+    range_objs: list[DynamoType],
+    limit: int,
+    exclusive_start_key: dict[str, Any],
+    scan_index_forward: bool,
+    projection_expressions: Any,
+    index_name: str | None = None,
+    consistent_read: bool = False,
+    filter_expression: Any = None,
+    hash_key_conditions: Any = None,
+    range_key_conditions: Any = None,
+    **filter_kwargs: Any,
+) -> Any:
     """moto's Table.query, with its candidates (every item of the table, for a query without an index)
     narrowed to the partition's items whose sort key matches: the same answer, in the same order."""
-    arguments = (self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
-                 projection_expressions, index_name, consistent_read, filter_expression)
-    keywords = {"hash_key_conditions": hash_key_conditions, "range_key_conditions": range_key_conditions, **filter_kwargs}
+    arguments = (
+        self,
+        hash_key,
+        range_comparison,
+        range_objs,
+        limit,
+        exclusive_start_key,
+        scan_index_forward,
+        projection_expressions,
+        index_name,
+        consistent_read,
+        filter_expression,
+    )
+    keywords = {
+        "hash_key_conditions": hash_key_conditions,
+        "range_key_conditions": range_key_conditions,
+        **filter_kwargs,
+    }
     original = ORIGINAL["Table.query"]
     if index_name is not None or hash_key is None:
         return original(*arguments, **keywords)
@@ -359,7 +406,7 @@ def _wire_form(value: Any) -> bool:
     base64-encoded on the way out)."""
     if type(value) is not dict or len(value) != 1:
         return False
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind in _SCALARS:
         return type(inner) is _SCALARS[kind]
     if kind in ("SS", "NS"):
@@ -391,13 +438,17 @@ def originals() -> dict[str, Callable[..., Any]]:
     """moto's functions named in REPLACED, as they are before install() (or were, after it)."""
     if ORIGINAL:
         return dict(ORIGINAL)
-    return {"DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
-            "DynamoDBStreamsBackend.get_records": DynamoDBStreamsBackend.get_records,
-            "StreamShard.get": StreamShard.get, "StreamShard.add": StreamShard.add,
-            "ShardIterator.__init__": ShardIterator.__init__,
-            "BaseJSONSerializer._serialize_type_structure": BaseJSONSerializer._serialize_type_structure,
-            "Table.query": Table.query, "BaseModel.__new__": BaseModel.__new__,
-            "responses.method_names_from_class": moto_responses.method_names_from_class}
+    return {
+        "DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
+        "DynamoDBStreamsBackend.get_records": DynamoDBStreamsBackend.get_records,
+        "StreamShard.get": StreamShard.get,
+        "StreamShard.add": StreamShard.add,
+        "ShardIterator.__init__": ShardIterator.__init__,
+        "BaseJSONSerializer._serialize_type_structure": BaseJSONSerializer._serialize_type_structure,
+        "Table.query": Table.query,
+        "BaseModel.__new__": BaseModel.__new__,
+        "responses.method_names_from_class": moto_responses.method_names_from_class,
+    }
 
 
 def install() -> None:
@@ -415,7 +466,8 @@ def install() -> None:
     Table.query = query  # type: ignore[method-assign]
     BaseModel.__new__ = staticmethod(_tracked_weakly)  # type: ignore[method-assign, assignment]
     moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
-        ORIGINAL["responses.method_names_from_class"])
+        ORIGINAL["responses.method_names_from_class"]
+    )
     DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
     DynamoDBStreamsHandler.call_action = _serialised(BaseResponse.call_action)  # type: ignore[method-assign]
     _installed = True

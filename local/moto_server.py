@@ -9,6 +9,7 @@ prints `ready http://127.0.0.1:<port>` once it listens, and exits when its stand
 stack that started it stopped or died: it never outlives its parent) or on SIGTERM / SIGINT.
 MotoProcess starts and stops one from Python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,14 +43,19 @@ class MotoProcess:
     def start(self) -> None:
         env = {**os.environ, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "local.moto_server", "--port", str(self._port)], cwd=ROOT, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            start_new_session=True)  # Ctrl-C in the terminal reaches the stack, which stops this in its turn
+            [sys.executable, "-m", "local.moto_server", "--port", str(self._port)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # Ctrl-C in the terminal reaches the stack, which stops this in its turn
         line = children.read_line(self._process.stdout, self._start_timeout)  # type: ignore[arg-type]
         if not line.startswith(READY):
             self.stop()
             raise RuntimeError(f"the moto server did not start (it said {line.strip()!r})")
-        self.endpoint_url = line[len(READY):].strip()
+        self.endpoint_url = line[len(READY) :].strip()
 
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
@@ -125,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_dynamodb.install()
     # moto's own server (werkzeug's development server) closes every connection and starts a thread for each
     # request: a third of its time under load. cheroot keeps connections alive and serves from a pool.
-    server = wsgi.Server((HOST, args.port), application(), numthreads=16,
-                         request_queue_size=1024)
+    server = wsgi.Server((HOST, args.port), application(), numthreads=16, request_queue_size=1024)
     server.prepare()
     threading.Thread(target=server.serve, name="moto", daemon=True).start()
     host, port = server.bind_addr[:2]

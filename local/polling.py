@@ -3,6 +3,7 @@
 A pump never dies silently: an error that escapes poll_once() is printed with the pump's name and
 traceback, kept as its last error (GET /_local/status shows it), and polling goes on after a pause.
 """
+
 from __future__ import annotations
 
 import sys
@@ -69,8 +70,10 @@ class Poller:
         """Says and keeps an unexpected error (where: which stream or queue)."""
         self.errors += 1
         self.last_error = {"at": now_iso(), "where": where or self.name, "error": f"{type(error).__name__}: {error}"}
-        say(f"{self.name}: {where + ': ' if where else ''}unexpected error, going on: {error!r}\n"
-            + "".join(traceback.format_exception(error)).rstrip())
+        say(
+            f"{self.name}: {where + ': ' if where else ''}unexpected error, going on: {error!r}\n"
+            + "".join(traceback.format_exception(error)).rstrip()
+        )
 
     def wake(self) -> None:
         wake = getattr(self, "_wake", None)

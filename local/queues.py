@@ -11,12 +11,14 @@ receives a message moves to the dead-letter queue.
 Used by the local stack (a thread per function, long-polling its queue) and by tests (`drain()`: until
 every queue is empty).
 """
+
 from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from local.apigw import REGION, context_for, handler_module
 from local.polling import Poller, now_iso, say
@@ -33,8 +35,9 @@ class Source:
     batch_size: int
     module: str  # functions.<dir>.app
     report_failures: bool = True
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("received", "succeeded", "failed", "handlerErrors"), 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("received", "succeeded", "failed", "handlerErrors"), 0)
+    )
     busy_since: float | None = None  # every receive since then found messages
     last_error: dict[str, Any] | None = None
     warned_at: float = 0.0
@@ -56,17 +59,30 @@ def sources(template: dict[str, Any]) -> list[Source]:
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "SQS":
                 spec = event["Properties"]
-                found.append(Source(name, spec["Queue"]["Fn::GetAtt"][0], int(spec.get("BatchSize", 10)),
-                                    handler_module(props),
-                                    "ReportBatchItemFailures" in (spec.get("FunctionResponseTypes") or [])))
+                found.append(
+                    Source(
+                        name,
+                        spec["Queue"]["Fn::GetAtt"][0],
+                        int(spec.get("BatchSize", 10)),
+                        handler_module(props),
+                        "ReportBatchItemFailures" in (spec.get("FunctionResponseTypes") or []),
+                    )
+                )
     return found
 
 
 class QueuePump(Poller):
     name = "queue pump"
 
-    def __init__(self, session: Any, endpoint_url: str | None = None, handlers: dict[str, Handler] | None = None,
-                 interval: float = 0.2, functions: list[str] | None = None, wait_seconds: int = 0):
+    def __init__(
+        self,
+        session: Any,
+        endpoint_url: str | None = None,
+        handlers: dict[str, Handler] | None = None,
+        interval: float = 0.2,
+        functions: list[str] | None = None,
+        wait_seconds: int = 0,
+    ):
         """functions: pump only these; wait_seconds: SQS long polling (the stack's threads wait for messages
         in moto instead of asking again and again)."""
         self._sqs = session.client("sqs", endpoint_url=endpoint_url)
@@ -95,8 +111,9 @@ class QueuePump(Poller):
     def _url(self, queue: str) -> str:
         if queue not in self._urls:
             self._urls[queue] = self._sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-            self._arns[queue] = self._sqs.get_queue_attributes(
-                QueueUrl=self._urls[queue], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self._arns[queue] = self._sqs.get_queue_attributes(QueueUrl=self._urls[queue], AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
         return self._urls[queue]
 
     def poll_once(self, wait_seconds: int | None = None) -> int:
@@ -112,8 +129,12 @@ class QueuePump(Poller):
 
     def _deliver(self, source: Source, wait_seconds: int) -> int:
         url = self._url(source.queue)
-        answer = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
-                                           MessageSystemAttributeNames=["All"], WaitTimeSeconds=wait_seconds)
+        answer = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(source.batch_size, 10),
+            MessageSystemAttributeNames=["All"],
+            WaitTimeSeconds=wait_seconds,
+        )
         messages = answer.get("Messages", [])
         if not messages:
             source.busy_since = None
@@ -122,26 +143,43 @@ class QueuePump(Poller):
             source.busy_since = time.monotonic()
         self._warn_if_behind(source)
         source.counts["received"] += len(messages)
-        records = [{
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs", "eventSourceARN": self._arns[source.queue], "awsRegion": REGION,
-        } for m in messages]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": self._arns[source.queue],
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
         try:
             answer = self.handler(source.function)({"Records": records}, context_for(source.function)) or {}
-            failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])} if source.report_failures else set()
+            failed = (
+                {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])} if source.report_failures else set()
+            )
         except Exception as error:  # noqa: BLE001 - the whole batch failed (as when a Lambda invocation dies)
             source.counts["handlerErrors"] += 1
             say(f"{self.name}: {source.function} failed a batch of {len(records)} messages: {error!r}")
             failed = {r["messageId"] for r in records}
         done = [r for r in records if r["messageId"] not in failed]
         if done:
-            self._sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(done)])
+            self._sqs.delete_message_batch(
+                QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(done)]
+            )
         again = [r for r in records if r["messageId"] in failed]
         if again:
-            self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0} for i, r in enumerate(again)])
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
+                    for i, r in enumerate(again)
+                ],
+            )
         source.counts["succeeded"] += len(done)
         source.counts["failed"] += len(again)
         return len(records)
@@ -150,8 +188,10 @@ class QueuePump(Poller):
         behind = source.behind_seconds()
         if behind > BEHIND_WARNING_SECONDS and time.monotonic() - source.warned_at > BEHIND_WARNING_SECONDS:
             source.warned_at = time.monotonic()
-            say(f"{self.name}: warning: {source.where} is behind: messages have been waiting for {behind:.0f} s "
-                f"(about {self.depth(source.queue)} in the queue)")
+            say(
+                f"{self.name}: warning: {source.where} is behind: messages have been waiting for {behind:.0f} s "
+                f"(about {self.depth(source.queue)} in the queue)"
+            )
 
     def drain(self, max_rounds: int = 100_000, timeout: float = 600) -> int:
         """Polls until a round receives nothing from any queue; the messages received."""
@@ -170,8 +210,17 @@ class QueuePump(Poller):
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def status(self) -> list[dict[str, Any]]:
-        return [{"function": s.function, "queue": s.queue, "behindSeconds": round(s.behind_seconds(), 1),
-                 "depth": self.depth(s.queue), **s.counts, "lastError": s.last_error} for s in self.sources]
+        return [
+            {
+                "function": s.function,
+                "queue": s.queue,
+                "behindSeconds": round(s.behind_seconds(), 1),
+                "depth": self.depth(s.queue),
+                **s.counts,
+                "lastError": s.last_error,
+            }
+            for s in self.sources
+        ]
 
 
 def drain_all(*pumps: Any, max_rounds: int = 100) -> None:

@@ -1,6 +1,7 @@
 """A webhook receiver on 127.0.0.1 for trying the local stack's webhooks (allow it while the stack runs:
 `make webhook-target TARGET=<receiver.target>`): every POST is answered 204 (keep-alive), counted, and its
 JSON body kept unless `keep` is off (a bench that only counts)."""
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 
 Tests and the local stack both call create_resources(), so neither can drift from what deploys.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def queues(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"}
+    return {
+        name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"
+    }
 
 
 def _create_table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +79,9 @@ def _resolved(template: dict[str, Any], names: dict[str, str], variables: dict[s
     return out
 
 
-def function_environment(template: dict[str, Any], names: dict[str, str], function: str | None = None) -> dict[str, str]:
+def function_environment(
+    template: dict[str, Any], names: dict[str, str], function: str | None = None
+) -> dict[str, str]:
     """The Globals environment variables (and `function`'s own, when named), with !Ref to a resource
     resolved to its local name and !Ref to a parameter to its default."""
     variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
@@ -88,10 +93,14 @@ def function_environment(template: dict[str, Any], names: dict[str, str], functi
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Logical id -> the function's Properties, for every AWS::Serverless::Function."""
-    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    return {
+        name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+    }
 
 
-def create_resources(session: Any, endpoint_url: str | None = None, template: dict[str, Any] | None = None) -> dict[str, str]:
+def create_resources(
+    session: Any, endpoint_url: str | None = None, template: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Creates every table and queue of the template through the given boto3 session, in moto
     (in-process mock, or the moto server at endpoint_url); returns the environment variables
     the functions need to find them."""
@@ -112,13 +121,20 @@ def create(session: Any, endpoint_url: str | None, template: dict[str, Any]) -> 
         arns: dict[str, str] = {}
         # Dead-letter queues first: a redrive policy names its target's ARN.
         for logical_id, props in sorted(queues(template).items(), key=lambda item: "RedrivePolicy" in item[1]):
-            attributes = {k: str(v) for k, v in props.items() if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")}
+            attributes = {
+                k: str(v)
+                for k, v in props.items()
+                if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
+            }
             redrive = props.get("RedrivePolicy")
             if redrive:
                 target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[target],
-                                                          "maxReceiveCount": int(redrive["maxReceiveCount"])})
+                attributes["RedrivePolicy"] = json.dumps(
+                    {"deadLetterTargetArn": arns[target], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+                )
             queue_url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
-            arns[logical_id] = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            arns[logical_id] = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
             names[logical_id] = queue_url  # what !Ref gives for a queue
     return names

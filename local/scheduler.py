@@ -2,20 +2,30 @@
 fires schedules. Calls the maintenance dispatch handler with a Scheduled Event, every
 MAINTENANCE_DISPATCH_SECONDS (default 60: a finer clock than the deployed 15 minutes, so a local
 tenant's run starts within a minute of its maintenance hour)."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from local.apigw import ACCOUNT, REGION, context_for
 from local.polling import Poller, now_iso
 
 
 def scheduled_event() -> dict[str, Any]:
-    return {"version": "0", "id": "local-schedule", "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/local"], "detail": {}}
+    return {
+        "version": "0",
+        "id": "local-schedule",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/local"],
+        "detail": {},
+    }
 
 
 class Scheduler(Poller):
@@ -43,5 +53,10 @@ class Scheduler(Poller):
         return 0  # then wait the interval
 
     def status(self) -> dict[str, Any]:
-        return {"function": "MaintenanceDispatchFunction", "everySeconds": self.idle_wait, "fired": self.fired,
-                "lastFired": self.last_fired, "lastError": self.last_error}
+        return {
+            "function": "MaintenanceDispatchFunction",
+            "everySeconds": self.idle_wait,
+            "fired": self.fired,
+            "lastFired": self.last_fired,
+            "lastError": self.last_error,
+        }

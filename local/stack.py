@@ -21,6 +21,7 @@ WEBHOOK_ALLOWED_TARGETS.
 This process imports boto3 and, of the domain library, only the webhook guard's parser: the API runs
 in its environments, the rest in the background.
 """
+
 from __future__ import annotations
 
 import faulthandler
@@ -73,24 +74,28 @@ def _check_free(port: int, variable: str) -> None:
         try:
             probe.bind((HOST, port))
         except OSError as error:
-            raise StartupError(f"{HOST}:{port} is not available ({error.strerror}); set {variable} to another port") from None
+            raise StartupError(
+                f"{HOST}:{port} is not available ({error.strerror}); set {variable} to another port"
+            ) from None
 
 
 def prepare_environment(admin_key: str, state: Path) -> None:
     """Fake credentials and a fixed region, so nothing can ever reach real AWS; the children inherit it."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
-    os.environ.update({
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "ADMIN_API_KEY_SHA256": hashlib.sha256(admin_key.encode("utf-8")).hexdigest(),
-        "WEBHOOK_ALLOWED_TARGETS_FILE": str(state / "webhook-targets"),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONWARNINGS": "ignore:No application metrics to publish",  # metrics are off locally; Powertools says so
-    })
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "ADMIN_API_KEY_SHA256": hashlib.sha256(admin_key.encode("utf-8")).hexdigest(),
+            "WEBHOOK_ALLOWED_TARGETS_FILE": str(state / "webhook-targets"),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONWARNINGS": "ignore:No application metrics to publish",  # metrics are off locally; Powertools says so
+        }
+    )
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "loan-automation-local")
     if str(ROOT / "shared") not in sys.path:
@@ -125,9 +130,14 @@ class Background:
 
     def launch(self) -> None:
         self._ready, ready_write = os.pipe()
-        self.process = subprocess.Popen([sys.executable, "-m", "local.background", str(ready_write)], cwd=ROOT,
-                                        env=self._env, stdin=subprocess.PIPE, pass_fds=(ready_write,),
-                                        start_new_session=True)  # stopped by the stack, not by the terminal's Ctrl-C
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.background", str(ready_write)],
+            cwd=ROOT,
+            env=self._env,
+            stdin=subprocess.PIPE,
+            pass_fds=(ready_write,),
+            start_new_session=True,
+        )  # stopped by the stack, not by the terminal's Ctrl-C
         os.close(ready_write)
 
     def ready(self) -> None:
@@ -148,19 +158,21 @@ class Background:
 
 
 def banner(api: str, demo_key: str, admin_key: str) -> str:
-    return "\n".join([
-        f"API: {api}",
-        f"API key: {demo_key}",
-        f"Admin key: {admin_key}",
-        "",
-        "Try:",
-        f"  curl -fsS -H 'Authorization: Bearer {demo_key}' {api}/tenant",
-        f"  curl -fsS -H 'Authorization: Bearer {demo_key}' {api}/customer-statuses",
-        f"  curl -fsS -X POST -H 'Authorization: Bearer {admin_key}' -H 'Content-Type: application/json' "
-        f"-d '{{\"name\": \"Second Lender\"}}' {api}/admin/tenants",
-        f"  curl -fsS {api}/_local/status",
-        "Ctrl-C stops the stack (data lives in memory only).",
-    ])
+    return "\n".join(
+        [
+            f"API: {api}",
+            f"API key: {demo_key}",
+            f"Admin key: {admin_key}",
+            "",
+            "Try:",
+            f"  curl -fsS -H 'Authorization: Bearer {demo_key}' {api}/tenant",
+            f"  curl -fsS -H 'Authorization: Bearer {demo_key}' {api}/customer-statuses",
+            f"  curl -fsS -X POST -H 'Authorization: Bearer {admin_key}' -H 'Content-Type: application/json' "
+            f'-d \'{{"name": "Second Lender"}}\' {api}/admin/tenants',
+            f"  curl -fsS {api}/_local/status",
+            "Ctrl-C stops the stack (data lives in memory only).",
+        ]
+    )
 
 
 def state_directory() -> Path:
@@ -173,16 +185,40 @@ def write_state(api: str, moto_endpoint: str, names: dict[str, str], demo_tenant
     from local.resources import function_environment, functions, load_template
 
     template = load_template()
-    common = {name: os.environ[name] for name in (
-        "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ACCOUNT_ID_ENDPOINT_MODE",
-        "DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "ADMIN_API_KEY_SHA256", "WEBHOOK_ALLOWED_TARGETS",
-        "WEBHOOK_ALLOWED_TARGETS_FILE", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_SERVICE_NAME") if name in os.environ}
-    environments = {function: {**function_environment(template, names, function), **common}
-                    for function in functions(template)}
+    common = {
+        name: os.environ[name]
+        for name in (
+            "AWS_DEFAULT_REGION",
+            "AWS_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+            "DYNAMODB_ENDPOINT",
+            "AWS_ENDPOINT_URL",
+            "ADMIN_API_KEY_SHA256",
+            "WEBHOOK_ALLOWED_TARGETS",
+            "WEBHOOK_ALLOWED_TARGETS_FILE",
+            "POWERTOOLS_METRICS_DISABLED",
+            "POWERTOOLS_SERVICE_NAME",
+        )
+        if name in os.environ
+    }
+    environments = {
+        function: {**function_environment(template, names, function), **common} for function in functions(template)
+    }
     directory = state_directory()
-    (directory / "stack.json").write_text(json.dumps(
-        {"pid": os.getpid(), "api": api, "moto": moto_endpoint, "demoTenantId": demo_tenant,
-         "functions": environments}, indent=2))
+    (directory / "stack.json").write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "api": api,
+                "moto": moto_endpoint,
+                "demoTenantId": demo_tenant,
+                "functions": environments,
+            },
+            indent=2,
+        )
+    )
     (directory / "env.json").write_text(json.dumps(environments, indent=2))
     return directory
 
@@ -261,11 +297,14 @@ def main() -> None:
         try:
             gateway = Gateway(None, port=gateway_port, host=HOST)  # bound now, serving once the API is ready
         except OSError as error:
-            raise StartupError(f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port") from None
+            raise StartupError(
+                f"{HOST}:{gateway_port} is not available ({error.strerror}); set PORT to another port"
+            ) from None
         started.append(gateway)
         own = f"{HOST}:{gateway.port}"
         os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(
-            [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()] + [own])
+            [t for t in os.environ.get("WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()] + [own]
+        )
         targets = Targets(state / "webhook-targets")
 
         background = Background({**os.environ, "DEMO_API_KEY": demo_key})

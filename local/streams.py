@@ -17,15 +17,17 @@ mapping's place in its stream as Lambda does:
 Used by the local stack (a thread per function) and by tests (`drain()`, which hands over what is
 waiting at once, without a batching window).
 """
+
 from __future__ import annotations
 
 import importlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from local.apigw import ACCOUNT, REGION, context_for, handler_module
 from local.polling import Poller, say
@@ -56,8 +58,11 @@ class Mapping:
     checkpoint: str | None = None  # the last sequence number settled
     pending: list[dict[str, Any]] = field(default_factory=list)  # read, not yet settled
     waiting_since: float = 0.0  # when the oldest pending record was read (time.monotonic)
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("records", "invocations", "retries", "bisections", "handlerErrors", "sentToOnFailure"), 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("records", "invocations", "retries", "bisections", "handlerErrors", "sentToOnFailure"), 0
+        )
+    )
     last_error: dict[str, Any] | None = None
     warned_at: float = 0.0
 
@@ -69,11 +74,20 @@ class Mapping:
         """How old the oldest record read but not yet settled is (0 when caught up)."""
         if not self.pending:
             return 0.0
-        return max(0.0, time.time() - float(self.pending[0]["dynamodb"].get("ApproximateCreationDateTime", time.time())))
+        return max(
+            0.0, time.time() - float(self.pending[0]["dynamodb"].get("ApproximateCreationDateTime", time.time()))
+        )
 
     def status(self) -> dict[str, Any]:
-        return {"function": self.function, "table": self.table, "behindSeconds": round(self.behind_seconds(), 1),
-                "waiting": len(self.pending), "checkpoint": self.checkpoint, **self.counts, "lastError": self.last_error}
+        return {
+            "function": self.function,
+            "table": self.table,
+            "behindSeconds": round(self.behind_seconds(), 1),
+            "waiting": len(self.pending),
+            "checkpoint": self.checkpoint,
+            **self.counts,
+            "lastError": self.last_error,
+        }
 
 
 def mappings(template: dict[str, Any]) -> list[Mapping]:
@@ -87,14 +101,22 @@ def mappings(template: dict[str, Any]) -> list[Mapping]:
                 continue
             spec = event["Properties"]
             destination = ((spec.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-            found.append(Mapping(
-                function=name, module=handler_module(props), table=spec["Stream"]["Fn::GetAtt"][0],
-                batch_size=int(spec.get("BatchSize", 100)), retries=int(spec.get("MaximumRetryAttempts", -1)),
-                bisect=bool(spec.get("BisectBatchOnFunctionError", False)),
-                report_failures="ReportBatchItemFailures" in (spec.get("FunctionResponseTypes") or []),
-                on_failure=destination["Fn::GetAtt"][0] if destination else None,
-                window=float(spec.get("MaximumBatchingWindowInSeconds", 0)),
-                filters=[json.loads(f["Pattern"]) for f in ((spec.get("FilterCriteria") or {}).get("Filters") or [])]))
+            found.append(
+                Mapping(
+                    function=name,
+                    module=handler_module(props),
+                    table=spec["Stream"]["Fn::GetAtt"][0],
+                    batch_size=int(spec.get("BatchSize", 100)),
+                    retries=int(spec.get("MaximumRetryAttempts", -1)),
+                    bisect=bool(spec.get("BisectBatchOnFunctionError", False)),
+                    report_failures="ReportBatchItemFailures" in (spec.get("FunctionResponseTypes") or []),
+                    on_failure=destination["Fn::GetAtt"][0] if destination else None,
+                    window=float(spec.get("MaximumBatchingWindowInSeconds", 0)),
+                    filters=[
+                        json.loads(f["Pattern"]) for f in ((spec.get("FilterCriteria") or {}).get("Filters") or [])
+                    ],
+                )
+            )
     return found
 
 
@@ -125,16 +147,22 @@ def _event_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 def _iso(epoch: Any) -> str:
-    return datetime.fromtimestamp(float(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StreamPump(Poller):
     name = "stream pump"
     min_period, idle_wait, idle_wait_max = 0.5, 0.5, 1.0  # twice a second (Lambda: 4), once a second when idle
 
-    def __init__(self, session: Any, endpoint_url: str | None = None, handler: Handler | None = None,
-                 interval: float | None = None, handlers: dict[str, Handler | None] | None = None,
-                 functions: list[str] | None = None):
+    def __init__(
+        self,
+        session: Any,
+        endpoint_url: str | None = None,
+        handler: Handler | None = None,
+        interval: float | None = None,
+        handlers: dict[str, Handler | None] | None = None,
+        functions: list[str] | None = None,
+    ):
         """handler: the real-time function's handler (default the real one); handlers: any function's, by
         logical id (None: that function is not pumped); functions: pump only these."""
         self._ddb = session.client("dynamodb", endpoint_url=endpoint_url)
@@ -145,9 +173,13 @@ class StreamPump(Poller):
         self._handlers: dict[str, Handler | None] = dict(handlers or {})
         if handler is not None:
             self._handlers["RealtimeFunction"] = handler
-        self.mappings = [m for m in mappings(template) if m.table in streamed
-                         and (functions is None or m.function in functions)
-                         and not (m.function in self._handlers and self._handlers[m.function] is None)]
+        self.mappings = [
+            m
+            for m in mappings(template)
+            if m.table in streamed
+            and (functions is None or m.function in functions)
+            and not (m.function in self._handlers and self._handlers[m.function] is None)
+        ]
         if functions:
             self.name = f"stream pump ({', '.join(functions)})"
         if interval is not None:
@@ -170,8 +202,10 @@ class StreamPump(Poller):
             try:
                 count += self._poll(mapping)
             except Exception as error:  # noqa: BLE001 - one stream's trouble stops no other
-                mapping.last_error = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                      "error": f"{type(error).__name__}: {error}"}
+                mapping.last_error = {
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "error": f"{type(error).__name__}: {error}",
+                }
                 self.failed_with(error, mapping.where)
         return count
 
@@ -179,14 +213,17 @@ class StreamPump(Poller):
         read = self._read(mapping) if len(mapping.pending) < mapping.batch_size else 0
         handler = self._handler(mapping.function, mapping.module)
         while mapping.pending:
-            if (len(mapping.pending) < mapping.batch_size and not self._draining
-                    and time.monotonic() - mapping.waiting_since < mapping.window):
+            if (
+                len(mapping.pending) < mapping.batch_size
+                and not self._draining
+                and time.monotonic() - mapping.waiting_since < mapping.window
+            ):
                 return read  # the batching window is still open: more records may come
 
             self._warn_if_behind(mapping)
-            batch = mapping.pending[:mapping.batch_size]
+            batch = mapping.pending[: mapping.batch_size]
             self._settle(mapping, handler, batch)
-            del mapping.pending[:len(batch)]
+            del mapping.pending[: len(batch)]
             mapping.checkpoint = batch[-1]["dynamodb"]["SequenceNumber"]
         return read
 
@@ -198,10 +235,14 @@ class StreamPump(Poller):
                 raise RuntimeError(f"table {mapping.table} has no stream")
             shards = self._streams.describe_stream(StreamArn=mapping.stream_arn)["StreamDescription"]["Shards"]
             mapping.shard_id = shards[0]["ShardId"]  # moto's streams have one shard, for good
-        where: dict[str, Any] = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": mapping.checkpoint}
-                                 if mapping.checkpoint else {"ShardIteratorType": "TRIM_HORIZON"})
-        return self._streams.get_shard_iterator(StreamArn=mapping.stream_arn, ShardId=mapping.shard_id,
-                                                **where)["ShardIterator"]
+        where: dict[str, Any] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": mapping.checkpoint}
+            if mapping.checkpoint
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        return self._streams.get_shard_iterator(StreamArn=mapping.stream_arn, ShardId=mapping.shard_id, **where)[
+            "ShardIterator"
+        ]
 
     def _read(self, mapping: Mapping) -> int:
         if mapping.iterator is None:
@@ -210,7 +251,10 @@ class StreamPump(Poller):
         try:
             answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=wanted)
         except self._streams.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("ExpiredIteratorException", "TrimmedDataAccessException"):
+            if error.response.get("Error", {}).get("Code") not in (
+                "ExpiredIteratorException",
+                "TrimmedDataAccessException",
+            ):
                 raise
             mapping.iterator = self._position(mapping)
             answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=wanted)
@@ -229,7 +273,10 @@ class StreamPump(Poller):
         behind = mapping.behind_seconds()
         if behind > BEHIND_WARNING_SECONDS and time.monotonic() - mapping.warned_at > BEHIND_WARNING_SECONDS:
             mapping.warned_at = time.monotonic()
-            say(f"{self.name}: warning: {mapping.where} is {behind:.0f} s behind ({len(mapping.pending)} records waiting)")
+            say(
+                f"{self.name}: warning: {mapping.where} is {behind:.0f} s behind "
+                f"({len(mapping.pending)} records waiting)"
+            )
 
     # ------------------------------------------------------------ invoking
 
@@ -263,7 +310,10 @@ class StreamPump(Poller):
             answer = handler({"Records": records}, context_for(mapping.function, str(uuid.uuid4()))) or {}
         except Exception as error:  # noqa: BLE001 - what Lambda sees as a function error
             mapping.counts["handlerErrors"] += 1
-            say(f"{self.name}: {mapping.function} failed a batch of {len(records)} records from {mapping.table}: {error!r}")
+            say(
+                f"{self.name}: {mapping.function} failed a batch of {len(records)} records from {mapping.table}: "
+                f"{error!r}"
+            )
             return -1
         if not mapping.report_failures:
             return None
@@ -280,18 +330,28 @@ class StreamPump(Poller):
         """Lambda's invocation record for the records it stops retrying, to the on-failure destination."""
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         record = {
-            "requestContext": {"requestId": str(uuid.uuid4()),
-                               "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{mapping.function}",
-                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": invocations},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                **({"functionError": "Unhandled"} if function_error else {})},
-            "version": "1.0", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{mapping.function}",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                **({"functionError": "Unhandled"} if function_error else {}),
+            },
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "DDBStreamBatchInfo": {
-                "shardId": mapping.shard_id, "startSequenceNumber": first["SequenceNumber"],
+                "shardId": mapping.shard_id,
+                "startSequenceNumber": first["SequenceNumber"],
                 "endSequenceNumber": last["SequenceNumber"],
                 "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime", time.time())),
                 "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime", time.time())),
-                "batchSize": len(records), "streamArn": mapping.stream_arn},
+                "batchSize": len(records),
+                "streamArn": mapping.stream_arn,
+            },
         }
         if mapping.on_failure:
             if mapping.on_failure not in self._queue_urls:
@@ -299,8 +359,11 @@ class StreamPump(Poller):
             self._sqs.send_message(QueueUrl=self._queue_urls[mapping.on_failure], MessageBody=json.dumps(record))
         mapping.counts["sentToOnFailure"] += len(records)
         self.failed.extend(records)
-        say(f"{self.name}: {mapping.where}: gave up on records {first['SequenceNumber']}..{last['SequenceNumber']} "
-            f"after {invocations} invocations; Lambda's invocation record went to {mapping.on_failure or 'nowhere (no destination)'}")
+        say(
+            f"{self.name}: {mapping.where}: gave up on records {first['SequenceNumber']}..{last['SequenceNumber']} "
+            f"after {invocations} invocations; Lambda's invocation record went to "
+            f"{mapping.on_failure or 'nowhere (no destination)'}"
+        )
 
     # ------------------------------------------------------------ tests and the status page
 

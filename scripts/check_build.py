@@ -7,6 +7,7 @@ every lms module, checks where each module came from, then answers a sample even
 
     python3.11 -S scripts/check_build.py <build dir> <event.json> <runtime dir>
 """
+
 import importlib
 import json
 import pkgutil
@@ -17,32 +18,48 @@ import types
 
 def main(build: str, event_path: str, runtime: str) -> None:
     import app
+
     import lms
 
     for module in pkgutil.walk_packages(lms.__path__, "lms."):
         importlib.import_module(module.name)
     build, runtime = build.rstrip("/") + "/", runtime.rstrip("/") + "/"
     stdlib = sysconfig.get_paths()["stdlib"] + "/"
-    where = {name: getattr(module, "__file__", None) or "" for name, module in list(sys.modules.items())
-             if name not in ("__main__", "__mp_main__")}  # __mp_main__: multiprocessing's alias of this script
-    outside = sorted(name for name, path in where.items()
-                     if path and not path.startswith((build, runtime))
-                     and not (path.startswith(stdlib) and "site-packages" not in path))
+    where = {
+        name: getattr(module, "__file__", None) or ""
+        for name, module in list(sys.modules.items())
+        if name not in ("__main__", "__mp_main__")
+    }  # __mp_main__: multiprocessing's alias of this script
+    outside = sorted(
+        name
+        for name, path in where.items()
+        if path
+        and not path.startswith((build, runtime))
+        and not (path.startswith(stdlib) and "site-packages" not in path)
+    )
     assert not outside, f"imported from outside the build, the runtime SDK and the standard library: {outside}"
     assert where["app"].startswith(build + "ApiFunction/"), where["app"]
     assert where["lms"].startswith(build + "DomainLayer/python/"), where["lms"]
-    assert where["aws_lambda_powertools"].startswith(build + "DependenciesLayer/python/"), where["aws_lambda_powertools"]
+    assert where["aws_lambda_powertools"].startswith(build + "DependenciesLayer/python/"), where[
+        "aws_lambda_powertools"
+    ]
     context = types.SimpleNamespace(
-        function_name="ApiFunction", function_version="$LATEST", memory_limit_in_mb=512,
+        function_name="ApiFunction",
+        function_version="$LATEST",
+        memory_limit_in_mb=512,
         invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ApiFunction",
-        aws_request_id="packaging-check", log_group_name="/aws/lambda/ApiFunction",
-        log_stream_name="packaging-check", get_remaining_time_in_millis=lambda: 15000,
+        aws_request_id="packaging-check",
+        log_group_name="/aws/lambda/ApiFunction",
+        log_stream_name="packaging-check",
+        get_remaining_time_in_millis=lambda: 15000,
     )
     with open(event_path) as event_file:
         answer = app.lambda_handler(json.load(event_file), context)
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["openapi"], answer
-    print(f"packaging check: handler and {len(sys.modules)} modules load from {build} alone; "
-          "GET /openapi.json answered 200")
+    print(
+        f"packaging check: handler and {len(sys.modules)} modules load from {build} alone; "
+        "GET /openapi.json answered 200"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Test setup: moto in-process (never hand-written fakes), resources built from template.yaml,
 and an in-process client that sends API Gateway proxy events to the real API handler."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,19 +8,21 @@ import json
 import os
 
 # The environment must be set before boto3, pynamodb or the lms config is first used.
-os.environ.update({
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "POWERTOOLS_SERVICE_NAME": "loan-automation-tests",
-    "POWERTOOLS_METRICS_NAMESPACE": "LoanAutomationTests",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "ADMIN_API_KEY_SHA256": hashlib.sha256(b"test-admin-key").hexdigest(),
-})
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_SERVICE_NAME": "loan-automation-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "LoanAutomationTests",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "ADMIN_API_KEY_SHA256": hashlib.sha256(b"test-admin-key").hexdigest(),
+    }
+)
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 import boto3  # noqa: E402
@@ -73,8 +76,17 @@ class Api:
         self._handler = lambda_handler
         self.key = key
 
-    def request(self, method: str, path: str, body=None, *, key: str | None = "default", raw: str | None = None,
-                headers: dict | None = None, query: dict | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        *,
+        key: str | None = "default",
+        raw: str | None = None,
+        headers: dict | None = None,
+        query: dict | None = None,
+    ) -> Reply:
         sent = {"Content-Type": "application/json", **(headers or {})}
         key = self.key if key == "default" else key
         if key is not None:

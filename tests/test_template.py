@@ -3,12 +3,14 @@ environment, what the functions may touch, and the sample events in events/ must
 
 Everything is compared against the template as read here (with its own YAML loader, not the one in
 local/resources.py), never against hard-coded copies of what moto returns."""
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -23,13 +25,25 @@ EVENTS = sorted((ROOT / "events").glob("api_*.json"))  # the API function's; the
 PLACEHOLDER_KEY = "lk_demo_key_replace_me"
 PLACEHOLDER_CUSTOMER = "cus_00000000000000000000000000"
 PSEUDO_PARAMETERS = {
-    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
-    "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
 }
-DYNAMODB_POLICY_TEMPLATES = {"DynamoDBCrudPolicy", "DynamoDBReadPolicy", "DynamoDBWritePolicy", "DynamoDBReconfigurePolicy"}
+DYNAMODB_POLICY_TEMPLATES = {
+    "DynamoDBCrudPolicy",
+    "DynamoDBReadPolicy",
+    "DynamoDBWritePolicy",
+    "DynamoDBReconfigurePolicy",
+}
 
 
 # ---------------------------------------------------------------- reading the template
+
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
@@ -83,6 +97,7 @@ def _environment(template: dict[str, Any], function: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- tables: template vs moto
+
 
 def _key_schema(schema: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(k["AttributeName"], k["KeyType"]) for k in schema]
@@ -151,6 +166,7 @@ def test_customer_and_loan_changes_are_streamed_with_both_images(template):
 
 # ---------------------------------------------------------------- references, environment, permissions
 
+
 def test_every_reference_in_the_template_resolves(template):
     known = set(template["Resources"]) | set(template.get("Parameters", {})) | PSEUDO_PARAMETERS
     dangling = _referenced(template.get("Globals", {})) - known
@@ -184,7 +200,7 @@ def test_the_code_reads_exactly_the_table_variables_the_template_sets(template):
 def _policy_tables(policy: Any) -> set[str]:
     """Tables a Policies entry grants: a SAM DynamoDB policy template, or an inline statement."""
     if isinstance(policy, dict):
-        (name, value), = policy.items() if len(policy) == 1 else ((None, policy),)
+        ((name, value),) = policy.items() if len(policy) == 1 else ((None, policy),)
         if name in DYNAMODB_POLICY_TEMPLATES:
             return _referenced(value.get("TableName"))
         statements = policy.get("Statement", [])
@@ -215,7 +231,9 @@ def test_the_admin_key_hash_is_a_no_echo_parameter_given_to_the_api(template):
     parameter = template["Parameters"]["AdminApiKeySha256"]
     assert parameter["NoEcho"] is True
     assert "Default" not in parameter
-    assert re.fullmatch(parameter["AllowedPattern"], "ab" * 32) and not re.fullmatch(parameter["AllowedPattern"], "REPLACE_ME")
+    assert re.fullmatch(parameter["AllowedPattern"], "ab" * 32) and not re.fullmatch(
+        parameter["AllowedPattern"], "REPLACE_ME"
+    )
     assert _environment(template, "ApiFunction")["ADMIN_API_KEY_SHA256"] == {"Ref": "AdminApiKeySha256"}
 
 
@@ -232,12 +250,17 @@ def test_globals(template):
 
 def test_every_function_logs_to_a_log_group_with_retention(template):
     groups = _of_type(template, "AWS::Logs::LogGroup")
-    functions = {**_functions(template), **{n: r["Properties"] for n, r in _of_type(template, "AWS::Lambda::Function").items()}}
+    functions = {
+        **_functions(template),
+        **{n: r["Properties"] for n, r in _of_type(template, "AWS::Lambda::Function").items()},
+    }
     assert functions
     for name, props in functions.items():
         configured = props.get("LoggingConfig", {}).get("LogGroup")
         if configured is not None:
-            assert isinstance(configured, dict) and configured.get("Ref") in groups, f"{name}: LoggingConfig.LogGroup is not a log group of this stack"
+            assert isinstance(configured, dict) and configured.get("Ref") in groups, (
+                f"{name}: LoggingConfig.LogGroup is not a log group of this stack"
+            )
             group = groups[configured["Ref"]]
         else:
             named = [g for g in groups.values() if name in _referenced(g["Properties"].get("LogGroupName"))]
@@ -287,8 +310,11 @@ def test_every_function_has_a_sample_event():
     assert {name for name, _ in _function_samples()} == set(functions(load_template()))
 
 
-@pytest.mark.parametrize("function, path", [s for s in _function_samples() if s[0] != "ApiFunction"],
-                         ids=lambda v: v if isinstance(v, str) else v.name)
+@pytest.mark.parametrize(
+    "function, path",
+    [s for s in _function_samples() if s[0] != "ApiFunction"],
+    ids=lambda v: v if isinstance(v, str) else v.name,
+)
 def test_a_sample_event_has_the_shape_its_event_source_sends(function, path):
     """Stream records from a table the function reads, SQS messages from its queue, the schedule's event."""
     from local.queues import sources
@@ -319,8 +345,19 @@ def test_the_documented_sample_events_exist():
 @pytest.mark.parametrize("path", EVENTS, ids=lambda p: p.name)
 def test_sample_event_is_an_api_gateway_rest_proxy_event(path):
     event = json.loads(path.read_text())
-    for key in ("resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters",
-                "pathParameters", "stageVariables", "requestContext", "body", "isBase64Encoded"):
+    for key in (
+        "resource",
+        "path",
+        "httpMethod",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "pathParameters",
+        "stageVariables",
+        "requestContext",
+        "body",
+        "isBase64Encoded",
+    ):
         assert key in event, key
     assert event["httpMethod"] in {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
     assert event["path"].startswith("/") and event["isBase64Encoded"] is False
@@ -365,7 +402,9 @@ def test_sample_event_through_the_real_handler(api, path):
         assert answer["statusCode"] == EXPECTED_STATUS[path.name], answer
 
 
-@pytest.mark.parametrize("path", [p for p in EVENTS if "Authorization" in json.loads(p.read_text())["headers"]], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in EVENTS if "Authorization" in json.loads(p.read_text())["headers"]], ids=lambda p: p.name
+)
 def test_sample_event_with_the_placeholder_key_is_refused(aws, path):
     from functions.api.app import lambda_handler
 

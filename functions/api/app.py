@@ -11,29 +11,29 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms import customers, labels, loans, maintenance, rules, tenancy, transactions
 from lms.automation import engine, jobs, preview, rulebook
 from lms.contract import (
-    Page,
-    Rule,
     ChargeCreate,
     ChecklistItemCreate,
     ChecklistItemUpdate,
+    CreditCreate,
     CustomerCreate,
     CustomerStatusCreate,
     CustomerStatusUpdate,
     CustomerUpdate,
-    CreditCreate,
+    ForceJobRequest,
+    ForceRequest,
     LoanCreate,
     LoanStatusCreate,
     LoanStatusUpdate,
     LoanUpdate,
     MaintenanceRunRequest,
+    Page,
     PaymentCreate,
     PortfolioCreate,
     PortfolioUpdate,
-    ForceJobRequest,
-    ForceRequest,
+    Rule,
     RuleCreate,
-    RulePreviewRequest,
     RuleOrder,
+    RulePreviewRequest,
     RuleText,
     RuleUpdate,
     RuleValidation,
@@ -53,12 +53,14 @@ Cursor = Annotated[str | None, Query(description="nextCursor of the previous pag
 
 # ---------------------------------------------------------------- operator
 
+
 @app.post("/admin/tenants", responses=responses(201, "TenantCreated"), tags=["Tenants"])
 def create_tenant(body: Annotated[TenantCreate, Body()]):
     return reply(tenancy.create_tenant(body), 201)
 
 
 # ---------------------------------------------------------------- tenant and settings
+
 
 @app.get("/tenant", responses=responses(200, "Tenant"), tags=["Tenant"])
 def get_tenant():
@@ -158,13 +160,28 @@ def _label_routes(path: str, kind: labels.Kind, create_model: Any, update_model:
         return reply(None, 204)
 
 
-_label_routes("/customer-statuses", labels.CUSTOMER_STATUS, CustomerStatusCreate, CustomerStatusUpdate, "CustomerStatus", "Customer statuses")
+_label_routes(
+    "/customer-statuses",
+    labels.CUSTOMER_STATUS,
+    CustomerStatusCreate,
+    CustomerStatusUpdate,
+    "CustomerStatus",
+    "Customer statuses",
+)
 _label_routes("/loan-statuses", labels.LOAN_STATUS, LoanStatusCreate, LoanStatusUpdate, "LoanStatus", "Loan statuses")
 _label_routes("/portfolios", labels.PORTFOLIO, PortfolioCreate, PortfolioUpdate, "Portfolio", "Portfolios")
-_label_routes("/checklist-items", labels.CHECKLIST_ITEM, ChecklistItemCreate, ChecklistItemUpdate, "ChecklistItem", "Checklist items")
+_label_routes(
+    "/checklist-items",
+    labels.CHECKLIST_ITEM,
+    ChecklistItemCreate,
+    ChecklistItemUpdate,
+    "ChecklistItem",
+    "Checklist items",
+)
 
 
 # ---------------------------------------------------------------- customers
+
 
 @app.post("/customers", responses=responses(201, "Customer"), tags=["Customers"])
 def create_customer(body: Annotated[CustomerCreate, Body()]):
@@ -192,6 +209,7 @@ def list_customer_loans(customer_id: str, limit: Limit = 50, cursor: Cursor = No
 
 
 # ---------------------------------------------------------------- loans
+
 
 @app.post("/loans", responses=responses(201, "Loan"), tags=["Loans"])
 def create_loan(body: Annotated[LoanCreate, Body()]):
@@ -265,6 +283,7 @@ def list_rule_applications(loan_id: str, limit: Limit = 50, cursor: Cursor = Non
 
 # ---------------------------------------------------------------- daily maintenance
 
+
 @app.post("/maintenance/runs", responses=responses(202, "MaintenanceRunStarted"), tags=["Maintenance"])
 def start_maintenance(body: Annotated[MaintenanceRunRequest, Body()]):
     """Daily maintenance for a business date (default the tenant's today) now; idempotent per date."""
@@ -277,14 +296,19 @@ def get_maintenance_run(run_id: str):
 
 
 @app.get("/loans/<loan_id>/snapshots", responses=responses(200, "Snapshot", page=True), tags=["Loans"])
-def list_snapshots(loan_id: str, limit: Limit = 50, cursor: Cursor = None,
-                   since: Annotated[str | None, Query(alias="from", description="first date (YYYY-MM-DD)")] = None,
-                   until: Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD)")] = None):
+def list_snapshots(
+    loan_id: str,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    since: Annotated[str | None, Query(alias="from", description="first date (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD)")] = None,
+):
     """The loan's daily snapshots (values at the end of each maintained business day), oldest first."""
     return reply(maintenance.snapshots(tenant_id(), loan_id, limit, cursor, since, until))
 
 
 # ---------------------------------------------------------------- webhooks
+
 
 @app.get("/webhooks", responses=responses(200, "Webhook", page=True), tags=["Webhooks"])
 def list_webhooks(limit: Limit = 50, cursor: Cursor = None):
@@ -316,14 +340,21 @@ def delete_webhook(webhook_id: str):
 
 
 @app.get("/webhooks/<webhook_id>/deliveries", responses=responses(200, "Delivery", page=True), tags=["Webhooks"])
-def list_deliveries(webhook_id: str, limit: Limit = 50, cursor: Cursor = None,
-                    message_id: Annotated[str | None, Query(alias="messageId", description="one message only")] = None):
+def list_deliveries(
+    webhook_id: str,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    message_id: Annotated[str | None, Query(alias="messageId", description="one message only")] = None,
+):
     """The delivery log: every attempt, newest message first."""
     return reply(sender.deliveries(tenant_id(), webhook_id, limit, cursor, message_id))
 
 
-@app.post("/webhooks/<webhook_id>/deliveries/<message_id>/redeliver", responses=responses(202, "Redelivery"),
-          tags=["Webhooks"])
+@app.post(
+    "/webhooks/<webhook_id>/deliveries/<message_id>/redeliver",
+    responses=responses(202, "Redelivery"),
+    tags=["Webhooks"],
+)
 def redeliver(webhook_id: str, message_id: str):
     """Sends a message again (same webhook-id), a new round of attempts."""
     return reply(sender.redeliver(tenant_id(), webhook_id, message_id), 202)
@@ -331,14 +362,22 @@ def redeliver(webhook_id: str, message_id: str):
 
 # ---------------------------------------------------------------- the document itself
 
+
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():
-    return reply(complete_openapi(app.get_openapi_json_schema(
-        title="Loan servicing automation",
-        version="1.0.0",
-        security_schemes={"bearerAuth": HTTPBearer(description="the tenant's API key (the admin key for /admin/*)")},
-        security=[{"bearerAuth": []}],
-    )), raw=True)
+    return reply(
+        complete_openapi(
+            app.get_openapi_json_schema(
+                title="Loan servicing automation",
+                version="1.0.0",
+                security_schemes={
+                    "bearerAuth": HTTPBearer(description="the tenant's API key (the admin key for /admin/*)")
+                },
+                security=[{"bearerAuth": []}],
+            )
+        ),
+        raw=True,
+    )
 
 
 @invocation_keys(logger, correlation_paths.API_GATEWAY_REST)

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms.webhooks import events
 from lms.logs import invocation_keys
+from lms.webhooks import events
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

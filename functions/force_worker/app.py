@@ -21,8 +21,15 @@ def record_handler(record: SQSRecord) -> None:
     message = json.loads(record.body)
     receives = int(record.attributes.approximate_receive_count or 1)
     jobs.handle(message, last_attempt=receives >= MAX_RECEIVES)
-    logger.info("force job message", extra={"type": message.get("type"), "job_id": message.get("jobId"),
-                                            "loan_id": message.get("loanId"), "receives": receives})
+    logger.info(
+        "force job message",
+        extra={
+            "type": message.get("type"),
+            "job_id": message.get("jobId"),
+            "loan_id": message.get("loanId"),
+            "receives": receives,
+        },
+    )
 
 
 @invocation_keys(logger)

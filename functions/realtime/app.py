@@ -16,9 +16,15 @@ _batch: dict = {}  # per-tenant labels, rules and today, read once per batch
 
 def record_handler(record: DynamoDBRecord) -> None:
     outcomes = realtime.handle(record.raw_event, _batch)
-    logger.info("stream record", extra={"event_id": record.event_id, "event_name": str(record.event_name),
-                                         "runs": len(outcomes),
-                                         "skipped": [o.skipped for o in outcomes if o.skipped]})
+    logger.info(
+        "stream record",
+        extra={
+            "event_id": record.event_id,
+            "event_name": str(record.event_name),
+            "runs": len(outcomes),
+            "skipped": [o.skipped for o in outcomes if o.skipped],
+        },
+    )
 
 
 @invocation_keys(logger)

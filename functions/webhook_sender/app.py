@@ -7,8 +7,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms.webhooks import sender
 from lms.logs import invocation_keys
+from lms.webhooks import sender
 
 logger = Logger()
 

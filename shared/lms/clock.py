@@ -2,14 +2,15 @@
 
 Tests freeze time by replacing `utc_now`; nothing else reads the system clock.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def business_date(tz_name: str, override: date | None) -> date:

@@ -1,4 +1,5 @@
 """Deployment settings, read from the environment once per process (never deep in logic)."""
+
 from __future__ import annotations
 
 import os

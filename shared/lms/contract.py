@@ -3,14 +3,27 @@
 The same models validate requests and generate GET /openapi.json. Requests refuse unknown
 fields; responses are mapped from the store explicitly, never from a database item.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -214,13 +227,17 @@ class RuleValidation(Entity):
     @classmethod
     def of(cls, validation: Any) -> RuleValidation:
         """From lms.rules.Validation (the language knows nothing of HTTP)."""
-        return cls(valid=validation.valid, variables=validation.variables,
-                   errors=[RuleProblem(**vars(e)) for e in validation.errors])
+        return cls(
+            valid=validation.valid,
+            variables=validation.variables,
+            errors=[RuleProblem(**vars(e)) for e in validation.errors],
+        )
 
 
 # ---------------------------------------------------------------- customers
 
-class CustomerType(str, Enum):
+
+class CustomerType(StrEnum):
     individual = "individual"
     company = "company"
 
@@ -246,7 +263,9 @@ class AddressInput(Address):
     city: ShortText
     state: ShortText | None = None
     postal_code: ShortText | None = None
-    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2, to_upper=True), STRICT] = "US"
+    country: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2, to_upper=True), STRICT
+    ] = "US"
 
 
 CreditScore = Annotated[StrictInt, Field(ge=300, le=850)]
@@ -294,18 +313,19 @@ class CustomerLoan(Entity):
     """A loan as seen from one of its customers."""
 
     role: str
-    loan: "Loan"
+    loan: Loan
 
 
 # ---------------------------------------------------------------- loans
 
-class Role(str, Enum):
+
+class Role(StrEnum):
     primary = "primary"
     secondary = "secondary"
     additional = "additional"
 
 
-class PaymentFrequency(str, Enum):
+class PaymentFrequency(StrEnum):
     monthly = "monthly"
     semi_monthly = "semi-monthly"
     biweekly = "biweekly"
@@ -319,9 +339,9 @@ class LateFee(Entity):
     percent: Rate | None = None
 
     @model_validator(mode="after")
-    def _one_of(self) -> "LateFee":
+    def _one_of(self) -> LateFee:
         if (self.amount is None) == (self.percent is None):
-            raise ValueError("a late fee is either {\"amount\": …} or {\"percent\": …}")
+            raise ValueError('a late fee is either {"amount": …} or {"percent": …}')
         return self
 
 
@@ -355,7 +375,7 @@ class LoanSetup(Entity):
     due_date_shifts: Annotated[list[DueDateShift], Field(max_length=100)] = []
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "LoanSetup":
+    def _dates_in_order(self) -> LoanSetup:
         if self.first_payment_date <= self.contract_date:
             raise ValueError("firstPaymentDate must be after contractDate")
         for name, day in (("contractDate", self.contract_date), ("firstPaymentDate", self.first_payment_date)):
@@ -371,7 +391,7 @@ class LoanCustomer(Entity):
     role: Role
 
 
-CustomFieldValue = Union[StrictBool, Decimal, str, None]
+CustomFieldValue = StrictBool | Decimal | str | None
 
 
 def _custom_fields(value: Any) -> Any:
@@ -400,7 +420,9 @@ def _custom_fields(value: Any) -> Any:
 
 
 class _LoanLabels(Request):
-    display_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None = None
+    display_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None = (
+        None
+    )
     loan_status: Title | None = None
     loan_sub_status: Title | None = None
     credit_status: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), STRICT] | None = None
@@ -410,7 +432,9 @@ class _LoanLabels(Request):
     custom_fields: dict[str, CustomFieldValue] | None = None
     customers: Annotated[list[LoanCustomer], Field(max_length=20)] | None = None
 
-    _check_custom_fields = field_validator("custom_fields", mode="before")(lambda cls, v: v if v is None else _custom_fields(v))
+    _check_custom_fields = field_validator("custom_fields", mode="before")(
+        lambda cls, v: v if v is None else _custom_fields(v)
+    )
 
 
 class LoanCreate(_LoanLabels):
@@ -419,7 +443,9 @@ class LoanCreate(_LoanLabels):
 
 class LoanUpdate(_LoanLabels):
     setup: LoanSetup | None = None
-    rule_opt_outs: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=500)] | None = None
+    rule_opt_outs: (
+        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=500)] | None
+    ) = None
     version: StrictInt | None = None
 
 
@@ -553,8 +579,9 @@ def today_utc() -> date:
 
 # ---------------------------------------------------------------- rules applied (RULES.md sections 3-5)
 
-AmountBase = Literal["zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued",
-                     "next-payment-amount"]
+AmountBase = Literal[
+    "zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued", "next-payment-amount"
+]
 Titles = Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)]
 
 
@@ -575,12 +602,14 @@ class LoanSettingsAction(Strict):
     type: Literal["loan-settings"]
     loan_status: Title | None = None
     loan_sub_status: Title | None = None
-    credit_status: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None = None
+    credit_status: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), STRICT] | None
+    ) = None
     add_portfolios: Titles = []
     remove_portfolios: Titles = []
     add_sub_portfolios: Titles = []
     remove_sub_portfolios: Titles = []
-    custom_fields: dict[str, Union[AmountSpec, CustomFieldValue]] = {}
+    custom_fields: dict[str, AmountSpec | CustomFieldValue] = {}
 
 
 class AccountToolsAction(Strict):
@@ -596,7 +625,7 @@ class ApdResetAction(Strict):
     reset_days_past_due: StrictBool = True
 
     @model_validator(mode="after")
-    def _amount_when_fixed(self) -> "ApdResetAction":
+    def _amount_when_fixed(self) -> ApdResetAction:
         if (self.adjustment == "fixed") != (self.amount is not None):
             raise ValueError("adjustment fixed takes an amount (the amount past due it leaves); zero takes none")
         return self
@@ -619,7 +648,7 @@ class ChangeDueDateAction(Strict):
     charge_fee: Annotated[Money, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
-    def _one_way(self) -> "ChangeDueDateAction":
+    def _one_way(self) -> ChangeDueDateAction:
         if (self.new_due_date is None) == (self.shift_days is None):
             raise ValueError("give newDueDate or shiftDays (one of them)")
         return self
@@ -658,8 +687,16 @@ class NotifyAction(Strict):
 
 
 Action = Annotated[
-    Union[LoanSettingsAction, AccountToolsAction, ApdResetAction, BankruptcyAction, ChangeDueDateAction, CreditAction,
-          CustomerToolsAction, LoanChecklistAction, StopInterestAction, NotifyAction],
+    LoanSettingsAction
+    | AccountToolsAction
+    | ApdResetAction
+    | BankruptcyAction
+    | ChangeDueDateAction
+    | CreditAction
+    | CustomerToolsAction
+    | LoanChecklistAction
+    | StopInterestAction
+    | NotifyAction,
     Field(discriminator="type"),
 ]
 RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STRICT]
@@ -824,12 +861,36 @@ class RuleApplication(Entity):
 
 # ---------------------------------------------------------------- webhooks
 
-EVENT_TYPES = ("loan.created", "loan.activated", "loan.updated", "loan.status-changed", "loan.portfolios-changed",
-               "payment.posted", "payment.reversed", "charge.posted", "customer.created", "customer.updated",
-               "customer.status-changed", "rule.applied", "maintenance.completed")
-EventType = Literal["loan.created", "loan.activated", "loan.updated", "loan.status-changed", "loan.portfolios-changed",
-                    "payment.posted", "payment.reversed", "charge.posted", "customer.created", "customer.updated",
-                    "customer.status-changed", "rule.applied", "maintenance.completed"]
+EVENT_TYPES = (
+    "loan.created",
+    "loan.activated",
+    "loan.updated",
+    "loan.status-changed",
+    "loan.portfolios-changed",
+    "payment.posted",
+    "payment.reversed",
+    "charge.posted",
+    "customer.created",
+    "customer.updated",
+    "customer.status-changed",
+    "rule.applied",
+    "maintenance.completed",
+)
+EventType = Literal[
+    "loan.created",
+    "loan.activated",
+    "loan.updated",
+    "loan.status-changed",
+    "loan.portfolios-changed",
+    "payment.posted",
+    "payment.reversed",
+    "charge.posted",
+    "customer.created",
+    "customer.updated",
+    "customer.status-changed",
+    "rule.applied",
+    "maintenance.completed",
+]
 WebhookMethod = Literal["POST", "PUT", "PATCH", "DELETE", "GET"]
 WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048), STRICT]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]

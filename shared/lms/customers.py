@@ -1,4 +1,5 @@
 """Customers: create, read, partial update with optimistic locking, and their loans."""
+
 from __future__ import annotations
 
 from pydantic.alias_generators import to_camel
@@ -19,14 +20,16 @@ def create(tenant_id: str, request: CustomerCreate) -> Customer:
     labels = load_labels(tenant_id)
     status = labels.customer_status(request.status) if request.status else labels.default_customer_status()
     now = utc_now()
-    customer = Customer.model_validate({
-        **request.model_dump(mode="python", by_alias=False),
-        "id": new_id("cus"),
-        "status": status,
-        "version": 0,
-        "created_at": now,
-        "updated_at": now,
-    })
+    customer = Customer.model_validate(
+        {
+            **request.model_dump(mode="python", by_alias=False),
+            "id": new_id("cus"),
+            "status": status,
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     return store.insert(tenant_id, customer)
 
 
@@ -46,7 +49,9 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
     """Changes only the fields sent. With a version (body or If-Match) a stale one answers 409;
     without one, a concurrent write is re-read and the same change applied again."""
     expected = request.version if request.version is not None else if_match
-    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
+    changes = {
+        k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"
+    }
     for name in _REQUIRED:
         if name in changes and changes[name] is None:
             raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
@@ -55,11 +60,15 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
     for _ in range(5):
         current = get(tenant_id, customer_id)
         if expected is not None and current.version != expected:
-            raise Conflict(f"the customer is at version {current.version}, not {expected}: read it again",
-                           [{"field": "version", "message": f"current version is {current.version}"}])
+            raise Conflict(
+                f"the customer is at version {current.version}, not {expected}: read it again",
+                [{"field": "version", "message": f"current version is {current.version}"}],
+            )
         if not changes:
             return current
-        updated = Customer.model_validate({**current.model_dump(mode="python", by_alias=False), **changes, "updated_at": utc_now()})
+        updated = Customer.model_validate(
+            {**current.model_dump(mode="python", by_alias=False), **changes, "updated_at": utc_now()}
+        )
         try:
             return store.replace(tenant_id, updated)
         except StaleWrite:

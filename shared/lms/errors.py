@@ -1,4 +1,5 @@
 """Domain errors. The API maps each to one HTTP status in one place (functions/api)."""
+
 from __future__ import annotations
 
 from typing import Any

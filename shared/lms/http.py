@@ -1,5 +1,6 @@
 """HTTP glue shared by the API function: the router, the gate in front of it (body size, API
 keys) and the one mapping from errors to HTTP answers in the contract's shape."""
+
 from __future__ import annotations
 
 import base64
@@ -82,25 +83,34 @@ def reply(value: Any, status: int = 200, raw: bool = False) -> Response:
 def responses(status: int, entity: str | None = None, page: bool = False) -> dict[int, Any]:
     """OpenAPI response documentation from the contract's own models."""
     documented: dict[int, Any] = {
-        400: _error_doc("malformed JSON"), 401: _error_doc("missing or unknown API key"),
-        404: _error_doc("unknown id (or another tenant's)"), 409: _error_doc("stale version"),
-        413: _error_doc("the body is larger than 64 KiB"), 422: _error_doc("invalid content"),
+        400: _error_doc("malformed JSON"),
+        401: _error_doc("missing or unknown API key"),
+        404: _error_doc("unknown id (or another tenant's)"),
+        409: _error_doc("stale version"),
+        413: _error_doc("the body is larger than 64 KiB"),
+        422: _error_doc("invalid content"),
         500: _error_doc("an error on the service's side (logged; never caused by the request's content)"),
     }
     if entity is None:
         documented[status] = {"description": "done"}
     else:
         model = getattr(contract, entity)
-        documented[status] = {"description": entity, "content": {JSON: {"model": contract.Page[model] if page else model}}}
+        documented[status] = {
+            "description": entity,
+            "content": {JSON: {"model": contract.Page[model] if page else model}},
+        }
     return documented
 
 
 _ERROR_SCHEMA = {JSON: {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 _IDEMPOTENCY_PARAMETER = {
-    "name": idempotency.HEADER, "in": "header", "required": False,
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
     "description": "Answer this POST once: for 24 hours the same key with the same body gets the first 2xx answer "
-                   f"again (with {idempotency.REPLAYED}: true) and writes nothing; with another body, 422.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"}}
+    f"again (with {idempotency.REPLAYED}: true) and writes nothing; with another body, 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 
 
 def complete_openapi(schema: str) -> str:
@@ -114,20 +124,36 @@ def complete_openapi(schema: str) -> str:
                 continue
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
-                responses["415"] = {"description": "the body is not sent as JSON (Content-Type application/json or +json)",
-                                    "content": _ERROR_SCHEMA}
-                responses.setdefault("400", {"description": "the body is not UTF-8 JSON text", "content": _ERROR_SCHEMA})
+                responses["415"] = {
+                    "description": "the body is not sent as JSON (Content-Type application/json or +json)",
+                    "content": _ERROR_SCHEMA,
+                }
+                responses.setdefault(
+                    "400", {"description": "the body is not UTF-8 JSON text", "content": _ERROR_SCHEMA}
+                )
             if method == "post" and not path.startswith("/admin"):  # a new tenant's key is never kept anywhere
                 operation.setdefault("parameters", []).append(_IDEMPOTENCY_PARAMETER)
-                responses.setdefault("409", {"description": "a request with this Idempotency-Key is still being answered",
-                                             "content": _ERROR_SCHEMA})
-                responses.setdefault("422", {"description": "the request is not valid (or its Idempotency-Key was used "
-                                                            "with another body)", "content": _ERROR_SCHEMA})
+                responses.setdefault(
+                    "409",
+                    {
+                        "description": "a request with this Idempotency-Key is still being answered",
+                        "content": _ERROR_SCHEMA,
+                    },
+                )
+                responses.setdefault(
+                    "422",
+                    {
+                        "description": "the request is not valid (or its Idempotency-Key was used with another body)",
+                        "content": _ERROR_SCHEMA,
+                    },
+                )
                 for code, answer in responses.items():
                     if code.startswith("2"):
                         answer.setdefault("headers", {})[idempotency.REPLAYED] = {
                             "description": "true when this is the kept answer to an earlier request with the same "
-                                           "Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}
+                            "Idempotency-Key",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -146,8 +172,12 @@ def _error_headers(error: DomainError) -> dict[str, str]:
 
 def _answer(error: DomainError) -> Response:
     metrics.add_metric(name=f"Http{error.status}", unit=MetricUnit.Count, value=1)
-    return Response(status_code=error.status, content_type=JSON, body=error_body(error.code, error.message, error.details),
-                    headers=_error_headers(error) or None)
+    return Response(
+        status_code=error.status,
+        content_type=JSON,
+        body=error_body(error.code, error.message, error.details),
+        headers=_error_headers(error) or None,
+    )
 
 
 @app.exception_handler(DomainError)
@@ -221,7 +251,11 @@ def _no_route(_: Exception) -> Response:
 def _unexpected(error: Exception) -> Response:
     logger.exception("unhandled error")
     metrics.add_metric(name="Http500", unit=MetricUnit.Count, value=1)
-    return Response(status_code=500, content_type=JSON, body=error_body("internal", "something went wrong on our side; it has been logged"))
+    return Response(
+        status_code=500,
+        content_type=JSON,
+        body=error_body("internal", "something went wrong on our side; it has been logged"),
+    )
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -267,6 +301,13 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answered as GET (API Gateway drops the body)."""
     method = event.get("httpMethod")
     routed = {**event, "httpMethod": "GET"} if method == "HEAD" else event
+    with tenancy.one_read_per_request():
+        answer = _gated(event, routed, context)
+    logger.info("request", extra={"method": method, "path": event.get("path"), "status": answer.get("statusCode")})
+    return answer
+
+
+def _gated(event: dict[str, Any], routed: dict[str, Any], context: Any) -> dict[str, Any]:
     answer = gate(routed)
     if answer is None:
         key = app.context.get("idempotency_key")
@@ -275,11 +316,12 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         else:
             scope = f"{app.context['tenant_id']} POST {event.get('path')} {key}"
             try:
-                answer = idempotency.once(scope, routed.get("body") or "", context, lambda: app.resolve(routed, context))
+                answer = idempotency.once(
+                    scope, routed.get("body") or "", context, lambda: app.resolve(routed, context)
+                )
             except DomainError as error:
                 app.clear_context()
                 answer = _error_answer(error)
-    logger.info("request", extra={"method": method, "path": event.get("path"), "status": answer.get("statusCode")})
     return answer
 
 
@@ -292,8 +334,13 @@ def _method_check(method: str, path: str) -> dict[str, Any] | None:
     if not allow:
         raise NotFound("no such route")
     if method == "OPTIONS":
-        return {"statusCode": 204, "headers": {"Allow": ", ".join(allow)}, "multiValueHeaders": {}, "body": "",
-                "isBase64Encoded": False}
+        return {
+            "statusCode": 204,
+            "headers": {"Allow": ", ".join(allow)},
+            "multiValueHeaders": {},
+            "body": "",
+            "isBase64Encoded": False,
+        }
     raise MethodNotAllowed(method, path, allow)
 
 

@@ -7,11 +7,13 @@ arrives while the first with its key is still being answered waits for that answ
 takes longer than the function has left). Only a 2xx answer is kept: after a 4xx or 5xx the key is free
 again, so a corrected or simply repeated request runs anew (nothing was written the first time).
 """
+
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -27,8 +29,12 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 EXPIRES_SECONDS = 24 * 60 * 60
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_CONFIG = IdempotencyConfig(event_key_jmespath="scope", payload_validation_jmespath="body",
-                            raise_on_no_idempotency_key=True, expires_after_seconds=EXPIRES_SECONDS)
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="scope",
+    payload_validation_jmespath="body",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=EXPIRES_SECONDS,
+)
 
 
 def key(value: str | None) -> str | None:
@@ -36,8 +42,10 @@ def key(value: str | None) -> str | None:
     if value is None:
         return None
     if not _KEY.fullmatch(value):
-        raise Invalid(f"{HEADER} is 1 to 255 visible ASCII characters",
-                      [{"field": f"headers.{HEADER}", "message": "1 to 255 visible ASCII characters"}])
+        raise Invalid(
+            f"{HEADER} is 1 to 255 visible ASCII characters",
+            [{"field": f"headers.{HEADER}", "message": "1 to 255 visible ASCII characters"}],
+        )
     return value
 
 
@@ -59,25 +67,34 @@ def _answer(request: dict[str, Any], produce: Callable[[], dict[str, Any]], ran:
 
 @functools.cache
 def _once() -> Callable[..., dict[str, Any]]:
-    return idempotent_function(_answer, data_keyword_argument="request", persistence_store=persistence(),
-                               config=_CONFIG)
+    return idempotent_function(
+        _answer, data_keyword_argument="request", persistence_store=persistence(), config=_CONFIG
+    )
 
 
 def once(scope: str, body: str, context: Any, produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """produce()'s answer, or the answer kept for `scope` (tenant, route and key) when there is one."""
     _CONFIG.register_lambda_context(context)  # a first answer cut off by a timeout frees the key then
-    remaining = context.get_remaining_time_in_millis() / 1000 if hasattr(context, "get_remaining_time_in_millis") else 15
+    remaining = (
+        context.get_remaining_time_in_millis() / 1000 if hasattr(context, "get_remaining_time_in_millis") else 15
+    )
     ran: list[bool] = []
     try:
-        for attempt in Retrying(retry=retry_if_exception_type(IdempotencyAlreadyInProgressError), reraise=True,
-                                wait=wait_exponential(multiplier=0.02, max=0.5), stop=stop_after_delay(max(remaining - 2, 1))):
+        for attempt in Retrying(
+            retry=retry_if_exception_type(IdempotencyAlreadyInProgressError),
+            reraise=True,
+            wait=wait_exponential(multiplier=0.02, max=0.5),
+            stop=stop_after_delay(max(remaining - 2, 1)),
+        ):
             with attempt:
                 answer = _once()(request={"scope": scope, "body": body}, produce=produce, ran=ran)
     except _NotKept as not_kept:
         return not_kept.answer
     except IdempotencyValidationError:
-        raise Invalid(f"this {HEADER} was used with another body in the last 24 hours",
-                      [{"field": f"headers.{HEADER}", "message": "already used with another body"}]) from None
+        raise Invalid(
+            f"this {HEADER} was used with another body in the last 24 hours",
+            [{"field": f"headers.{HEADER}", "message": "already used with another body"}],
+        ) from None
     except IdempotencyAlreadyInProgressError:
         raise Conflict(f"a request with this {HEADER} is still being answered: retry it in a moment") from None
     if ran:

@@ -1,4 +1,5 @@
 """Server-generated ids: a short kind prefix and a ULID (time-ordered, so lists come out oldest first)."""
+
 from __future__ import annotations
 
 import os

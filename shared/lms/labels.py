@@ -5,6 +5,7 @@ Titles are unique per kind (case-insensitive) and never change once created: loa
 hold titles, so a rename would silently orphan them. Deleting a label keeps it on the loans and
 customers that already carry it, but it can no longer be given to anything.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,9 +68,15 @@ class Labels:
             (_entity(CUSTOMER_STATUS, r) for r in rows if r.kind == CUSTOMER_STATUS.name),
             key=lambda s: (s.display_order, s.title),
         )
-        self.loan_statuses = {s.title.casefold(): s for s in (_entity(LOAN_STATUS, r) for r in rows if r.kind == LOAN_STATUS.name)}
-        self.portfolios = {p.title.casefold(): p for p in (_entity(PORTFOLIO, r) for r in rows if r.kind == PORTFOLIO.name)}
-        self.checklist = {c.title.casefold(): c for c in (_entity(CHECKLIST_ITEM, r) for r in rows if r.kind == CHECKLIST_ITEM.name)}
+        self.loan_statuses = {
+            s.title.casefold(): s for s in (_entity(LOAN_STATUS, r) for r in rows if r.kind == LOAN_STATUS.name)
+        }
+        self.portfolios = {
+            p.title.casefold(): p for p in (_entity(PORTFOLIO, r) for r in rows if r.kind == PORTFOLIO.name)
+        }
+        self.checklist = {
+            c.title.casefold(): c for c in (_entity(CHECKLIST_ITEM, r) for r in rows if r.kind == CHECKLIST_ITEM.name)
+        }
 
     def customer_status(self, title: str) -> str:
         for status in self.customer_statuses:
@@ -125,8 +132,11 @@ class Labels:
         _unique_titles("subPortfolios", titles)
         out = []
         for title in titles:
-            owners = [p for p in (self.portfolios[t.casefold()] for t in portfolios)
-                      if any(s.casefold() == title.casefold() for s in p.sub_portfolios)]
+            owners = [
+                p
+                for p in (self.portfolios[t.casefold()] for t in portfolios)
+                if any(s.casefold() == title.casefold() for s in p.sub_portfolios)
+            ]
             if not owners:
                 raise field_error("subPortfolios", f"{title!r} is not a sub-portfolio of the loan's portfolios")
             out.append(next(s for s in owners[0].sub_portfolios if s.casefold() == title.casefold()))
@@ -171,7 +181,9 @@ def _check(kind: Kind, entity: Any, tenant_id: str) -> None:
         required = SYSTEM_LOAN_STATUSES.get(entity.title.casefold(), set())
         missing = required - {s.title.casefold() for s in entity.sub_statuses}
         if missing:
-            raise field_error("subStatuses", f"{entity.title!r} needs its sub-statuses {sorted(missing)}: the service sets them")
+            raise field_error(
+                "subStatuses", f"{entity.title!r} needs its sub-statuses {sorted(missing)}: the service sets them"
+            )
     if kind is PORTFOLIO:
         _unique_titles("subPortfolios", entity.sub_portfolios)
 
@@ -201,11 +213,16 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel, if_mat
         row = _row(tenant_id, kind, label_id)
         current = _entity(kind, row)
         if expected is not None and current.version != expected:
-            raise Conflict(f"the {kind.noun} is at version {current.version}, not {expected}: read it again",
-                           [{"field": "version", "message": f"current version is {current.version}"}])
+            raise Conflict(
+                f"the {kind.noun} is at version {current.version}, not {expected}: read it again",
+                [{"field": "version", "message": f"current version is {current.version}"}],
+            )
         if "title" in changes and changes["title"] != current.title:
-            raise field_error("title", f"a {kind.noun}'s title cannot change (loans and customers carry it): "
-                                       "create a new one and deactivate or delete this one")
+            raise field_error(
+                "title",
+                f"a {kind.noun}'s title cannot change (loans and customers carry it): "
+                "create a new one and deactivate or delete this one",
+            )
         entity = kind.entity.model_validate({**current.model_dump(mode="python", by_alias=False), **changes})
         _check(kind, entity, tenant_id)
         try:

@@ -1,24 +1,35 @@
 """Loans: create (not yet activated), read, partial update, activation, customer roles."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from . import servicing
 from .clock import utc_now
 from .contract import LateFeePeriod, Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
 from .errors import Conflict, Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import Labels
 from .labels import load as load_labels
-from . import servicing
 from .servicing import initial_values
 from .store import loans as store
 from .store.errors import MissingReference, StaleWrite
 from .tenancy import business_date, get_tenant
 
-_NOT_NULL = ("display_id", "loan_status", "portfolios", "sub_portfolios", "checklist", "custom_fields", "customers", "setup")
+_NOT_NULL = (
+    "display_id",
+    "loan_status",
+    "portfolios",
+    "sub_portfolios",
+    "checklist",
+    "custom_fields",
+    "customers",
+    "setup",
+)
 
 
 def _check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:
@@ -47,8 +58,10 @@ def _save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
     try:
         return store.save(tenant_id, loan, previous)
     except MissingReference as missing:
-        raise Invalid(f"unknown customer id(s): {', '.join(missing.ids)}",
-                      [{"field": "customers", "message": f"no customer {cid}"} for cid in missing.ids]) from None
+        raise Invalid(
+            f"unknown customer id(s): {', '.join(missing.ids)}",
+            [{"field": "customers", "message": f"no customer {cid}"} for cid in missing.ids],
+        ) from None
 
 
 def create(tenant_id: str, request: LoanCreate) -> Loan:
@@ -60,17 +73,19 @@ def create(tenant_id: str, request: LoanCreate) -> Loan:
     loan_id = new_id("loan")
     now = utc_now()
     draft = _labelled({**fields, "customers": fields["customers"]}, load_labels(tenant_id))
-    loan = Loan.model_validate({
-        **draft,
-        "id": loan_id,
-        "display_id": fields.get("display_id") or loan_id,
-        "setup": setup,
-        "values": initial_values(setup),
-        "as_of": business_date(tenant),
-        "version": 0,
-        "created_at": now,
-        "updated_at": now,
-    })
+    loan = Loan.model_validate(
+        {
+            **draft,
+            "id": loan_id,
+            "display_id": fields.get("display_id") or loan_id,
+            "setup": setup,
+            "values": initial_values(setup),
+            "as_of": business_date(tenant),
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     return _save(tenant_id, loan, None)
 
 
@@ -92,9 +107,15 @@ def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
         loan["loan_sub_status"] = None  # a new status starts without a sub-status unless one is sent
     if "portfolios" in changes and "sub_portfolios" not in changes:
         kept = {p.casefold() for p in changes["portfolios"]}
-        loan["sub_portfolios"] = [s for s in loan["sub_portfolios"]
-                                  if any(s.casefold() in {x.casefold() for x in labels.portfolios[p].sub_portfolios}
-                                         for p in kept if p in labels.portfolios)]
+        loan["sub_portfolios"] = [
+            s
+            for s in loan["sub_portfolios"]
+            if any(
+                s.casefold() in {x.casefold() for x in labels.portfolios[p].sub_portfolios}
+                for p in kept
+                if p in labels.portfolios
+            )
+        ]
     if "custom_fields" in changes:
         merged = {**loan["custom_fields"], **changes.pop("custom_fields")}
         loan["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
@@ -117,7 +138,9 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     """Changes only the fields sent (custom fields merge; null removes one). A stale version
     answers 409; without a version a concurrent write is re-read and the change applied again."""
     expected = request.version if request.version is not None else if_match
-    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"}
+    changes = {
+        k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"
+    }
     for name in _NOT_NULL:
         if name in changes and changes[name] is None:
             raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
@@ -125,12 +148,17 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     for _ in range(5):
         current = get(tenant_id, loan_id)
         if expected is not None and current.version != expected:
-            raise Conflict(f"the loan is at version {current.version}, not {expected}: read it again",
-                           [{"field": "version", "message": f"current version is {current.version}"}])
+            raise Conflict(
+                f"the loan is at version {current.version}, not {expected}: read it again",
+                [{"field": "version", "message": f"current version is {current.version}"}],
+            )
         if not changes:
             return current
         updated = _apply(current, dict(changes), labels)
-        if updated.active and (updated.loan_status, updated.loan_sub_status) != (current.loan_status, current.loan_sub_status):
+        if updated.active and (updated.loan_status, updated.loan_sub_status) != (
+            current.loan_status,
+            current.loan_sub_status,
+        ):
             updated = late_fee_change(updated, today(current, tenant_id), labels)
         try:
             return _save(tenant_id, updated, current)
@@ -140,17 +168,27 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
     raise Conflict("the loan keeps changing: try again")
 
 
-def recompute(loan: Loan, entries: Iterable[servicing.Entry], through: date, labels: Labels) -> tuple[Loan, servicing.Ledger]:
+def recompute(
+    loan: Loan, entries: Iterable[servicing.Entry], through: date, labels: Labels
+) -> tuple[Loan, servicing.Ledger]:
     """The loan with its values as of the end of `through`, from its terms and transactions
     (late fees as the loan's status allows)."""
     terms = servicing.Terms.of(loan.setup)
-    policy = [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(loan.loan_status, loan.loan_sub_status)
+    policy = [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(
+        loan.loan_status, loan.loan_sub_status
+    )
     ledger = servicing.replay(terms, entries, through, policy)
     current = LoanValues.model_validate(servicing.values(ledger, terms).to_dict())
-    return loan.model_copy(update={
-        "values": current, "as_of": through, "interest_stopped": ledger.stopped, "ledger": ledger.to_doc(),
-        "charged_off": ledger.charged_off, "updated_at": utc_now(),
-    }), ledger
+    return loan.model_copy(
+        update={
+            "values": current,
+            "as_of": through,
+            "interest_stopped": ledger.stopped,
+            "ledger": ledger.to_doc(),
+            "charged_off": ledger.charged_off,
+            "updated_at": utc_now(),
+        }
+    ), ledger
 
 
 def late_fee_change(loan: Loan, since: date, labels: Labels) -> Loan:
@@ -179,10 +217,22 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
         status, sub_status = labels.loan_status("Open", "Repaying")
         now = utc_now()
         history = [LateFeePeriod(since=current.setup.contract_date, allowed=labels.late_fees(status, sub_status))]
-        activated, _ = recompute(current.model_copy(update={
-            "active": True, "activated_at": now, "loan_status": status, "loan_sub_status": sub_status, "updated_at": now,
-            "late_fee_history": history, "cascade": None,
-        }), (), today(current, tenant_id), labels)
+        activated, _ = recompute(
+            current.model_copy(
+                update={
+                    "active": True,
+                    "activated_at": now,
+                    "loan_status": status,
+                    "loan_sub_status": sub_status,
+                    "updated_at": now,
+                    "late_fee_history": history,
+                    "cascade": None,
+                }
+            ),
+            (),
+            today(current, tenant_id),
+            labels,
+        )
         # Daily maintenance takes it from its first day: the next run snapshots it and runs the daily rules.
         activated = activated.model_copy(update={"maintained_through": activated.as_of - timedelta(days=1)})
         try:

@@ -9,11 +9,13 @@ the API writes could carry the real-time function's name and request id (the las
 Every line is also written safe (lms.text.json_safe): a value quoting a lone surrogate, a C1 control or
 a line separator (from a rule's literal, say) is escaped instead of breaking the line or the log.
 """
+
 from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
@@ -33,7 +35,8 @@ def invocation_keys(logger: Logger, correlation_id_path: str | None = None) -> C
     if hasattr(formatter, "json_default"):
         default, indent = formatter.json_default, getattr(formatter, "json_indent", None)
         formatter.json_serializer = lambda line: json_safe(  # Powertools' serializer, then made safe
-            json.dumps(line, default=default, separators=(",", ":"), indent=indent, ensure_ascii=False))
+            json.dumps(line, default=default, separators=(",", ":"), indent=indent, ensure_ascii=False)
+        )
 
     def decorate(handler: Handler) -> Handler:
         cold = [True]

@@ -16,6 +16,7 @@ Progress: each batch writes its loans' results and adds to the run's approximate
 ahead on redelivery, never behind); when it reaches the total the results are counted exactly and
 the run completes once (`maintenance.completed`). The dispatcher settles runs whose last count was lost.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,12 +28,15 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger
 
 from . import queues
+from .automation.actions import Run
+from .automation.engine import Settings, _change_customers, _entries, applies, evaluate, needs_customers
 from .clock import utc_now
 from .config import config
 from .contract import Loan, LoanValues, MaintenanceRun, MaintenanceRunStarted, RuleApplication, Tenant, Transaction
 from .errors import Invalid, NotFound
 from .ids import new_id
 from .labels import Labels
+from .loans import recompute
 from .servicing import Ledger, Terms, advance, values
 from .store import automation as audit_store
 from .store import jobs as job_store
@@ -43,9 +47,6 @@ from .store import transactions as transaction_store
 from .store.errors import StaleWrite
 from .tenancy import business_date, get_tenant
 from .transactions import entries as ledger_entries
-from .loans import recompute
-from .automation.actions import Run
-from .automation.engine import Settings, _change_customers, _entries, applies, evaluate, needs_customers
 
 logger = Logger(child=True)
 PAGE = 1000  # loans per expand message
@@ -65,6 +66,7 @@ def _key(day: date) -> str:
 
 # ---------------------------------------------------------------- starting runs
 
+
 def due_date(tenant: Tenant, now: datetime) -> date:
     """The business date whose run is due at `now`: the override if set, else the tenant's local
     date once its maintenance hour has passed (the day before until then)."""
@@ -78,12 +80,15 @@ def start_run(tenant_id: str, day: date, source: str, now: datetime | None = Non
     """Creates the run for that business date and queues it; (run id, whether it was new). The
     same date again gives the same run (idempotent per date)."""
     now = now or utc_now()
-    created = job_store.create(tenant_id, _key(day), {"type": "maintenance", "businessDate": day.isoformat(),
-                                                      "source": source}, now)
+    created = job_store.create(
+        tenant_id, _key(day), {"type": "maintenance", "businessDate": day.isoformat(), "source": source}, now
+    )
     if created:
         queues.send(config().maintenance_queue, [_expand(tenant_id, day, None, 0)])
-        logger.info("maintenance run created", extra={"tenant_id": tenant_id, "business_date": day.isoformat(),
-                                                       "source": source})
+        logger.info(
+            "maintenance run created",
+            extra={"tenant_id": tenant_id, "business_date": day.isoformat(), "source": source},
+        )
     return run_id(day), created
 
 
@@ -92,8 +97,10 @@ def request_run(tenant_id: str, day: date | None) -> MaintenanceRunStarted:
     today = business_date(get_tenant(tenant_id))
     day = day or today
     if day > today:
-        raise Invalid(f"{day} is after the tenant's business date {today}: maintenance cannot run ahead of it",
-                      [{"field": "businessDate", "message": "in the future"}])
+        raise Invalid(
+            f"{day} is after the tenant's business date {today}: maintenance cannot run ahead of it",
+            [{"field": "businessDate", "message": "in the future"}],
+        )
     return MaintenanceRunStarted(run_id=start_run(tenant_id, day, "api")[0])
 
 
@@ -125,13 +132,23 @@ def get_run(tenant_id: str, identifier: str) -> MaintenanceRun:
             job = None
     if job is None:
         raise NotFound("maintenance run not found")
-    done, failed = (job.done, job.failed) if job.state in ("completed", "failed") else job_store.count(tenant_id, job.key)
-    return MaintenanceRun(run_id=identifier, business_date=job.body["businessDate"], state=job.state,
-                          loans_queued=job.total, loans_done=done, loans_failed=failed, started_at=job.created_at,
-                          finished_at=job.finished_at)
+    done, failed = (
+        (job.done, job.failed) if job.state in ("completed", "failed") else job_store.count(tenant_id, job.key)
+    )
+    return MaintenanceRun(
+        run_id=identifier,
+        business_date=job.body["businessDate"],
+        state=job.state,
+        loans_queued=job.total,
+        loans_done=done,
+        loans_failed=failed,
+        started_at=job.created_at,
+        finished_at=job.finished_at,
+    )
 
 
 # ---------------------------------------------------------------- the worker
+
 
 def _expand(tenant_id: str, day: date, cursor: str | None, page: int) -> dict[str, Any]:
     return {"type": "expand", "tenantId": tenant_id, "businessDate": day.isoformat(), "cursor": cursor, "page": page}
@@ -151,8 +168,10 @@ def expand(message: dict[str, Any]) -> None:
     if job.total is not None:
         return  # every page queued before
     ids, cursor = loan_store.active_ids_page(tenant_id, PAGE, message.get("cursor"))
-    queues.send(config().maintenance_queue, [_loans(tenant_id, day, ids[i:i + LOANS_PER_MESSAGE])
-                                             for i in range(0, len(ids), LOANS_PER_MESSAGE)])
+    queues.send(
+        config().maintenance_queue,
+        [_loans(tenant_id, day, ids[i : i + LOANS_PER_MESSAGE]) for i in range(0, len(ids), LOANS_PER_MESSAGE)],
+    )
     job_store.put_marker(tenant_id, key, f"page#{message['page']:06d}", {"count": len(ids)})
     if cursor is not None:
         queues.send(config().maintenance_queue, [_expand(tenant_id, day, cursor, message["page"] + 1)])
@@ -165,9 +184,16 @@ def expand(message: dict[str, Any]) -> None:
 def _completed(tenant_id: str, job: job_store.Job | None) -> None:
     if job is not None:
         # Logged here; the maintenance.completed event reaches webhooks from the jobs table's stream.
-        logger.info("maintenance.completed", extra={"tenant_id": tenant_id, "business_date": job.body["businessDate"],
-                                                     "state": job.state, "loans_done": job.done,
-                                                     "loans_failed": job.failed})
+        logger.info(
+            "maintenance.completed",
+            extra={
+                "tenant_id": tenant_id,
+                "business_date": job.body["businessDate"],
+                "state": job.state,
+                "loans_done": job.done,
+                "loans_failed": job.failed,
+            },
+        )
 
 
 @dataclass
@@ -184,12 +210,19 @@ class Plan:
 
 
 def _policy(loan: Loan, labels: Labels) -> Any:
-    return [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(loan.loan_status, loan.loan_sub_status)
+    return [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(
+        loan.loan_status, loan.loan_sub_status
+    )
 
 
 def _snapshot(loan: Loan) -> dict[str, Any]:
-    return {"values": loan.values.model_dump(mode="json", by_alias=True), "loanStatus": loan.loan_status,
-            "loanSubStatus": loan.loan_sub_status, "chargedOff": loan.charged_off, "interestStopped": loan.interest_stopped}
+    return {
+        "values": loan.values.model_dump(mode="json", by_alias=True),
+        "loanStatus": loan.loan_status,
+        "loanSubStatus": loan.loan_sub_status,
+        "chargedOff": loan.charged_off,
+        "interestStopped": loan.interest_stopped,
+    }
 
 
 def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: datetime) -> Plan | None:
@@ -220,9 +253,15 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
     while day <= through:
         if day > loan.as_of:
             ledger = advance(ledger, terms, day, _policy(loan, settings.labels))
-            loan = loan.model_copy(update={
-                "values": LoanValues.model_validate(values(ledger, terms).to_dict()), "as_of": day,
-                "interest_stopped": ledger.stopped, "charged_off": ledger.charged_off, "ledger": ledger.to_doc()})
+            loan = loan.model_copy(
+                update={
+                    "values": LoanValues.model_validate(values(ledger, terms).to_dict()),
+                    "as_of": day,
+                    "interest_stopped": ledger.stopped,
+                    "charged_off": ledger.charged_off,
+                    "ledger": ledger.to_doc(),
+                }
+            )
         result.snapshots.append((day.isoformat(), _snapshot(loan)))
         chosen = [r for r in settings.rules if applies(r, loan, "daily")]
         if chosen:
@@ -248,7 +287,14 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
             break
         day += timedelta(days=1)
     changed = {k for k, v in loan if getattr(original, k) != v} - {
-        "values", "as_of", "interest_stopped", "charged_off", "ledger", "maintained_through", "updated_at"}
+        "values",
+        "as_of",
+        "interest_stopped",
+        "charged_off",
+        "ledger",
+        "maintained_through",
+        "updated_at",
+    }
     update: dict[str, Any] = {"updated_at": now, "version": original.version}
     if changed or result.transactions:
         applied = sorted({e.rule_id for e in result.entries if e.matched and e.actions_applied})
@@ -361,8 +407,11 @@ def _settings() -> dict[tuple[str, str], Settings]:
     return _SETTINGS
 
 
-def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: int,
-                 cache: dict[tuple[str, str], Settings] | None = None) -> list[str]:
+def handle_batch(
+    messages: list[tuple[str, dict[str, Any], int]],
+    max_receives: int,
+    cache: dict[tuple[str, str], Settings] | None = None,
+) -> list[str]:
     """One SQS batch: (message id, body, receive count) each. The ids of the messages to deliver
     again. A message of several loans of which some failed is done once those loans are queued again,
     one per message; a message whose loans all failed is delivered again, and on its last delivery its
@@ -398,9 +447,15 @@ def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: 
         for message_id, loan_ids, receives in items:
             broken = [outcomes[i] for i in loan_ids if outcomes[i].error is not None]
             for outcome in broken:
-                logger.warning("maintenance of a loan failed", extra={
-                    "tenant_id": tenant_id, "loan_id": outcome.loan_id, "receives": receives,
-                    "error": repr(outcome.error)})
+                logger.warning(
+                    "maintenance of a loan failed",
+                    extra={
+                        "tenant_id": tenant_id,
+                        "loan_id": outcome.loan_id,
+                        "receives": receives,
+                        "error": repr(outcome.error),
+                    },
+                )
             if broken and len(broken) < len(loan_ids):
                 try:  # the failing loans go on alone; this message is done
                     queues.send(config().maintenance_queue, [_loans(tenant_id, day, [o.loan_id]) for o in broken])
@@ -411,16 +466,17 @@ def handle_batch(messages: list[tuple[str, dict[str, Any], int]], max_receives: 
             elif broken:
                 failed.append(message_id)
                 if receives >= max_receives:
-                    results += [job_store.Result(o.loan_id, failed=True, detail={"error": str(o.error)[:500]})
-                                for o in broken]
-            results += [job_store.Result(i, matched=outcomes[i].matched) for i in loan_ids
-                        if outcomes[i].error is None]
+                    results += [
+                        job_store.Result(o.loan_id, failed=True, detail={"error": str(o.error)[:500]}) for o in broken
+                    ]
+            results += [job_store.Result(i, matched=outcomes[i].matched) for i in loan_ids if outcomes[i].error is None]
         record(tenant_id, day, results)
     return failed
 
 
-def snapshots(tenant_id: str, loan_id: str, limit: int, cursor: str | None, since: str | None,
-              until: str | None) -> Any:
+def snapshots(
+    tenant_id: str, loan_id: str, limit: int, cursor: str | None, since: str | None, until: str | None
+) -> Any:
     from . import loans
     from .contract import Page, Snapshot
     from .errors import field_error

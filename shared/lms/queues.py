@@ -2,6 +2,7 @@
 !Ref gives in template.yaml) or, locally and in tests, by its name.
 
 The endpoint comes from boto3's own configuration (AWS_ENDPOINT_URL in the local stack)."""
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,11 @@ def send(queue: str, messages: list[dict[str, Any]], delay: int = 0) -> int:
     client, queue_url = _sqs(), url(queue)
     extra = {"DelaySeconds": max(0, min(MAX_DELAY, int(delay)))} if delay else {}
     for start in range(0, len(messages), BATCH):
-        pending = {str(i): json.dumps(m, separators=(",", ":")) for i, m in enumerate(messages[start:start + BATCH])}
+        pending = {str(i): json.dumps(m, separators=(",", ":")) for i, m in enumerate(messages[start : start + BATCH])}
         for _ in range(_ATTEMPTS):
-            answer = client.send_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": key, "MessageBody": body, **extra} for key, body in pending.items()])
+            answer = client.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": key, "MessageBody": body, **extra} for key, body in pending.items()]
+            )
             failed = {f["Id"] for f in answer.get("Failed", [])}
             pending = {k: v for k, v in pending.items() if k in failed}
             if not pending:

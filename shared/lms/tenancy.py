@@ -1,4 +1,5 @@
 """Tenants and API keys: creation with default labels, key authentication, tenant settings."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +16,7 @@ from .errors import Conflict, NotFound, Unauthorized, field_error
 from .ids import new_id
 from .store import settings as store
 from .store.errors import StaleWrite
+from .store.settings import one_read_per_request as one_read_per_request  # the API: one settings read per request
 
 KEY_PREFIX = "lk_"
 _AUTH_CACHE_SECONDS = 30.0
@@ -24,14 +26,30 @@ DEFAULT_LABELS: list[tuple[str, dict]] = [
     ("customer-status", {"title": "Active", "active": True, "displayOrder": 0}),
     ("customer-status", {"title": "Lead", "active": True, "displayOrder": 1}),
     ("loan-status", {"title": "Application", "active": True, "lateFees": False, "subStatuses": []}),
-    ("loan-status", {"title": "Open", "active": True, "lateFees": True, "subStatuses": [
-        {"title": "Repaying", "active": True, "lateFees": True},
-        {"title": "Past Due", "active": True, "lateFees": True},
-    ]}),
-    ("loan-status", {"title": "Closed", "active": True, "lateFees": False, "subStatuses": [
-        {"title": "Paid Off", "active": True, "lateFees": False},
-        {"title": "Charged Off", "active": True, "lateFees": False},
-    ]}),
+    (
+        "loan-status",
+        {
+            "title": "Open",
+            "active": True,
+            "lateFees": True,
+            "subStatuses": [
+                {"title": "Repaying", "active": True, "lateFees": True},
+                {"title": "Past Due", "active": True, "lateFees": True},
+            ],
+        },
+    ),
+    (
+        "loan-status",
+        {
+            "title": "Closed",
+            "active": True,
+            "lateFees": False,
+            "subStatuses": [
+                {"title": "Paid Off", "active": True, "lateFees": False},
+                {"title": "Charged Off", "active": True, "lateFees": False},
+            ],
+        },
+    ),
 ]
 
 
@@ -47,7 +65,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except Exception:  # ZoneInfo raises several types for bad names (including path tricks)
-        raise field_error("timezone", f"unknown time zone {name[:64]!r}: use an IANA name such as America/New_York") from None
+        raise field_error(
+            "timezone", f"unknown time zone {name[:64]!r}: use an IANA name such as America/New_York"
+        ) from None
     return name
 
 
@@ -139,4 +159,3 @@ def update_tenant(tenant_id: str, update: TenantUpdate, if_match: int | None) ->
             if expected is not None:
                 raise Conflict("the tenant changed while saving: read it again") from None
     raise Conflict("the tenant keeps changing: try again")
-

@@ -14,6 +14,7 @@ error message: every control character, lone surrogate and separator becomes a v
 (`\\x1b`, `\\ud800`, `\\u2028`), and a long text is cut. `json_safe` does the same to a JSON text
 (what the loggers write).
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Money is Decimal end to end: JSON numbers are parsed as Decimal, strings are parsed exactly,
 floats are refused, and money always leaves as a string with two decimals.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def exact_decimal(value: Any, what: str = "number") -> Decimal:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"must be a {what}")
     if isinstance(value, float):
-        raise ValueError(f"must be an exact {what}: send it as a string, e.g. \"12.50\"")
+        raise ValueError(f'must be an exact {what}: send it as a string, e.g. "12.50"')
     if isinstance(value, (int, Decimal)):
         number = Decimal(value)
     elif isinstance(value, str):
@@ -48,7 +49,7 @@ class JsonNumber(Decimal):
 
     text: str
 
-    def __new__(cls, text: str) -> "JsonNumber":
+    def __new__(cls, text: str) -> JsonNumber:
         number = super().__new__(cls, text)
         number.text = text
         return number
@@ -59,8 +60,7 @@ def parse_money(value: Any) -> Decimal:
     no exponent, no sign but minus, no spaces, no digit separators, ASCII digits, at most two decimals."""
     written = value.text if isinstance(value, JsonNumber) else value if isinstance(value, str) else None
     if written is not None and not _MONEY_TEXT.fullmatch(written):
-        raise ValueError(f"must be a money amount written like \"1234.50\" (at most two decimals), "
-                         f"not {written[:40]!r}")
+        raise ValueError(f'must be a money amount written like "1234.50" (at most two decimals), not {written[:40]!r}')
     amount = exact_decimal(value, "money amount")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
         raise ValueError("money has at most two decimals")

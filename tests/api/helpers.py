@@ -1,5 +1,6 @@
 """Shared helpers for the API specification tests: the error shape, the route table read from the
 router itself, and a full snapshot of what one tenant can see (to prove a failed request wrote nothing)."""
+
 from __future__ import annotations
 
 import functools
@@ -97,8 +98,10 @@ def store_state() -> dict[str, list]:
     from moto.dynamodb.models import dynamodb_backends
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    return {name: sorted((json.dumps(item.to_json(), sort_keys=True) for item in backend.get_table(name).all_items()))
-            for name in _table_names()}
+    return {
+        name: sorted(json.dumps(item.to_json(), sort_keys=True) for item in backend.get_table(name).all_items())
+        for name in _table_names()
+    }
 
 
 @functools.cache
@@ -139,8 +142,14 @@ class World:
         paid = api.post(f"/loans/{self.active_loan['id']}/payments", {"amount": "100.00", "date": "2026-02-15"})
         assert paid.status == 201, paid
         self.payment = paid.json
-        made = api.post("/rules", {"name": "Past due", "criteria": "(> status-days-past-due 30)",
-                                   "actions": [{"type": "loan-checklist", "check": ["ID verified"]}]})
+        made = api.post(
+            "/rules",
+            {
+                "name": "Past due",
+                "criteria": "(> status-days-past-due 30)",
+                "actions": [{"type": "loan-checklist", "check": ["ID verified"]}],
+            },
+        )
         assert made.status == 201, made
         self.rule = made.json
         made = api.post(f"/rules/{self.rule['id']}/force", {"loanIds": [self.active_loan["id"]]})
@@ -149,16 +158,27 @@ class World:
         made = api.post("/maintenance/runs", {})
         assert made.status == 202, made
         self.run = made.json
-        made = api.post("/webhooks", {"name": "Hook", "url": "https://hooks.example.com/in", "events": ["loan.created"],
-                                      "headers": {"Authorization": "Bearer theirs"}})
+        made = api.post(
+            "/webhooks",
+            {
+                "name": "Hook",
+                "url": "https://hooks.example.com/in",
+                "events": ["loan.created"],
+                "headers": {"Authorization": "Bearer theirs"},
+            },
+        )
         assert made.status == 201, made
         self.webhook = made.json
         self.customer_status = _by_title(api, "/customer-statuses", "Lead")
         self.loan_status = _by_title(api, "/loan-statuses", "Application")
 
     def label(self, path: str) -> dict:
-        return {"/customer-statuses": self.customer_status, "/loan-statuses": self.loan_status,
-                "/portfolios": self.portfolio, "/checklist-items": self.checklist_item}[path]
+        return {
+            "/customer-statuses": self.customer_status,
+            "/loan-statuses": self.loan_status,
+            "/portfolios": self.portfolio,
+            "/checklist-items": self.checklist_item,
+        }[path]
 
 
 def _by_title(api: Api, path: str, title: str) -> dict:

@@ -1,5 +1,6 @@
 """Authentication that needs a real tenant: a tenant key is not the admin key, a key reaches only
 its own tenant, the scheme is case-insensitive (refusals without a key: test_auth_refusals)."""
+
 from __future__ import annotations
 
 import pytest

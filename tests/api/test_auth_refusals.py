@@ -1,5 +1,7 @@
-"""Authentication refusals (one shared moto account: nothing here may write): every route needs `Authorization: Bearer <key>` (GET /openapi.json excepted);
-missing, malformed or unknown keys answer 401 in the error shape; /admin needs the admin key."""
+"""Authentication refusals (one shared moto account: nothing here may write): every route needs
+`Authorization: Bearer <key>` (GET /openapi.json excepted); missing, malformed or unknown keys answer
+401 in the error shape; /admin needs the admin key."""
+
 from __future__ import annotations
 
 import pytest

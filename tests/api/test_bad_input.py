@@ -3,10 +3,12 @@ a non-JSON content type 415, valid JSON with invalid content 422; never a 500; a
 shape; and nothing is written (every table's every item is identical afterwards).
 
 These tests share one tenant per module: each must leave it untouched, which is what they check."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -28,40 +30,80 @@ def _setup(**changes: Any) -> dict:
 
 # name -> (method, path from the world, a VALID body for that route)
 TARGETS: dict[str, tuple[str, Callable[[Any], str], Callable[[Any], dict]]] = {
-    "POST /customers": ("POST", lambda w: "/customers",
-                        lambda w: {"firstName": "Ada", "lastName": "Byron", "customerType": "individual"}),
+    "POST /customers": (
+        "POST",
+        lambda w: "/customers",
+        lambda w: {"firstName": "Ada", "lastName": "Byron", "customerType": "individual"},
+    ),
     "PUT /customers/{id}": ("PUT", lambda w: f"/customers/{w.customer['id']}", lambda w: {"firstName": "Augusta"}),
-    "POST /loans": ("POST", lambda w: "/loans",
-                    lambda w: {"setup": LOAN_SETUP, "customers": [{"customerId": w.customer["id"], "role": "primary"}]}),
+    "POST /loans": (
+        "POST",
+        lambda w: "/loans",
+        lambda w: {"setup": LOAN_SETUP, "customers": [{"customerId": w.customer["id"], "role": "primary"}]},
+    ),
     "PUT /loans/{id}": ("PUT", lambda w: f"/loans/{w.loan['id']}", lambda w: {"displayId": "L-0001"}),
     "PUT /tenant": ("PUT", lambda w: "/tenant", lambda w: {"maintenanceHour": 3}),
     "POST /customer-statuses": ("POST", lambda w: "/customer-statuses", lambda w: {"title": "SCRA"}),
-    "PUT /customer-statuses/{id}": ("PUT", lambda w: f"/customer-statuses/{w.customer_status['id']}",
-                                    lambda w: {"displayOrder": 7}),
-    "POST /loan-statuses": ("POST", lambda w: "/loan-statuses",
-                            lambda w: {"title": "Workout", "subStatuses": [{"title": "Plan"}]}),
+    "PUT /customer-statuses/{id}": (
+        "PUT",
+        lambda w: f"/customer-statuses/{w.customer_status['id']}",
+        lambda w: {"displayOrder": 7},
+    ),
+    "POST /loan-statuses": (
+        "POST",
+        lambda w: "/loan-statuses",
+        lambda w: {"title": "Workout", "subStatuses": [{"title": "Plan"}]},
+    ),
     "PUT /loan-statuses/{id}": ("PUT", lambda w: f"/loan-statuses/{w.loan_status['id']}", lambda w: {"lateFees": True}),
     "POST /portfolios": ("POST", lambda w: "/portfolios", lambda w: {"title": "Boats"}),
-    "PUT /portfolios/{id}": ("PUT", lambda w: f"/portfolios/{w.portfolio['id']}",
-                             lambda w: {"subPortfolios": ["Used cars", "New cars"]}),
+    "PUT /portfolios/{id}": (
+        "PUT",
+        lambda w: f"/portfolios/{w.portfolio['id']}",
+        lambda w: {"subPortfolios": ["Used cars", "New cars"]},
+    ),
     "POST /checklist-items": ("POST", lambda w: "/checklist-items", lambda w: {"title": "Docs signed"}),
-    "PUT /checklist-items/{id}": ("PUT", lambda w: f"/checklist-items/{w.checklist_item['id']}",
-                                  lambda w: {"title": "ID verified"}),
-    "POST /loans/{id}/payments": ("POST", lambda w: f"/loans/{w.active_loan['id']}/payments",
-                                  lambda w: {"amount": "10.00"}),
-    "POST /loans/{id}/charges": ("POST", lambda w: f"/loans/{w.active_loan['id']}/charges",
-                                 lambda w: {"amount": "5.00", "title": "NSF fee"}),
-    "POST /loans/{id}/credits": ("POST", lambda w: f"/loans/{w.active_loan['id']}/credits",
-                                 lambda w: {"amount": "1.00"}),
-    "POST /rules": ("POST", lambda w: "/rules", lambda w: {"name": "R", "criteria": "(> status-days-past-due 1)",
-                                                           "actions": [{"type": "stop-interest", "mode": "suspend"}]}),
+    "PUT /checklist-items/{id}": (
+        "PUT",
+        lambda w: f"/checklist-items/{w.checklist_item['id']}",
+        lambda w: {"title": "ID verified"},
+    ),
+    "POST /loans/{id}/payments": (
+        "POST",
+        lambda w: f"/loans/{w.active_loan['id']}/payments",
+        lambda w: {"amount": "10.00"},
+    ),
+    "POST /loans/{id}/charges": (
+        "POST",
+        lambda w: f"/loans/{w.active_loan['id']}/charges",
+        lambda w: {"amount": "5.00", "title": "NSF fee"},
+    ),
+    "POST /loans/{id}/credits": (
+        "POST",
+        lambda w: f"/loans/{w.active_loan['id']}/credits",
+        lambda w: {"amount": "1.00"},
+    ),
+    "POST /rules": (
+        "POST",
+        lambda w: "/rules",
+        lambda w: {
+            "name": "R",
+            "criteria": "(> status-days-past-due 1)",
+            "actions": [{"type": "stop-interest", "mode": "suspend"}],
+        },
+    ),
     "PUT /rules/{id}": ("PUT", lambda w: f"/rules/{w.rule['id']}", lambda w: {"name": "Renamed"}),
     "PUT /rules/order": ("PUT", lambda w: "/rules/order", lambda w: {"ruleIds": [w.rule["id"]]}),
     "POST /rules/preview": ("POST", lambda w: "/rules/preview", lambda w: {"criteria": "(> status-days-past-due 1)"}),
-    "POST /loans/{id}/rules/{id}/force": ("POST", lambda w: f"/loans/{w.active_loan['id']}/rules/{w.rule['id']}/force",
-                                          lambda w: {"explain": True}),
-    "POST /rules/{id}/force": ("POST", lambda w: f"/rules/{w.rule['id']}/force",
-                               lambda w: {"loanIds": [w.active_loan["id"]]}),
+    "POST /loans/{id}/rules/{id}/force": (
+        "POST",
+        lambda w: f"/loans/{w.active_loan['id']}/rules/{w.rule['id']}/force",
+        lambda w: {"explain": True},
+    ),
+    "POST /rules/{id}/force": (
+        "POST",
+        lambda w: f"/rules/{w.rule['id']}/force",
+        lambda w: {"loanIds": [w.active_loan["id"]]},
+    ),
     "POST /maintenance/runs": ("POST", lambda w: "/maintenance/runs", lambda w: {"businessDate": w.run["runId"][4:]}),
     "POST /webhooks": ("POST", lambda w: "/webhooks", lambda w: {"name": "H", "url": "https://hooks.example.com/in"}),
     "PUT /webhooks/{id}": ("PUT", lambda w: f"/webhooks/{w.webhook['id']}", lambda w: {"name": "Renamed"}),
@@ -111,8 +153,13 @@ def test_malformed_json_answers_400_and_writes_nothing(shared_world, target, var
 # ---------------------------------------------------------------- valid JSON, not an object: 422
 
 NOT_AN_OBJECT: dict[str, Callable[[str], str]] = {
-    "array": lambda t: "[]", "array-of-the-valid-object": lambda t: f"[{t}]", "string": lambda t: '"title"',
-    "number": lambda t: "42", "null": lambda t: "null", "true": lambda t: "true"}
+    "array": lambda t: "[]",
+    "array-of-the-valid-object": lambda t: f"[{t}]",
+    "string": lambda t: '"title"',
+    "number": lambda t: "42",
+    "null": lambda t: "null",
+    "true": lambda t: "true",
+}
 
 
 @pytest.mark.parametrize("variant", NOT_AN_OBJECT)
@@ -135,9 +182,11 @@ DEEP = 10_000
 def test_absurdly_deep_nesting_is_refused_without_a_500(shared_world, target, where):
     """Given 10,000 nested arrays/objects (well under 64 KiB), then a 400 or 422 error (the contract
     does not say which; a parser limit reads as malformed) and no change."""
-    nested = {"top-level-arrays": "[" * DEEP + "]" * DEEP,
-              "arrays-in-a-field": '{"title": ' + "[" * DEEP + "]" * DEEP + "}",
-              "objects-in-a-field": '{"title": ' + '{"a":' * DEEP + "1" + "}" * DEEP + "}"}[where]
+    nested = {
+        "top-level-arrays": "[" * DEEP + "]" * DEEP,
+        "arrays-in-a-field": '{"title": ' + "[" * DEEP + "]" * DEEP + "}",
+        "objects-in-a-field": '{"title": ' + '{"a":' * DEEP + "1" + "}" * DEEP + "}",
+    }[where]
     got, before = _send(shared_world, target, nested)
     assert_error(got, (400, 422))
     assert store_state() == before
@@ -145,13 +194,17 @@ def test_absurdly_deep_nesting_is_refused_without_a_500(shared_world, target, wh
 
 # ---------------------------------------------------------------- size: 413
 
+
 @pytest.mark.parametrize("shape", ["ascii", "multibyte-emoji", "just-over"])
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_body_over_64_KiB_answers_413_and_writes_nothing(shared_world, target, shape):
     """Given a body larger than 64 KiB (counted in bytes: 20,000 emoji are 80,000 bytes), then 413."""
     text = _valid_text(shared_world, target)
-    padding = {"ascii": "x" * 70_000, "multibyte-emoji": "\U0001F984" * 20_000,
-               "just-over": "x" * (64 * 1024 + 1 - len(text) - len(', "pad": ""'))}[shape]
+    padding = {
+        "ascii": "x" * 70_000,
+        "multibyte-emoji": "\U0001f984" * 20_000,
+        "just-over": "x" * (64 * 1024 + 1 - len(text) - len(', "pad": ""')),
+    }[shape]
     big = text[:-1] + ', "pad": ' + json.dumps(padding, ensure_ascii=False) + "}"
     assert len(big.encode("utf-8")) > 64 * 1024
     got, before = _send(shared_world, target, big)
@@ -161,8 +214,13 @@ def test_a_body_over_64_KiB_answers_413_and_writes_nothing(shared_world, target,
 
 # ---------------------------------------------------------------- content type: 415
 
-CONTENT_TYPES = ["text/plain", "application/xml", "application/x-www-form-urlencoded",
-                 "multipart/form-data; boundary=xyz", "text/html; charset=utf-8"]
+CONTENT_TYPES = [
+    "text/plain",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "text/html; charset=utf-8",
+]
 
 
 @pytest.mark.parametrize("content_type", CONTENT_TYPES)
@@ -291,16 +349,33 @@ LOAN_FIELDS: list[tuple[str, Callable[[Any], dict]]] = [
     ("checklist-unknown", lambda w: {"checklist": ["Blood sample"]}),
     ("checklist-string", lambda w: {"checklist": "ID verified"}),
     ("customers-unknown-id", lambda w: {"customers": [{"customerId": "cus_doesnotexist", "role": "primary"}]}),
-    ("customers-two-primaries", lambda w: {"customers": [{"customerId": w.customer["id"], "role": "primary"},
-                                                         {"customerId": w.customer2["id"], "role": "primary"}]}),
-    ("customers-same-customer-twice", lambda w: {"customers": [{"customerId": w.customer["id"], "role": "primary"},
-                                                               {"customerId": w.customer["id"], "role": "secondary"}]}),
+    (
+        "customers-two-primaries",
+        lambda w: {
+            "customers": [
+                {"customerId": w.customer["id"], "role": "primary"},
+                {"customerId": w.customer2["id"], "role": "primary"},
+            ]
+        },
+    ),
+    (
+        "customers-same-customer-twice",
+        lambda w: {
+            "customers": [
+                {"customerId": w.customer["id"], "role": "primary"},
+                {"customerId": w.customer["id"], "role": "secondary"},
+            ]
+        },
+    ),
     ("customers-no-primary", lambda w: {"customers": [{"customerId": w.customer["id"], "role": "secondary"}]}),
     ("customers-unknown-role", lambda w: {"customers": [{"customerId": w.customer["id"], "role": "cosigner"}]}),
     ("customers-missing-role", lambda w: {"customers": [{"customerId": w.customer["id"]}]}),
     ("customers-id-number", lambda w: {"customers": [{"customerId": 5, "role": "primary"}]}),
     ("customers-string", lambda w: {"customers": w.customer["id"]}),
-    ("customers-unknown-field", lambda w: {"customers": [{"customerId": w.customer["id"], "role": "primary", "share": 1}]}),
+    (
+        "customers-unknown-field",
+        lambda w: {"customers": [{"customerId": w.customer["id"], "role": "primary", "share": 1}]},
+    ),
     ("customFields-nested-list", lambda w: {"customFields": {"a": [1]}}),
     ("customFields-nested-object", lambda w: {"customFields": {"a": {"b": 1}}}),
     ("customFields-not-an-object", lambda w: {"customFields": "x=1"}),
@@ -346,21 +421,31 @@ TENANT_FIELDS = [
 
 LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
     "POST /customer-statuses": [
-        ("missing-title", {}), ("title-empty", {"title": ""}), ("title-number", {"title": 5}),
-        ("title-null", {"title": None}), ("title-10k-chars", {"title": "T" * 10_000}),
-        ("active-string", {"title": "X", "active": "yes"}), ("active-number", {"title": "X", "active": 1}),
+        ("missing-title", {}),
+        ("title-empty", {"title": ""}),
+        ("title-number", {"title": 5}),
+        ("title-null", {"title": None}),
+        ("title-10k-chars", {"title": "T" * 10_000}),
+        ("active-string", {"title": "X", "active": "yes"}),
+        ("active-number", {"title": "X", "active": 1}),
         ("displayOrder-negative", {"title": "X", "displayOrder": -1}),
         ("displayOrder-string", {"title": "X", "displayOrder": "1"}),
         ("displayOrder-fraction", ({"title": "X", "displayOrder": R}, "1.5")),
-        ("unknown-field", {"title": "X", "color": "red"}), ("client-sets-id", {"title": "X", "id": "cst_mine"}),
+        ("unknown-field", {"title": "X", "color": "red"}),
+        ("client-sets-id", {"title": "X", "id": "cst_mine"}),
     ],
     "PUT /customer-statuses/{id}": [
-        ("active-string", {"active": "no"}), ("active-null", {"active": None}),
-        ("displayOrder-string", {"displayOrder": "x"}), ("title-null", {"title": None}),
-        ("title-number", {"title": 5}), ("unknown-field", {"color": "red"}), ("client-sets-id", {"id": "cst_other"}),
+        ("active-string", {"active": "no"}),
+        ("active-null", {"active": None}),
+        ("displayOrder-string", {"displayOrder": "x"}),
+        ("title-null", {"title": None}),
+        ("title-number", {"title": 5}),
+        ("unknown-field", {"color": "red"}),
+        ("client-sets-id", {"id": "cst_other"}),
     ],
     "POST /loan-statuses": [
-        ("missing-title", {"subStatuses": []}), ("title-number", {"title": 5}),
+        ("missing-title", {"subStatuses": []}),
+        ("title-number", {"title": 5}),
         ("subStatuses-string", {"title": "W", "subStatuses": "Plan"}),
         ("subStatuses-of-strings", {"title": "W", "subStatuses": ["Plan"]}),
         ("subStatus-title-number", {"title": "W", "subStatuses": [{"title": 5}]}),
@@ -370,11 +455,15 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
         ("unknown-field", {"title": "W", "color": "red"}),
     ],
     "PUT /loan-statuses/{id}": [
-        ("subStatuses-string", {"subStatuses": "x"}), ("lateFees-string", {"lateFees": "no"}),
-        ("active-number", {"active": 1}), ("unknown-field", {"color": "red"}), ("title-number", {"title": 5}),
+        ("subStatuses-string", {"subStatuses": "x"}),
+        ("lateFees-string", {"lateFees": "no"}),
+        ("active-number", {"active": 1}),
+        ("unknown-field", {"color": "red"}),
+        ("title-number", {"title": 5}),
     ],
     "POST /portfolios": [
-        ("missing-title", {}), ("title-number", {"title": 5}),
+        ("missing-title", {}),
+        ("title-number", {"title": 5}),
         ("subPortfolios-string", {"title": "B", "subPortfolios": "Sail"}),
         ("subPortfolios-numbers", {"title": "B", "subPortfolios": [5]}),
         ("subPortfolios-empty-title", {"title": "B", "subPortfolios": [""]}),
@@ -382,19 +471,28 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
         ("unknown-field", {"title": "B", "color": "red"}),
     ],
     "PUT /portfolios/{id}": [
-        ("subPortfolios-string", {"subPortfolios": "x"}), ("subPortfolios-null-item", {"subPortfolios": [None]}),
-        ("title-number", {"title": 5}), ("unknown-field", {"color": "red"}),
+        ("subPortfolios-string", {"subPortfolios": "x"}),
+        ("subPortfolios-null-item", {"subPortfolios": [None]}),
+        ("title-number", {"title": 5}),
+        ("unknown-field", {"color": "red"}),
     ],
     "POST /checklist-items": [
-        ("missing-title", {}), ("title-empty", {"title": ""}), ("title-number", {"title": 5}),
-        ("title-10k-chars", {"title": "T" * 10_000}), ("unknown-field", {"title": "Docs", "done": True}),
+        ("missing-title", {}),
+        ("title-empty", {"title": ""}),
+        ("title-number", {"title": 5}),
+        ("title-10k-chars", {"title": "T" * 10_000}),
+        ("unknown-field", {"title": "Docs", "done": True}),
     ],
     "PUT /checklist-items/{id}": [
-        ("title-number", {"title": 5}), ("title-null", {"title": None}), ("unknown-field", {"done": True}),
+        ("title-number", {"title": 5}),
+        ("title-null", {"title": None}),
+        ("unknown-field", {"done": True}),
     ],
     "POST /rules/{id}/force": [
-        ("loanIds-empty", {"loanIds": []}), ("loanIds-string", {"loanIds": "loan_01"}),
-        ("loanIds-number-item", {"loanIds": [5]}), ("loanIds-null-item", {"loanIds": [None]}),
+        ("loanIds-empty", {"loanIds": []}),
+        ("loanIds-string", {"loanIds": "loan_01"}),
+        ("loanIds-number-item", {"loanIds": [5]}),
+        ("loanIds-null-item", {"loanIds": [None]}),
         ("loanIds-malformed", {"loanIds": ["not-a-loan"]}),
         ("loanIds-unknown", {"loanIds": ["loan_01ARZ3NDEKTSV4RRFFQ69G5FAV"]}),
         ("loanIds-a-customer-id", {"loanIds": ["cus_01ARZ3NDEKTSV4RRFFQ69G5FAV"]}),
@@ -403,8 +501,10 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
         ("unknown-field", {"explain": True}),
     ],
     "POST /webhooks": [
-        ("missing-url", {"name": "H"}), ("missing-name", {"url": "https://hooks.example.com/in"}),
-        ("url-number", {"name": "H", "url": 5}), ("url-3k-chars", {"name": "H", "url": "https://a.example/" + "x" * 3000}),
+        ("missing-url", {"name": "H"}),
+        ("missing-name", {"url": "https://hooks.example.com/in"}),
+        ("url-number", {"name": "H", "url": 5}),
+        ("url-3k-chars", {"name": "H", "url": "https://a.example/" + "x" * 3000}),
         ("url-loopback", {"name": "H", "url": "https://127.0.0.1/in"}),
         ("url-metadata", {"name": "H", "url": "https://169.254.169.254/latest/meta-data/"}),
         ("url-ipv4-mapped", {"name": "H", "url": "https://[::ffff:127.0.0.1]/in"}),
@@ -417,28 +517,39 @@ LABEL_FIELDS: dict[str, list[tuple[str, Any]]] = {
         ("header-bad-name", {"name": "H", "url": "https://hooks.example.com/in", "headers": {"X A": "b"}}),
         ("header-number", {"name": "H", "url": "https://hooks.example.com/in", "headers": {"X-A": 5}}),
         ("header-host", {"name": "H", "url": "https://hooks.example.com/in", "headers": {"Host": "a.example"}}),
-        ("headers-21", {"name": "H", "url": "https://hooks.example.com/in",
-                        "headers": {f"X-{i}": "v" for i in range(21)}}),
+        (
+            "headers-21",
+            {"name": "H", "url": "https://hooks.example.com/in", "headers": {f"X-{i}": "v" for i in range(21)}},
+        ),
         ("events-unknown", {"name": "H", "url": "https://hooks.example.com/in", "events": ["loan.deleted"]}),
         ("events-string", {"name": "H", "url": "https://hooks.example.com/in", "events": "loan.created"}),
         ("filter-bad", {"name": "H", "url": "https://hooks.example.com/in", "filter": "(> status-days-past-due"}),
         ("filter-unknown-variable", {"name": "H", "url": "https://hooks.example.com/in", "filter": "(> nope 1)"}),
-        ("filter-eval", {"name": "H", "url": "https://hooks.example.com/in", "filter": "(eval (read-string \"1\"))"}),
-        ("bodyTemplate-unknown-variable", {"name": "H", "url": "https://hooks.example.com/in",
-                                           "bodyTemplate": "[[v('nope')]]"}),
+        ("filter-eval", {"name": "H", "url": "https://hooks.example.com/in", "filter": '(eval (read-string "1"))'}),
+        (
+            "bodyTemplate-unknown-variable",
+            {"name": "H", "url": "https://hooks.example.com/in", "bodyTemplate": "[[v('nope')]]"},
+        ),
         ("active-string", {"name": "H", "url": "https://hooks.example.com/in", "active": "yes"}),
         ("secret-given", {"name": "H", "url": "https://hooks.example.com/in", "secret": "whsec_mine"}),
         ("unknown-field", {"name": "H", "url": "https://hooks.example.com/in", "retries": 3}),
     ],
     "PUT /webhooks/{id}": [
-        ("url-null", {"url": None}), ("url-private", {"url": "https://10.0.0.5/in"}), ("name-null", {"name": None}),
-        ("events-null", {"events": None}), ("header-masked-unknown", {"headers": {"X-Api-Key": "********"}}),
-        ("version-string", {"version": "1"}), ("unknown-field", {"id": "whk_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
+        ("url-null", {"url": None}),
+        ("url-private", {"url": "https://10.0.0.5/in"}),
+        ("name-null", {"name": None}),
+        ("events-null", {"events": None}),
+        ("header-masked-unknown", {"headers": {"X-Api-Key": "********"}}),
+        ("version-string", {"version": "1"}),
+        ("unknown-field", {"id": "whk_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
     ],
     "POST /maintenance/runs": [
-        ("businessDate-feb-30", {"businessDate": "2026-02-30"}), ("businessDate-words", {"businessDate": "tomorrow"}),
-        ("businessDate-number", {"businessDate": 20260101}), ("businessDate-future", {"businessDate": "2999-01-01"}),
-        ("businessDate-datetime", {"businessDate": "2026-01-01T00:00:00Z"}), ("unknown-field", {"date": "2026-01-01"}),
+        ("businessDate-feb-30", {"businessDate": "2026-02-30"}),
+        ("businessDate-words", {"businessDate": "tomorrow"}),
+        ("businessDate-number", {"businessDate": 20260101}),
+        ("businessDate-future", {"businessDate": "2999-01-01"}),
+        ("businessDate-datetime", {"businessDate": "2026-01-01T00:00:00Z"}),
+        ("unknown-field", {"date": "2026-01-01"}),
     ],
 }
 
@@ -469,6 +580,7 @@ def _cases() -> list:
     add("POST /customers", "firstName-missing", lambda w: json.dumps({"lastName": "L", "customerType": "company"}))
 
     for name, change, raw in SETUP_FIELDS:
+
         def build_post(w, c=change, r=raw):
             body = {**TARGETS["POST /loans"][2](w), "setup": _setup(**c)}
             return _text(body, r)
@@ -476,6 +588,7 @@ def _cases() -> list:
         def build_put(w, c=change, r=raw):
             body = {"setup": _setup(**c)}
             return _text(body, r)
+
         add("POST /loans", f"setup.{name}", build_post)
         add("PUT /loans/{id}", f"setup.{name}", build_put)
     add("POST /loans", "setup-missing", lambda w: json.dumps({"customers": []}))

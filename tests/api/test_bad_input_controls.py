@@ -1,5 +1,6 @@
 """Controls for test_bad_input: each target's valid body succeeds on a fresh tenant, so each refusal
 there is caused by the one thing its case breaks."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,16 @@ def test_store_state_sees_every_kind_of_write(api):
         ("PUT", f"/customers/{world.customer['id']}", {"firstName": "Augusta"}),
         ("PUT", f"/loans/{world.loan['id']}", {"customFields": {"note": "x"}}),
         ("POST", "/checklist-items", {"title": "Docs signed"}),
-        ("PUT", f"/loans/{world.loan['id']}", {"customers": [{"customerId": world.customer["id"], "role": "primary"},
-                                                             {"customerId": world.customer2["id"], "role": "secondary"}]}),
+        (
+            "PUT",
+            f"/loans/{world.loan['id']}",
+            {
+                "customers": [
+                    {"customerId": world.customer["id"], "role": "primary"},
+                    {"customerId": world.customer2["id"], "role": "secondary"},
+                ]
+            },
+        ),
         ("PUT", "/tenant", {"maintenanceHour": 4}),
     ]:
         before = store_state()

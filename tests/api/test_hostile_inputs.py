@@ -5,10 +5,10 @@ Rule texts (numbers in other scripts, confusable letters, the sandbox's refusals
 the documented pattern ^-?[0-9]+(\\.[0-9]{1,2})?$, names and titles holding control characters or
 separators, and bodies that are not UTF-8 JSON objects sent as JSON.
 """
+
 from __future__ import annotations
 
 import base64
-import json
 
 import boto3
 import pytest
@@ -26,25 +26,56 @@ RULE_TEXTS = {
     "fullwidth": "(> status-days-past-due ３０)",
     "devanagari-decimal": "(> status-payoff १.५)",
     "cyrillic-a-in-name": "(> status-days-pаst-due 30)",
-    "greek-omicron-in-name": "(= lοan-status \"Open\")",
+    "greek-omicron-in-name": '(= lοan-status "Open")',
     "fullwidth-paren-name": "(＞ status-days-past-due 30)",
-    "nul-in-text": "(= loan-status \"Open\u0000\")",
-    "escape-in-text": "(= loan-status \"\u001b[2JOpen\")",
-    "line-separator": "(= loan-status \"Open\")\u2028",
-    "c1-control": "(= loan-status \"Open\u009b\")",
-    "eval": "(eval \"(import os)\")",
+    "nul-in-text": '(= loan-status "Open\u0000")',
+    "escape-in-text": '(= loan-status "\u001b[2JOpen")',
+    "line-separator": '(= loan-status "Open")\u2028',
+    "c1-control": '(= loan-status "Open\u009b")',
+    "eval": '(eval "(import os)")',
     "import": "(import os)",
-    "dunder": "(. \"\" __class__)",
+    "dunder": '(. "" __class__)',
     "unbalanced": "(> status-days-past-due 30",
     "nan": "(> status-payoff NaN)",
     "huge-number": "(> status-payoff 1e999999)",
 }
-MONEY = ["1e3", "1_000", "١٢٣", "１２３", " 5.00 ", "+5", "5.", ".5", "1e-2", "1.000", "1,000.00", "0x10", "NaN",
-         "Infinity", "-5.00", "0", "", "৪0", "5\n", "\u00a05"]
-MONEY_RAW = ["1e3", "1.000", "1E+2", "5e-1", "-0.5", "true", "null", "[]", "{}", "\"\""]  # as JSON values, not strings
-NAMES = {"nul": "Ada\u0000", "cr-lf": "Ada\r\nLovelace", "escape": "\u001b[31mAda", "tab": "Ada\tL", "bell": "Ada\u0007",
-         "del": "Ada\u007f", "c1": "Ada\u0085", "line-separator": "Ada\u2028L", "paragraph-separator": "Ada\u2029L",
-         "only-controls": "\u0001\u0002", "empty": "", "spaces": "   "}
+MONEY = [
+    "1e3",
+    "1_000",
+    "١٢٣",
+    "１２３",
+    " 5.00 ",
+    "+5",
+    "5.",
+    ".5",
+    "1e-2",
+    "1.000",
+    "1,000.00",
+    "0x10",
+    "NaN",
+    "Infinity",
+    "-5.00",
+    "0",
+    "",
+    "৪0",
+    "5\n",
+    "\u00a05",
+]
+MONEY_RAW = ["1e3", "1.000", "1E+2", "5e-1", "-0.5", "true", "null", "[]", "{}", '""']  # as JSON values, not strings
+NAMES = {
+    "nul": "Ada\u0000",
+    "cr-lf": "Ada\r\nLovelace",
+    "escape": "\u001b[31mAda",
+    "tab": "Ada\tL",
+    "bell": "Ada\u0007",
+    "del": "Ada\u007f",
+    "c1": "Ada\u0085",
+    "line-separator": "Ada\u2028L",
+    "paragraph-separator": "Ada\u2029L",
+    "only-controls": "\u0001\u0002",
+    "empty": "",
+    "spaces": "   ",
+}
 LABEL_PATHS = ["/customer-statuses", "/portfolios", "/checklist-items", "/loan-statuses"]
 
 
@@ -71,8 +102,14 @@ def _refused(got, status: int | tuple[int, ...], before: dict) -> dict:
 @pytest.mark.parametrize("name", RULE_TEXTS)
 def test_a_hostile_rule_text_is_refused(world, name):
     before = store_state()
-    got = world.post("/rules", {"name": "hostile", "criteria": RULE_TEXTS[name],
-                                "actions": [{"type": "account-tools", "operation": "archive"}]})
+    got = world.post(
+        "/rules",
+        {
+            "name": "hostile",
+            "criteria": RULE_TEXTS[name],
+            "actions": [{"type": "account-tools", "operation": "archive"}],
+        },
+    )
     error = _refused(got, 422, before)
     assert error["details"], error
 
@@ -146,26 +183,64 @@ def test_a_custom_field_value_may_run_over_lines(world):
 def _send(api, body: bytes, headers: dict[str, str]) -> Reply:
     from functions.api.app import lambda_handler
 
-    event = proxy_event("POST", "/customers", {}, {"Authorization": f"Bearer {api.key}", **headers},
-                        base64.b64encode(body).decode(), base64_encoded=True)
+    event = proxy_event(
+        "POST",
+        "/customers",
+        {},
+        {"Authorization": f"Bearer {api.key}", **headers},
+        base64.b64encode(body).decode(),
+        base64_encoded=True,
+    )
     return Reply(lambda_handler(event, LambdaContext()))
 
 
 BODIES = {
-    "invalid-utf8": (b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}', "application/json", 400),
-    "latin-1": ('{"firstName": "Zoë", "lastName": "L", "customerType": "individual"}'.encode("latin-1"), "application/json", 400),
-    "utf-16": ('{"firstName": "Ada", "lastName": "L", "customerType": "individual"}'.encode("utf-16"), "application/json", 400),
-    "overlong-nul": (b'{"firstName": "Ada\xc0\x80", "lastName": "L", "customerType": "individual"}', "application/json", 400),
-    "encoded-surrogate": (b'{"firstName": "Ada\xed\xa0\x80", "lastName": "L", "customerType": "individual"}', "application/json", 400),
-    "escaped-surrogate": (b'{"firstName": "Ada\\ud800", "lastName": "L", "customerType": "individual"}', "application/json", 400),
+    "invalid-utf8": (
+        b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}',
+        "application/json",
+        400,
+    ),
+    "latin-1": (
+        '{"firstName": "Zoë", "lastName": "L", "customerType": "individual"}'.encode("latin-1"),
+        "application/json",
+        400,
+    ),
+    "utf-16": (
+        '{"firstName": "Ada", "lastName": "L", "customerType": "individual"}'.encode("utf-16"),
+        "application/json",
+        400,
+    ),
+    "overlong-nul": (
+        b'{"firstName": "Ada\xc0\x80", "lastName": "L", "customerType": "individual"}',
+        "application/json",
+        400,
+    ),
+    "encoded-surrogate": (
+        b'{"firstName": "Ada\xed\xa0\x80", "lastName": "L", "customerType": "individual"}',
+        "application/json",
+        400,
+    ),
+    "escaped-surrogate": (
+        b'{"firstName": "Ada\\ud800", "lastName": "L", "customerType": "individual"}',
+        "application/json",
+        400,
+    ),
     "no-content-type": (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual"}', None, 415),
     "text-plain": (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual"}', "text/plain", 415),
     "form": (b"firstName=Ada&lastName=L", "application/x-www-form-urlencoded", 415),
     "truncated": (b'{"firstName": "Ada", "lastName": ', "application/json", 400),
-    "nan-literal": (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual", "creditScore": NaN}', "application/json", 400),
+    "nan-literal": (
+        b'{"firstName": "Ada", "lastName": "L", "customerType": "individual", "creditScore": NaN}',
+        "application/json",
+        400,
+    ),
     "array": (b'[{"firstName": "Ada"}]', "application/json", 422),
     "string": (b'"Ada"', "application/json", 422),
-    "unknown-field": (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual", "isAdmin": true}', "application/json", 422),
+    "unknown-field": (
+        b'{"firstName": "Ada", "lastName": "L", "customerType": "individual", "isAdmin": true}',
+        "application/json",
+        422,
+    ),
     "deep-nesting": (b'{"a": ' * 5000 + b"1" + b"}" * 5000, "application/json", (400, 422)),
 }
 
@@ -182,9 +257,14 @@ def test_the_corpus_holds_at_least_sixty_hostile_inputs():
     assert count >= 60, count
 
 
-@pytest.mark.parametrize("name, hint", [("cyrillic-a-in-name", "did you mean status-days-past-due?"),
-                                        ("greek-omicron-in-name", "did you mean loan-status?"),
-                                        ("fullwidth-paren-name", "did you mean >?")])
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("cyrillic-a-in-name", "did you mean status-days-past-due?"),
+        ("greek-omicron-in-name", "did you mean loan-status?"),
+        ("fullwidth-paren-name", "did you mean >?"),
+    ],
+)
 def test_a_confusable_letter_in_a_name_names_the_character_and_the_ascii_name(world, name, hint):
     got = world.post("/rules/validate", {"criteria": RULE_TEXTS[name]})
     assert got.status == 200, got

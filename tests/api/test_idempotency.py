@@ -1,6 +1,7 @@
 """Idempotency-Key on POST: the same key and body answer the first 2xx answer again (Idempotent-Replayed:
 true) and write nothing; another body is 422; a 4xx answer is not kept; keys are per tenant and route and
 expire after 24 hours. (20 concurrent requests with one key: tests/e2e/test_local_stack.py.)"""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ def loan(api):
 
 
 def _pay(api, loan_id: str, key: str | None, amount: str = "100.00"):
-    return api.post(f"/loans/{loan_id}/payments", {"amount": amount},
-                    headers={"Idempotency-Key": key} if key is not None else None)
+    return api.post(
+        f"/loans/{loan_id}/payments", {"amount": amount}, headers={"Idempotency-Key": key} if key is not None else None
+    )
 
 
 def _payments(api, loan_id: str) -> list[dict]:
@@ -59,8 +61,11 @@ def test_an_answer_that_is_not_2xx_is_not_kept(api, loan):
     fixed = api.post(f"/loans/{loan['id']}/payments", {"amount": "1000.00"}, headers={"Idempotency-Key": "pay-2"})
     assert fixed.status == 201
     assert_error(api.post("/customers", {"firstName": "A"}, headers={"Idempotency-Key": "c-1"}), 422)
-    made = api.post("/customers", {"firstName": "A", "lastName": "B", "customerType": "individual"},
-                    headers={"Idempotency-Key": "c-1"})
+    made = api.post(
+        "/customers",
+        {"firstName": "A", "lastName": "B", "customerType": "individual"},
+        headers={"Idempotency-Key": "c-1"},
+    )
     assert made.status == 201, made  # the refused first try left the key free
 
 
@@ -74,16 +79,36 @@ def test_keys_belong_to_one_tenant_and_one_route(api, loan):
     assert _pay(api, loan["id"], "k").status == 201  # the same key on another route is another request
 
 
-@pytest.mark.parametrize("route, body", [
-    ("/customers", {"firstName": "A", "lastName": "B", "customerType": "individual"}),
-    ("/loans", {"setup": {"loanAmount": "1000.00", "interestRate": "5", "termPeriods": 12, "paymentFrequency": "monthly",
-                          "contractDate": "2026-01-15", "firstPaymentDate": "2026-02-15"}}),
-    ("/portfolios", {"title": "Auto"}),
-    ("/rules", {"name": "r", "criteria": "(> status-days-past-due 30)", "actions": [{"type": "account-tools",
-                                                                                    "operation": "archive"}]}),
-    ("/webhooks", {"name": "w", "url": "https://example.com/hook", "events": ["loan.created"]}),
-    ("/maintenance/runs", {}),
-])
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("/customers", {"firstName": "A", "lastName": "B", "customerType": "individual"}),
+        (
+            "/loans",
+            {
+                "setup": {
+                    "loanAmount": "1000.00",
+                    "interestRate": "5",
+                    "termPeriods": 12,
+                    "paymentFrequency": "monthly",
+                    "contractDate": "2026-01-15",
+                    "firstPaymentDate": "2026-02-15",
+                }
+            },
+        ),
+        ("/portfolios", {"title": "Auto"}),
+        (
+            "/rules",
+            {
+                "name": "r",
+                "criteria": "(> status-days-past-due 30)",
+                "actions": [{"type": "account-tools", "operation": "archive"}],
+            },
+        ),
+        ("/webhooks", {"name": "w", "url": "https://example.com/hook", "events": ["loan.created"]}),
+        ("/maintenance/runs", {}),
+    ],
+)
 def test_every_create_is_answered_once_per_key(api, route, body):
     first = api.post(route, body, headers={"Idempotency-Key": "once"})
     assert 200 <= first.status < 300, first
@@ -107,8 +132,11 @@ def test_a_key_is_kept_24_hours_then_runs_anew(api, loan):
     [record] = table.scan()["Items"]
     assert record["status"] == "COMPLETED"
     assert abs(int(record["expiration"]) - (time.time() + 24 * 3600)) < 120
-    table.update_item(Key={"id": record["id"]}, UpdateExpression="SET expiration = :past",
-                      ExpressionAttributeValues={":past": int(time.time()) - 1})
+    table.update_item(
+        Key={"id": record["id"]},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": int(time.time()) - 1},
+    )
     later = _pay(api, loan["id"], "pay-1")
     assert later.status == 201 and later.json["id"] != first.json["id"]
     assert header(later, "idempotent-replayed") == ""
@@ -126,8 +154,12 @@ def test_an_admin_post_is_never_kept_its_answer_holds_a_new_tenant_s_key(api):
 
 def test_the_openapi_document_names_the_header_on_every_post(api):
     document = api.get("/openapi.json", key=None).json
-    posts = [(path, op) for path, ops in document["paths"].items() for method, op in ops.items()
-             if method == "post" and not path.startswith("/admin")]
+    posts = [
+        (path, op)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        if method == "post" and not path.startswith("/admin")
+    ]
     assert len(posts) > 10
     for path, operation in posts:
         assert "Idempotency-Key" in [p["name"] for p in operation.get("parameters", [])], path

@@ -1,6 +1,7 @@
 """Methods: every method reaches the API, which answers the ones a path does not serve with 405 and Allow
 (in the error shape), OPTIONS with the methods, HEAD as GET; and the OpenAPI document lists every status
 the handler can answer before routing (413 everywhere, 415 where a body is taken, 500)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,10 @@ def test_a_method_no_route_is_declared_with_is_405_before_the_key_is_asked(api, 
     reply = Api().request(method, "/loans", key=None)
     assert reply.status == 405, reply
     assert reply.headers["allow"] == "GET, HEAD, OPTIONS, POST"
-    assert set(reply.json["error"]) == {"code", "message", "details"} and reply.json["error"]["code"] == "method_not_allowed"
+    assert (
+        set(reply.json["error"]) == {"code", "message", "details"}
+        and reply.json["error"]["code"] == "method_not_allowed"
+    )
 
 
 def test_a_known_method_the_path_does_not_serve_is_405_for_a_caller_with_a_key(api):

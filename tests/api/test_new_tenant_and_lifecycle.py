@@ -1,5 +1,6 @@
 """A new tenant's defaults, money formatting, the OpenAPI document, the variable catalogue,
 tenant creation by the operator, and the loan lifecycle (created in Application, activation)."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,10 @@ def test_a_new_tenant_has_customer_statuses_active_and_lead(api):
 def test_a_new_tenant_has_the_default_loan_statuses(api):
     statuses = {s["title"]: s for s in walk(api, "/loan-statuses")}
     assert {t: [sub["title"] for sub in s["subStatuses"]] for t, s in statuses.items()} == {
-        "Application": [], "Open": ["Repaying", "Past Due"], "Closed": ["Paid Off", "Charged Off"]}
+        "Application": [],
+        "Open": ["Repaying", "Past Due"],
+        "Closed": ["Paid Off", "Charged Off"],
+    }
     assert all(s["active"] for s in statuses.values())
     assert all({"id", "title", "active", "lateFees", "subStatuses"} <= set(s) for s in statuses.values())
 
@@ -42,10 +46,17 @@ def test_when_the_first_status_is_inactive_the_next_active_one_is_the_default(ap
     assert make_customer(api)["status"] == "Lead"
 
 
-@pytest.mark.parametrize(("sent", "shown"), [
-    ("12000", "12000.00"), ("12000.5", "12000.50"), ("12000.00", "12000.00"), ("0.01", "0.01"),
-    (12000, "12000.00"), ("1000000000.00", "1000000000.00"),
-])
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("12000", "12000.00"),
+        ("12000.5", "12000.50"),
+        ("12000.00", "12000.00"),
+        ("0.01", "0.01"),
+        (12000, "12000.00"),
+        ("1000000000.00", "1000000000.00"),
+    ],
+)
 def test_money_is_returned_as_a_string_with_two_decimals(api, sent, shown):
     """Given a loanAmount as a string or number, then it is returned as a two-decimal string, and
     every money value of the loan is a two-decimal string."""
@@ -129,8 +140,9 @@ def test_two_tenants_get_different_ids_and_keys(aws):
     assert a["tenantId"] != b["tenantId"] and a["apiKey"] != b["apiKey"]
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": 5}, {"name": "X", "timezone": "Nowhere/Land"},
-                                  {"name": "X", "plan": "gold"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": ""}, {"name": 5}, {"name": "X", "timezone": "Nowhere/Land"}, {"name": "X", "plan": "gold"}]
+)
 def test_the_operator_gets_422_for_an_invalid_tenant(aws, body):
     assert_error(Api().post("/admin/tenants", body, key=ADMIN_KEY), 422)
 
@@ -138,11 +150,35 @@ def test_the_operator_gets_422_for_an_invalid_tenant(aws, body):
 def test_a_new_loan_is_in_application_and_not_active(api):
     loan = make_loan(api)
     assert (loan["loanStatus"], loan["loanSubStatus"], loan["active"]) == ("Application", None, False)
-    for field in ("setup", "loanStatus", "portfolios", "customers", "active", "archived", "interestStopped",
-                  "chargedOff", "bankruptcy", "checklist", "customFields", "version", "values"):
+    for field in (
+        "setup",
+        "loanStatus",
+        "portfolios",
+        "customers",
+        "active",
+        "archived",
+        "interestStopped",
+        "chargedOff",
+        "bankruptcy",
+        "checklist",
+        "customFields",
+        "version",
+        "values",
+    ):
         assert field in loan, field
-    for name in ("daysPastDue", "amountPastDue", "payoff", "perDiem", "principalBalance", "interestAccrued",
-                 "dueFees", "nextPaymentDate", "nextPaymentAmount", "lastPaymentDate", "totalPaid"):
+    for name in (
+        "daysPastDue",
+        "amountPastDue",
+        "payoff",
+        "perDiem",
+        "principalBalance",
+        "interestAccrued",
+        "dueFees",
+        "nextPaymentDate",
+        "nextPaymentAmount",
+        "lastPaymentDate",
+        "totalPaid",
+    ):
         assert name in loan["values"], name
     assert api.get(f"/loans/{loan['id']}").json == loan
 
@@ -201,9 +237,18 @@ def test_removing_a_customer_from_a_loan_removes_the_link(api):
     assert [i["loan"]["id"] for i in walk(api, f"/customers/{a['id']}/loans")] == [loan["id"]]
 
 
-@pytest.mark.parametrize("path", ["/customers/cus_nope", "/loans/loan_nope", "/customers/cus_nope/loans",
-                                  "/customer-statuses/cst_nope", "/loan-statuses/lst_nope", "/portfolios/pfl_nope",
-                                  "/checklist-items/chk_nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/customers/cus_nope",
+        "/loans/loan_nope",
+        "/customers/cus_nope/loans",
+        "/customer-statuses/cst_nope",
+        "/loan-statuses/lst_nope",
+        "/portfolios/pfl_nope",
+        "/checklist-items/chk_nope",
+    ],
+)
 def test_an_unknown_id_answers_404(api, path):
     assert_error(api.get(path), 404)
 

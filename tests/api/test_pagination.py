@@ -1,9 +1,7 @@
 """Lists paginate with ?limit= (default 50, max 500) and ?cursor=; answers carry items and
 nextCursor; walking the pages yields every item exactly once and ends with nextCursor null."""
-from __future__ import annotations
 
-import base64
-import json
+from __future__ import annotations
 
 import pytest
 

@@ -1,5 +1,6 @@
 """Refused pagination parameters (one shared moto account: nothing here writes): a limit out of
 1..500 or not an integer answers 422, a cursor this API never issued answers 400."""
+
 from __future__ import annotations
 
 import base64

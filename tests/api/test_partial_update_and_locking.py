@@ -1,5 +1,6 @@
 """PUT is a partial update (fields left out are unchanged) and optimistic locking: a stale
 `version` in the body or in If-Match answers 409 and changes nothing; the current one succeeds."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,9 @@ def test_put_customer_changes_only_the_fields_sent_and_bumps_version_by_one(worl
     after = world.api.get(path).json
     assert after == got.json
     for key, value in CUSTOMER_CHANGES[field].items():
-        assert after[key] == (value if key != "address" else {**value, "line2": None, "state": None, "postalCode": None})
+        assert after[key] == (
+            value if key != "address" else {**value, "line2": None, "state": None, "postalCode": None}
+        )
     _same_except(before, after, set(CUSTOMER_CHANGES[field]))
     assert after["version"] == before["version"] + 1
 
@@ -47,8 +50,12 @@ LOAN_CHANGES = {
     "portfolios": lambda w: {"portfolios": ["Auto"], "subPortfolios": ["Used cars"]},
     "checklist": lambda w: {"checklist": ["ID verified"]},
     "customFields": lambda w: {"customFields": {"dealer": "Acme Motors", "vin": "1HGCM82633A004352"}},
-    "customers": lambda w: {"customers": [{"customerId": w.customer["id"], "role": "primary"},
-                                          {"customerId": w.customer2["id"], "role": "secondary"}]},
+    "customers": lambda w: {
+        "customers": [
+            {"customerId": w.customer["id"], "role": "primary"},
+            {"customerId": w.customer2["id"], "role": "secondary"},
+        ]
+    },
 }
 
 

@@ -1,5 +1,6 @@
 """POST /rules/validate reads and checks a criteria without saving anything (API.md, RULES.md 6),
 and GET /variables serves the catalogue the checker uses."""
+
 from __future__ import annotations
 
 from lms.rules.catalogue import VARIABLES
@@ -8,11 +9,19 @@ from tests.api.helpers import assert_error, store_state
 
 def test_a_valid_criteria_answers_valid_with_the_variables_it_reads(api):
     """Given R1, when validated, then valid, no errors, and its three variables in reading order."""
-    got = api.post("/rules/validate", {"criteria": '(and (> status-days-past-due 30) (= loan-status "Open")\n'
-                                                   '     (not= customer.primary.status "SCRA"))'})
+    got = api.post(
+        "/rules/validate",
+        {
+            "criteria": '(and (> status-days-past-due 30) (= loan-status "Open")\n'
+            '     (not= customer.primary.status "SCRA"))'
+        },
+    )
     assert got.status == 200, got
-    assert got.json == {"valid": True, "errors": [],
-                        "variables": ["status-days-past-due", "loan-status", "customer.primary.status"]}
+    assert got.json == {
+        "valid": True,
+        "errors": [],
+        "variables": ["status-days-past-due", "loan-status", "customer.primary.status"],
+    }
 
 
 def test_an_invalid_criteria_answers_200_with_each_error_located_and_explained(api):
@@ -23,10 +32,20 @@ def test_an_invalid_criteria_answers_200_with_each_error_located_and_explained(a
     assert got.status == 200, got
     assert got.json["valid"] is False and got.json["variables"] == []
     assert got.json["errors"] == [
-        {"code": "unknown-name", "message": "unknown variable status-days-past-du", "line": 1, "column": 9,
-         "hint": "did you mean status-days-past-due?"},
-        {"code": "type", "message": "loan-status is text; > needs numbers or dates", "line": 2, "column": 9,
-         "hint": 'compare text with = or not=, e.g. (= loan-status "Open")'},
+        {
+            "code": "unknown-name",
+            "message": "unknown variable status-days-past-du",
+            "line": 1,
+            "column": 9,
+            "hint": "did you mean status-days-past-due?",
+        },
+        {
+            "code": "type",
+            "message": "loan-status is text; > needs numbers or dates",
+            "line": 2,
+            "column": 9,
+            "hint": 'compare text with = or not=, e.g. (= loan-status "Open")',
+        },
     ]
     assert store_state() == before
 

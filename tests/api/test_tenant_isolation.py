@@ -1,5 +1,6 @@
 """Tenant isolation: another tenant's ids answer 404 on every route that takes an id, lists never
 show another tenant's items, and a loan cannot link another tenant's customer."""
+
 from __future__ import annotations
 
 import pytest
@@ -121,8 +122,9 @@ def test_a_loan_cannot_link_another_tenants_customer_on_create(world, other_api)
     """Given A's customer id, when B creates a loan with it, then 422 and nothing is written in
     either tenant."""
     before = store_state()
-    got = other_api.post("/loans", {"setup": LOAN_SETUP,
-                                    "customers": [{"customerId": world.customer["id"], "role": "primary"}]})
+    got = other_api.post(
+        "/loans", {"setup": LOAN_SETUP, "customers": [{"customerId": world.customer["id"], "role": "primary"}]}
+    )
     assert_error(got, 422)
     assert store_state() == before
 
@@ -133,10 +135,15 @@ def test_a_loan_cannot_be_relinked_to_another_tenants_customer_on_update(world, 
     mine = make_customer(other_api, firstName="Bob")
     loan = make_loan(other_api, [(mine["id"], "primary")])
     before = store_state()
-    got = other_api.put(f"/loans/{loan['id']}", {"customers": [
-        {"customerId": mine["id"], "role": "primary"},
-        {"customerId": world.customer["id"], "role": "secondary"},
-    ]})
+    got = other_api.put(
+        f"/loans/{loan['id']}",
+        {
+            "customers": [
+                {"customerId": mine["id"], "role": "primary"},
+                {"customerId": world.customer["id"], "role": "secondary"},
+            ]
+        },
+    )
     assert_error(got, 422)
     assert store_state() == before
 

@@ -1,6 +1,7 @@
 """Loan transactions over HTTP (API.md Loans; SERVICING.md): payments and their reversal, charges,
 credits, the transaction list and the schedule; each transaction written with the loan's new values
 in one DynamoDB transaction; bad transactions answer 422 and write nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,14 +45,23 @@ def test_a_payment_is_written_with_the_loans_new_values(api, loan):
     got = api.post(f"/loans/{loan['id']}/payments", {"amount": "768.80", "method": "ACH"})
     assert got.status == 201, got
     tx = got.json
-    assert (tx["type"], tx["amount"], tx["date"], tx["method"], tx["reversed"]) == ("payment", "768.80", TODAY, "ACH", False)
+    assert (tx["type"], tx["amount"], tx["date"], tx["method"], tx["reversed"]) == (
+        "payment",
+        "768.80",
+        TODAY,
+        "ACH",
+        False,
+    )
     assert tx["allocation"] == {"fees": "0.00", "interest": "199.68", "principal": "569.12", "unapplied": "0.00"}
     after = _loan(api, loan["id"])
     assert after["version"] == loan["version"] + 1
     assert after["values"]["daysPastDue"] == 0 and after["values"]["amountPastDue"] == "0.00"
     assert after["values"]["principalBalance"] == "11430.88"
     assert (after["values"]["totalPaid"], after["values"]["lastPaymentDate"], after["values"]["lastPaymentAmount"]) == (
-        "768.80", TODAY, "768.80")
+        "768.80",
+        TODAY,
+        "768.80",
+    )
     assert [t["id"] for t in walk(api, f"/loans/{loan['id']}/transactions")] == [tx["id"]]
 
 
@@ -61,7 +71,11 @@ def test_a_reversal_restores_the_values_exactly_and_twice_is_refused(api, loan):
     paid = api.post(f"/loans/{loan['id']}/payments", {"amount": "500.00", "date": "2026-02-20"}).json
     reversal = api.post(f"/loans/{loan['id']}/payments/{paid['id']}/reverse")
     assert reversal.status == 201, reversal
-    assert (reversal.json["type"], reversal.json["reverses"], reversal.json["amount"]) == ("reversal", paid["id"], "500.00")
+    assert (reversal.json["type"], reversal.json["reverses"], reversal.json["amount"]) == (
+        "reversal",
+        paid["id"],
+        "500.00",
+    )
     assert _loan(api, loan["id"])["values"] == loan["values"]
     listed = {t["id"]: t for t in walk(api, f"/loans/{loan['id']}/transactions")}
     assert listed[paid["id"]]["reversed"] is True and listed[paid["id"]]["reversedBy"] == reversal.json["id"]
@@ -102,7 +116,10 @@ def test_a_status_without_late_fees_keeps_the_fees_already_charged(api):
     assert loan["values"]["dueFees"] == "25.00"
     moved = api.put(f"/loans/{loan['id']}", {"loanStatus": "Workout"})
     assert moved.status == 200, moved
-    assert moved.json["lateFeeHistory"] == [{"since": "2026-01-15", "allowed": True}, {"since": "2026-03-20", "allowed": False}]
+    assert moved.json["lateFeeHistory"] == [
+        {"since": "2026-01-15", "allowed": True},
+        {"since": "2026-03-20", "allowed": False},
+    ]
     assert api.put("/tenant", {"businessDate": "2026-03-30"}).status == 200
     assert api.post(f"/loans/{loan['id']}/payments", {"amount": "10.00"}).status == 201
     assert _loan(api, loan["id"])["values"]["dueFees"] == "15.00"  # 25.00 - 10.00 paid; no fee on Mar 25
@@ -114,7 +131,11 @@ def test_a_charge_off_credit_closes_the_balance_and_stops_interest(api, loan):
     assert got.status == 201, got
     after = _loan(api, loan["id"])
     assert after["chargedOff"] is True
-    assert (after["values"]["payoff"], after["values"]["perDiem"], after["values"]["daysPastDue"]) == ("0.00", "0.00", 0)
+    assert (after["values"]["payoff"], after["values"]["perDiem"], after["values"]["daysPastDue"]) == (
+        "0.00",
+        "0.00",
+        0,
+    )
     assert after["values"]["totalPaid"] == "0.00"  # a credit is not money received
 
 
@@ -123,8 +144,14 @@ def test_the_schedule_has_every_installment_and_closes_to_zero(api, loan):
     assert got.status == 200, got
     rows = got.json["items"]
     assert len(rows) == 36 and rows[0]["dueDate"] == "2026-02-15" and rows[-1]["dueDate"] == "2029-01-15"
-    assert rows[0] == {"number": 1, "dueDate": "2026-02-15", "payment": "384.40", "interest": "95.00",
-                       "principal": "289.40", "balance": "11710.60"}  # 12,000 x 9.5% / 12 = 95.00
+    assert rows[0] == {
+        "number": 1,
+        "dueDate": "2026-02-15",
+        "payment": "384.40",
+        "interest": "95.00",
+        "principal": "289.40",
+        "balance": "11710.60",
+    }  # 12,000 x 9.5% / 12 = 95.00
     assert rows[-1]["balance"] == "0.00"
     assert sum(int(r["principal"].replace(".", "")) for r in rows) == 1_200_000
 
@@ -160,8 +187,14 @@ def test_a_bad_transaction_answers_422_and_writes_nothing(api, loan, case):
     assert store_state() == before
 
 
-@pytest.mark.parametrize("route, body", [("payments", {"amount": "10.00"}), ("charges", {"amount": "5.00", "title": "Fee"}),
-                                         ("credits", {"amount": "1.00"})])
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("payments", {"amount": "10.00"}),
+        ("charges", {"amount": "5.00", "title": "Fee"}),
+        ("credits", {"amount": "1.00"}),
+    ],
+)
 def test_transactions_on_an_unactivated_loan_answer_422_and_write_nothing(api, route, body):
     made = make_loan(api)
     before = store_state()
@@ -184,13 +217,16 @@ def test_a_back_dated_payment_that_would_make_a_later_one_exceed_the_payoff_is_r
     assert store_state() == before
 
 
-@pytest.mark.parametrize("setup", [
-    {"contractDate": "9989-01-01", "firstPaymentDate": "9990-01-01", "termPeriods": 1200},
-    {"contractDate": "9999-12-01", "firstPaymentDate": "9999-12-25", "paymentFrequency": "weekly"},
-    {"contractDate": "0001-01-01", "firstPaymentDate": "0001-02-01"},
-    {"contractDate": "1969-12-31"},
-    {"loanAmount": "1000000000.01"},
-])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {"contractDate": "9989-01-01", "firstPaymentDate": "9990-01-01", "termPeriods": 1200},
+        {"contractDate": "9999-12-01", "firstPaymentDate": "9999-12-25", "paymentFrequency": "weekly"},
+        {"contractDate": "0001-01-01", "firstPaymentDate": "0001-02-01"},
+        {"contractDate": "1969-12-31"},
+        {"loanAmount": "1000000000.01"},
+    ],
+)
 def test_loan_terms_out_of_range_answer_422(api, setup):
     """Dates a schedule could not reach (or that would make every request replay centuries) and
     amounts beyond a billion are refused with a clear error, never a 500."""
@@ -211,6 +247,7 @@ def test_only_payments_can_be_reversed_and_unknown_ids_are_404(api, loan):
 
 # ---------------------------------------------------------------- atomic with optimistic locking
 
+
 def test_the_transaction_and_the_loan_are_written_together_or_not_at_all(api, loan):
     """Given a loan read at version v, when another write moves it to v+1 before the transaction is
     stored, then storing at v fails as a whole: no transaction item and the loan as the other write left it."""
@@ -223,8 +260,14 @@ def test_the_transaction_and_the_loan_are_written_together_or_not_at_all(api, lo
     stale = domain.get(tenant_id, loan["id"])
     assert api.put(f"/loans/{loan['id']}", {"displayId": "MOVED"}).status == 200
     before = store_state()
-    tx = Transaction(id="txn_01ARZ3NDEKTSV4RRFFQ69G5FAV", loan_id=loan["id"], type="payment", amount="1.00",
-                     date=TODAY, created_at=stale.created_at)
+    tx = Transaction(
+        id="txn_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        loan_id=loan["id"],
+        type="payment",
+        amount="1.00",
+        date=TODAY,
+        created_at=stale.created_at,
+    )
     with pytest.raises(StaleWrite):
         store.post(tenant_id, tx, stale.model_copy(update={"display_id": "LOST"}))
     assert store_state() == before
@@ -253,4 +296,3 @@ def test_a_payment_racing_another_write_keeps_both(api, loan, monkeypatch):
     assert after["customFields"] == {"collector": "Ann"}
     assert after["values"]["totalPaid"] == "100.00"
     assert after["version"] == loan["version"] + 2
-

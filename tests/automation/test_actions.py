@@ -8,6 +8,7 @@ The tenant's today is 2026-03-20 throughout. The standard loan (12,000.00 at 9.5
 installments of 384.40 from 2026-02-15, contract 2026-01-15) is then two installments behind:
 768.80 past due, 33 days past due, payoff 12,199.68, per diem 3.12.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -24,15 +25,21 @@ PAST_DUE = {"daysPastDue": 33, "amountPastDue": "768.80", "payoff": "12199.68", 
 def lender(api):
     """The tenant with a frozen today and the labels the actions below name."""
     assert api.put("/tenant", {"businessDate": TODAY}).status == 200
-    for body in ({"title": "Collections", "subPortfolios": ["Early", "Late"]},
-                 {"title": "Legal", "subPortfolios": ["Attorney"]},
-                 {"title": "Recovery"}):
+    for body in (
+        {"title": "Collections", "subPortfolios": ["Early", "Late"]},
+        {"title": "Legal", "subPortfolios": ["Attorney"]},
+        {"title": "Recovery"},
+    ):
         assert api.post("/portfolios", body).status == 201
     for title in ("Called", "Letter sent"):
         assert api.post("/checklist-items", {"title": title}).status == 201
     assert api.post("/customer-statuses", {"title": "SCRA"}).status == 201
-    assert api.post("/loan-statuses", {"title": "Delinquent", "subStatuses": [{"title": "30 Days"},
-                                                                            {"title": "60 Days"}]}).status == 201
+    assert (
+        api.post(
+            "/loan-statuses", {"title": "Delinquent", "subStatuses": [{"title": "30 Days"}, {"title": "60 Days"}]}
+        ).status
+        == 201
+    )
     return api
 
 
@@ -85,7 +92,8 @@ def _transactions(api, loan_id: str) -> list[dict]:
 def _only_entry(api, loan_id: str, rule: dict, trigger: str) -> dict:
     log = _log(api, loan_id)
     assert [(e["ruleId"], e["ruleVersion"], e["trigger"], e["matched"], e["error"]) for e in log] == [
-        (rule["id"], 1, trigger, True, None)], log
+        (rule["id"], 1, trigger, True, None)
+    ], log
     return log[0]
 
 
@@ -98,14 +106,34 @@ def _values(loan: dict, *names: str) -> dict:
 
 def test_loan_settings_set_status_credit_status_portfolios_and_custom_fields(lender, pump):
     api = lender
-    loan = _loan(api, pump, portfolios=["Collections", "Legal"], subPortfolios=["Late", "Attorney"],
-                 customFields={"Stage": "new"})
-    rule = _rule(api, [{"type": "loan-settings", "loanStatus": "Delinquent", "loanSubStatus": "30 Days",
-                        "creditStatus": "71", "addPortfolios": ["Recovery"], "removePortfolios": ["Legal"],
-                        "addSubPortfolios": ["Early"], "removeSubPortfolios": ["Late"],
-                        "customFields": {"Stage": "collections", "Flagged": True,
-                                         "Settlement offer": {"base": "payoff", "plus": "10.00"}}}],
-                 criteria="(> status-days-past-due 30)")
+    loan = _loan(
+        api,
+        pump,
+        portfolios=["Collections", "Legal"],
+        subPortfolios=["Late", "Attorney"],
+        customFields={"Stage": "new"},
+    )
+    rule = _rule(
+        api,
+        [
+            {
+                "type": "loan-settings",
+                "loanStatus": "Delinquent",
+                "loanSubStatus": "30 Days",
+                "creditStatus": "71",
+                "addPortfolios": ["Recovery"],
+                "removePortfolios": ["Legal"],
+                "addSubPortfolios": ["Early"],
+                "removeSubPortfolios": ["Late"],
+                "customFields": {
+                    "Stage": "collections",
+                    "Flagged": True,
+                    "Settlement offer": {"base": "payoff", "plus": "10.00"},
+                },
+            }
+        ],
+        criteria="(> status-days-past-due 30)",
+    )
 
     _touch(api, loan["id"])
     pump.drain()
@@ -114,15 +142,26 @@ def test_loan_settings_set_status_credit_status_portfolios_and_custom_fields(len
     assert (after["loanStatus"], after["loanSubStatus"], after["creditStatus"]) == ("Delinquent", "30 Days", "71")
     # Removing Legal takes its sub-portfolio Attorney with it.
     assert after["portfolios"] == ["Collections", "Recovery"] and after["subPortfolios"] == ["Early"]
-    assert after["customFields"] == {"Stage": "collections", "Touched": "yes", "Flagged": True,
-                                     "Settlement offer": "12209.68"}
+    assert after["customFields"] == {
+        "Stage": "collections",
+        "Touched": "yes",
+        "Flagged": True,
+        "Settlement offer": "12209.68",
+    }
     assert after["values"] == loan["values"]  # labels only: balances untouched
     entry = _only_entry(api, loan["id"], rule, "loan-changed")
     assert entry["variables"] == {"status-days-past-due": 33}
-    assert entry["actionsApplied"] == [{
-        "type": "loan-settings", "loanStatus": "Delinquent", "loanSubStatus": "30 Days", "creditStatus": "71",
-        "portfolios": ["Collections", "Recovery"], "subPortfolios": ["Early"],
-        "customFields": {"Stage": "collections", "Touched": "yes", "Flagged": True, "Settlement offer": "12209.68"}}]
+    assert entry["actionsApplied"] == [
+        {
+            "type": "loan-settings",
+            "loanStatus": "Delinquent",
+            "loanSubStatus": "30 Days",
+            "creditStatus": "71",
+            "portfolios": ["Collections", "Recovery"],
+            "subPortfolios": ["Early"],
+            "customFields": {"Stage": "collections", "Touched": "yes", "Flagged": True, "Settlement offer": "12209.68"},
+        }
+    ]
     assert pump.failed == []
 
 
@@ -135,7 +174,8 @@ def test_loan_settings_sub_status_alone_keeps_the_status(lender, pump):
     result = _force(api, loan["id"], rule["id"])
 
     assert result["matched"] and result["actionsApplied"] == [
-        {"type": "loan-settings", "loanStatus": "Delinquent", "loanSubStatus": "60 Days"}]
+        {"type": "loan-settings", "loanStatus": "Delinquent", "loanSubStatus": "60 Days"}
+    ]
     after = _get(api, loan["id"])
     assert (after["loanStatus"], after["loanSubStatus"]) == ("Delinquent", "60 Days")
 
@@ -145,8 +185,12 @@ def test_loan_settings_sub_status_alone_keeps_the_status(lender, pump):
 
 def test_account_tools_activate_by_a_preactivation_rule_in_real_time(lender, pump):
     api = lender
-    rule = _rule(api, [{"type": "account-tools", "operation": "activate"}], criteria='(= loan-status "Application")',
-                 preactivation=True)
+    rule = _rule(
+        api,
+        [{"type": "account-tools", "operation": "activate"}],
+        criteria='(= loan-status "Application")',
+        preactivation=True,
+    )
 
     loan = make_loan(api, [(make_customer(api)["id"], "primary")])
     assert loan["active"] is False
@@ -161,11 +205,14 @@ def test_account_tools_activate_by_a_preactivation_rule_in_real_time(lender, pum
     assert pump.failed == []
 
 
-@pytest.mark.parametrize("operation, active, archived", [
-    ("inactivate", False, False),
-    ("archive", True, True),
-    ("delete", False, True),  # rules never hard-delete: archived and inactivated
-])
+@pytest.mark.parametrize(
+    "operation, active, archived",
+    [
+        ("inactivate", False, False),
+        ("archive", True, True),
+        ("delete", False, True),  # rules never hard-delete: archived and inactivated
+    ],
+)
 def test_account_tools_inactivate_archive_delete(lender, pump, operation, active, archived):
     api = lender
     loan = _loan(api, pump)
@@ -222,11 +269,19 @@ def test_apd_reset_zero_after_a_payment_in_real_time(lender, pump):
 
     after = _get(api, loan["id"])
     assert _values(after, "amountPastDue", "daysPastDue", "payoff", "principalBalance") == {
-        "amountPastDue": "0.00", "daysPastDue": 0, "payoff": "12099.68", "principalBalance": "12000.00"}
+        "amountPastDue": "0.00",
+        "daysPastDue": 0,
+        "payoff": "12099.68",
+        "principalBalance": "12000.00",
+    }
     entry = _only_entry(api, loan["id"], rule, "payment")
     assert entry["variables"] == {"status-amount-due": "668.80"}
     [applied] = entry["actionsApplied"]
-    assert {k: applied[k] for k in ("type", "amount", "date")} == {"type": "apd-reset", "amount": "668.80", "date": TODAY}
+    assert {k: applied[k] for k in ("type", "amount", "date")} == {
+        "type": "apd-reset",
+        "amount": "668.80",
+        "date": TODAY,
+    }
     reset = [t for t in _transactions(api, loan["id"]) if t["type"] == "apd-reset"]
     assert [(t["id"], t["amount"], t["source"]) for t in reset] == [(applied["transactionId"], "668.80", "rule")]
 
@@ -241,9 +296,13 @@ def test_apd_reset_fixed_leaves_that_amount_past_due(lender, pump):
     after = _get(api, loan["id"])
     # 100.00 of the 2026-03-15 installment is left unpaid: 5 days past due, balances untouched.
     assert _values(after, "amountPastDue", "daysPastDue", "payoff") == {
-        "amountPastDue": "100.00", "daysPastDue": 5, "payoff": "12199.68"}
+        "amountPastDue": "100.00",
+        "daysPastDue": 5,
+        "payoff": "12199.68",
+    }
     assert [{k: a.get(k) for k in ("type", "amount", "date")} for a in result["actionsApplied"]] == [
-        {"type": "apd-reset", "amount": "668.80", "date": TODAY}]
+        {"type": "apd-reset", "amount": "668.80", "date": TODAY}
+    ]
     assert _only_entry(api, loan["id"], rule, "force")["actionsApplied"] == result["actionsApplied"]
 
 
@@ -257,7 +316,10 @@ def test_apd_reset_does_nothing_on_a_current_loan(lender, pump):
 
     current = _get(api, loan["id"])
     assert _values(current, "amountPastDue", "daysPastDue", "payoff") == {
-        "amountPastDue": "0.00", "daysPastDue": 0, "payoff": "11430.88"}
+        "amountPastDue": "0.00",
+        "daysPastDue": 0,
+        "payoff": "11430.88",
+    }
     entry = _only_entry(api, loan["id"], rule, "payment")
     assert entry["actionsApplied"] == [{"type": "apd-reset"}]  # matched, changed nothing
 
@@ -294,15 +356,42 @@ def _record_bankruptcy(api, loan_id: str, bankruptcy: dict) -> None:
 def test_bankruptcy_updates_the_active_bankruptcy(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    _record_bankruptcy(api, loan["id"], {"active": True, "chapter": 7, "filingDate": "2026-03-01",
-                                         "petitionStatus": "filed", "caseNumber": "26-10001", "automaticStay": False})
-    rule = _rule(api, [{"type": "bankruptcy", "chapter": 13, "petitionStatus": "converted", "automaticStay": True,
-                        "setNull": ["caseNumber"]}], criteria="(= bankruptcy-chapter 7)")
+    _record_bankruptcy(
+        api,
+        loan["id"],
+        {
+            "active": True,
+            "chapter": 7,
+            "filingDate": "2026-03-01",
+            "petitionStatus": "filed",
+            "caseNumber": "26-10001",
+            "automaticStay": False,
+        },
+    )
+    rule = _rule(
+        api,
+        [
+            {
+                "type": "bankruptcy",
+                "chapter": 13,
+                "petitionStatus": "converted",
+                "automaticStay": True,
+                "setNull": ["caseNumber"],
+            }
+        ],
+        criteria="(= bankruptcy-chapter 7)",
+    )
 
     result = _force(api, loan["id"], rule["id"])
 
-    expected = {"active": True, "chapter": 13, "filingDate": "2026-03-01", "petitionStatus": "converted",
-                "caseNumber": None, "automaticStay": True}
+    expected = {
+        "active": True,
+        "chapter": 13,
+        "filingDate": "2026-03-01",
+        "petitionStatus": "converted",
+        "caseNumber": None,
+        "automaticStay": True,
+    }
     assert result["variables"] == {"bankruptcy-chapter": 7}
     assert result["actionsApplied"] == [{"type": "bankruptcy", "bankruptcy": expected}]
     assert _get(api, loan["id"])["bankruptcy"] == expected
@@ -344,12 +433,22 @@ def test_change_due_date_shift_days_with_a_fee(lender, pump):
     assert dates[:4] == ["2026-02-15", "2026-03-15", "2026-04-20", "2026-05-20"] and dates[-1] == "2029-01-20"
     after = _get(api, loan["id"])
     assert _values(after, "nextPaymentDate", "dueFees", "payoff", "amountPastDue") == {
-        "nextPaymentDate": "2026-04-20", "dueFees": "25.00", "payoff": "12224.68", "amountPastDue": "768.80"}
+        "nextPaymentDate": "2026-04-20",
+        "dueFees": "25.00",
+        "payoff": "12224.68",
+        "amountPastDue": "768.80",
+    }
     [applied] = result["actionsApplied"]
-    assert applied == {"type": "change-due-date", "installment": 3, "from": "2026-04-15", "to": "2026-04-20",
-                       "feeTransactionId": applied["feeTransactionId"]}
+    assert applied == {
+        "type": "change-due-date",
+        "installment": 3,
+        "from": "2026-04-15",
+        "to": "2026-04-20",
+        "feeTransactionId": applied["feeTransactionId"],
+    }
     assert [(t["id"], t["type"], t["amount"], t["source"]) for t in _transactions(api, loan["id"])] == [
-        (applied["feeTransactionId"], "charge", "25.00", "rule")]
+        (applied["feeTransactionId"], "charge", "25.00", "rule")
+    ]
     assert _only_entry(api, loan["id"], rule, "force")["actionsApplied"] == result["actionsApplied"]
 
 
@@ -360,8 +459,9 @@ def test_change_due_date_to_a_new_due_date(lender, pump):
 
     result = _force(api, loan["id"], rule["id"])
 
-    assert result["actionsApplied"] == [{"type": "change-due-date", "installment": 3, "from": "2026-04-15",
-                                         "to": "2026-04-30"}]
+    assert result["actionsApplied"] == [
+        {"type": "change-due-date", "installment": 3, "from": "2026-04-15", "to": "2026-04-30"}
+    ]
     dates = _due_dates(api, loan["id"])
     assert dates[:4] == ["2026-02-15", "2026-03-15", "2026-04-30", "2026-05-30"] and dates[-1] == "2029-01-30"
     after = _get(api, loan["id"])
@@ -375,21 +475,38 @@ def test_change_due_date_to_a_new_due_date(lender, pump):
 def test_credit_of_the_payoff_with_charge_off(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [{"type": "credit", "amount": {"base": "payoff"}, "category": "Charge-off", "chargeOff": True}],
-                 criteria="(> status-days-past-due 30)")
+    rule = _rule(
+        api,
+        [{"type": "credit", "amount": {"base": "payoff"}, "category": "Charge-off", "chargeOff": True}],
+        criteria="(> status-days-past-due 30)",
+    )
 
     result = _force(api, loan["id"], rule["id"])
 
     after = _get(api, loan["id"])
     assert after["chargedOff"] is True
     assert _values(after, "payoff", "amountPastDue", "perDiem", "totalPaid") == {
-        "payoff": "0.00", "amountPastDue": "0.00", "perDiem": "0.00", "totalPaid": "0.00"}
+        "payoff": "0.00",
+        "amountPastDue": "0.00",
+        "perDiem": "0.00",
+        "totalPaid": "0.00",
+    }
     [applied] = result["actionsApplied"]
-    assert applied == {"type": "credit", "transactionId": applied["transactionId"], "amount": "12199.68",
-                       "chargeOff": True}
+    assert applied == {
+        "type": "credit",
+        "transactionId": applied["transactionId"],
+        "amount": "12199.68",
+        "chargeOff": True,
+    }
     [credit] = _transactions(api, loan["id"])
-    assert (credit["id"], credit["type"], credit["amount"], credit["category"], credit["chargeOff"], credit["source"]) == (
-        applied["transactionId"], "credit", "12199.68", "Charge-off", True, "rule")
+    assert (
+        credit["id"],
+        credit["type"],
+        credit["amount"],
+        credit["category"],
+        credit["chargeOff"],
+        credit["source"],
+    ) == (applied["transactionId"], "credit", "12199.68", "Charge-off", True, "rule")
     assert _only_entry(api, loan["id"], rule, "force")["actionsApplied"] == result["actionsApplied"]
 
 
@@ -403,27 +520,39 @@ def test_credit_with_reset_past_due(lender, pump):
     after = _get(api, loan["id"])
     assert after["chargedOff"] is False
     assert _values(after, "payoff", "amountPastDue", "daysPastDue") == {
-        "payoff": "12149.68", "amountPastDue": "0.00", "daysPastDue": 0}
+        "payoff": "12149.68",
+        "amountPastDue": "0.00",
+        "daysPastDue": 0,
+    }
     [applied] = result["actionsApplied"]
     assert (applied["type"], applied["amount"], applied["chargeOff"]) == ("credit", "50.00", False)
     assert applied["apdReset"]["amount"] == "718.80"  # what was still past due after the credit
     assert sorted((t["type"], t["amount"]) for t in _transactions(api, loan["id"])) == [
-        ("apd-reset", "718.80"), ("credit", "50.00")]
+        ("apd-reset", "718.80"),
+        ("credit", "50.00"),
+    ]
 
 
 # ---------------------------------------------------------------- customer-tools
 
 
-@pytest.mark.parametrize("target, changed", [
-    ("primary", {"primary"}),
-    ("secondary", {"secondary"}),
-    ("all", {"primary", "secondary", "additional"}),
-])
+@pytest.mark.parametrize(
+    "target, changed",
+    [
+        ("primary", {"primary"}),
+        ("secondary", {"secondary"}),
+        ("all", {"primary", "secondary", "additional"}),
+    ],
+)
 def test_customer_tools_set_status_and_validate(lender, pump, target, changed):
     api = lender
     people = {
-        "primary": make_customer(api, email="ada@example.com", phone="+1 555 010 0199",
-                                 address={"line1": "1 Main St", "city": "Springfield", "postalCode": "12345"}),
+        "primary": make_customer(
+            api,
+            email="ada@example.com",
+            phone="+1 555 010 0199",
+            address={"line1": "1 Main St", "city": "Springfield", "postalCode": "12345"},
+        ),
         "secondary": make_customer(api, firstName="Bea", email="not-an-email"),
         "additional": make_customer(api, firstName="Cy", phone="555-0100"),
     }
@@ -434,11 +563,15 @@ def test_customer_tools_set_status_and_validate(lender, pump, target, changed):
 
     statuses = {role: api.get(f"/customers/{c['id']}").json["status"] for role, c in people.items()}
     assert statuses == {role: "SCRA" if role in changed else "Active" for role in people}
-    validation = {"primary": {"email": True, "phone": True, "address": True},
-                  "secondary": {"email": False, "phone": False, "address": False},
-                  "additional": {"email": False, "phone": True, "address": False}}
-    expected = {"type": "customer-tools", **{people[role]["id"]: {"status": "SCRA", "validation": validation[role]}
-                                             for role in changed}}
+    validation = {
+        "primary": {"email": True, "phone": True, "address": True},
+        "secondary": {"email": False, "phone": False, "address": False},
+        "additional": {"email": False, "phone": True, "address": False},
+    }
+    expected = {
+        "type": "customer-tools",
+        **{people[role]["id"]: {"status": "SCRA", "validation": validation[role]} for role in changed},
+    }
     assert result["actionsApplied"] == [expected]
     assert _only_entry(api, loan["id"], rule, "force")["actionsApplied"] == [expected]
 
@@ -447,8 +580,11 @@ def test_customer_tools_in_real_time_settles(lender, pump):
     api = lender
     borrower = make_customer(api)
     loans = [_loan(api, pump, [(borrower["id"], "primary")]) for _ in range(2)]
-    rule = _rule(api, [{"type": "customer-tools", "target": "primary", "setStatus": "SCRA"}],
-                 criteria='(= customer.primary.status "Active")')
+    rule = _rule(
+        api,
+        [{"type": "customer-tools", "target": "primary", "setStatus": "SCRA"}],
+        criteria='(= customer.primary.status "Active")',
+    )
 
     _touch(api, loans[0]["id"])
     pump.drain()
@@ -467,8 +603,11 @@ def test_customer_tools_in_real_time_settles(lender, pump):
 def test_loan_checklist_check_and_uncheck_in_real_time(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [{"type": "loan-checklist", "check": ["letter SENT"], "uncheck": ["Called"]}],
-                 criteria='(contains? checklist "Called")')
+    rule = _rule(
+        api,
+        [{"type": "loan-checklist", "check": ["letter SENT"], "uncheck": ["Called"]}],
+        criteria='(contains? checklist "Called")',
+    )
 
     assert api.put(f"/loans/{loan['id']}", {"checklist": ["Called"]}).status == 200
     pump.drain()
@@ -498,10 +637,13 @@ def test_stop_interest_suspend_then_resume(lender, pump):
     assert (running["interestStopped"], running["values"]["perDiem"]) == (False, "3.12")
     assert [a["mode"] for a in suspended["actionsApplied"] + resumed["actionsApplied"]] == ["suspend", "resume"]
     assert [(t["type"], t["date"], t["source"]) for t in _transactions(api, loan["id"])] == [
-        ("stop-interest", TODAY, "rule"), ("resume-interest", TODAY, "rule")]
+        ("stop-interest", TODAY, "rule"),
+        ("resume-interest", TODAY, "rule"),
+    ]
     log = _log(api, loan["id"])
     assert sorted((e["ruleId"], e["trigger"], e["actionsApplied"][0]["type"]) for e in log) == sorted(
-        [(suspend["id"], "force", "stop-interest"), (resume["id"], "force", "stop-interest")])
+        [(suspend["id"], "force", "stop-interest"), (resume["id"], "force", "stop-interest")]
+    )
     # With interest running again, the resume rule no longer matches.
     assert _force(api, loan["id"], resume["id"])["matched"] is False
 
@@ -522,8 +664,14 @@ def test_stop_interest_takes_effect_from_the_day_the_audit_says(lender, pump):
 
 
 def test_notify_names_an_existing_webhook(lender):
-    made = lender.post("/rules", {"name": "Tell", "criteria": "(> status-days-past-due 30)",
-                                  "actions": [{"type": "notify", "webhookId": "whk_01ARZ3NDEKTSV4RRFFQ69G5FAV"}]})
+    made = lender.post(
+        "/rules",
+        {
+            "name": "Tell",
+            "criteria": "(> status-days-past-due 30)",
+            "actions": [{"type": "notify", "webhookId": "whk_01ARZ3NDEKTSV4RRFFQ69G5FAV"}],
+        },
+    )
     assert made.status == 422 and made.json["error"]["details"][0]["field"] == "actions[0].webhookId", made
 
 
@@ -556,8 +704,12 @@ def test_a_preactivation_rule_never_touches_an_activated_loan(lender, pump):
     api = lender
     activated = _loan(api, pump)
     pending = _loan(api, pump, activate=False)
-    rule = _rule(api, [{"type": "loan-settings", "addPortfolios": ["Collections"]}], criteria="(= setup-loan-term 36)",
-                 preactivation=True)
+    rule = _rule(
+        api,
+        [{"type": "loan-settings", "addPortfolios": ["Collections"]}],
+        criteria="(= setup-loan-term 36)",
+        preactivation=True,
+    )
 
     for loan in (activated, pending):
         _touch(api, loan["id"])
@@ -601,12 +753,15 @@ def test_an_inactive_rule_runs_only_by_force(lender, pump):
 def test_actions_apply_in_order_each_seeing_the_ones_before(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [
-        {"type": "loan-settings", "addPortfolios": ["Collections"]},
-        {"type": "loan-settings", "addSubPortfolios": ["Early"]},  # needs Collections on the loan
-        {"type": "credit", "amount": {"base": "zero", "plus": "100.00"}},
-        {"type": "loan-settings", "customFields": {"Payoff after credit": {"base": "payoff"}}},
-    ])
+    rule = _rule(
+        api,
+        [
+            {"type": "loan-settings", "addPortfolios": ["Collections"]},
+            {"type": "loan-settings", "addSubPortfolios": ["Early"]},  # needs Collections on the loan
+            {"type": "credit", "amount": {"base": "zero", "plus": "100.00"}},
+            {"type": "loan-settings", "customFields": {"Payoff after credit": {"base": "payoff"}}},
+        ],
+    )
 
     result = _force(api, loan["id"], rule["id"])
 
@@ -614,17 +769,25 @@ def test_actions_apply_in_order_each_seeing_the_ones_before(lender, pump):
     assert (after["portfolios"], after["subPortfolios"]) == (["Collections"], ["Early"])
     assert after["values"]["payoff"] == "12099.68"
     assert after["customFields"] == {"Payoff after credit": "12099.68"}
-    assert [a["type"] for a in result["actionsApplied"]] == ["loan-settings", "loan-settings", "credit", "loan-settings"]
+    assert [a["type"] for a in result["actionsApplied"]] == [
+        "loan-settings",
+        "loan-settings",
+        "credit",
+        "loan-settings",
+    ]
 
 
 def test_actions_in_the_wrong_order_fail_and_change_nothing(lender, pump):
     api = lender
     loan = _loan(api, pump)
-    rule = _rule(api, [
-        {"type": "credit", "amount": {"base": "zero", "plus": "100.00"}},
-        {"type": "loan-settings", "addSubPortfolios": ["Early"]},  # Collections is not on the loan yet
-        {"type": "loan-settings", "addPortfolios": ["Collections"]},
-    ])
+    rule = _rule(
+        api,
+        [
+            {"type": "credit", "amount": {"base": "zero", "plus": "100.00"}},
+            {"type": "loan-settings", "addSubPortfolios": ["Early"]},  # Collections is not on the loan yet
+            {"type": "loan-settings", "addPortfolios": ["Collections"]},
+        ],
+    )
 
     result = _force(api, loan["id"], rule["id"])
 

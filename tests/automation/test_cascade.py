@@ -1,5 +1,6 @@
 """Cascades of rule-made changes (RULES.md section 4): a daisy-chain is legal, a rule never applies
 twice to a loan in one cascade, and a cascade stops at depth 5, saying why, losing nothing."""
+
 from __future__ import annotations
 
 from tests.conftest import make_customer, make_loan
@@ -32,7 +33,9 @@ def test_a_daisy_chain_runs_rule_b_on_rule_as_change(api, pump):
     the stream record of A's write, one level down the cascade."""
     _checklist(api, "Docs received")
     assert api.post("/portfolios", {"title": "Review"}).status == 201
-    b = _rule(api, "B", '(contains? checklist "Docs received")', [{"type": "loan-settings", "loanSubStatus": "Past Due"}])
+    b = _rule(
+        api, "B", '(contains? checklist "Docs received")', [{"type": "loan-settings", "loanSubStatus": "Past Due"}]
+    )
     a = _rule(api, "A", '(contains? portfolios "Review")', [{"type": "loan-checklist", "check": ["Docs received"]}])
     loan = _active_loan(api)
     pump.drain()
@@ -51,8 +54,12 @@ def test_a_cycle_stops_without_applying_a_rule_twice_and_records_why(api, pump):
     log says why, and the last state (Y, B's change) is kept."""
     _checklist(api, "Start", "X", "Y")
     b = _rule(api, "B", '(contains? checklist "X")', [{"type": "loan-checklist", "check": ["Y"], "uncheck": ["X"]}])
-    a = _rule(api, "A", '(or (contains? checklist "Start") (contains? checklist "Y"))',
-              [{"type": "loan-checklist", "check": ["X"], "uncheck": ["Start", "Y"]}])
+    a = _rule(
+        api,
+        "A",
+        '(or (contains? checklist "Start") (contains? checklist "Y"))',
+        [{"type": "loan-checklist", "check": ["X"], "uncheck": ["Start", "Y"]}],
+    )
     loan = _active_loan(api)
     pump.drain()
     assert api.put(f"/loans/{loan['id']}", {"checklist": ["Start"]}).status == 200
@@ -73,7 +80,9 @@ def test_a_chain_longer_than_five_stops_at_depth_five(api, pump):
     rules = {}
     for i in range(6, 0, -1):  # tenant order: step 6's rule first, step 1's last
         reads = "Go" if i == 1 else items[i - 2]
-        rules[i] = _rule(api, f"step {i}", f'(contains? checklist "{reads}")', [{"type": "loan-checklist", "check": [items[i - 1]]}])
+        rules[i] = _rule(
+            api, f"step {i}", f'(contains? checklist "{reads}")', [{"type": "loan-checklist", "check": [items[i - 1]]}]
+        )
     loan = _active_loan(api)
     pump.drain()
     assert api.put(f"/loans/{loan['id']}", {"checklist": ["Go"]}).status == 200

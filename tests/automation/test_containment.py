@@ -5,6 +5,7 @@ a 5xx of a force, a failed maintenance run, a failed real-time batch or a missed
 The poison rule is the one a hostile try saved: `(< 1 (or (custom-field "zz") "\\ud800"))` (a Hy string
 escape for a lone surrogate). Its run-time error quotes the literal; before, the audit write failed on it.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,11 @@ def test_the_poison_rule_forced_answers_200_with_the_error(lender):
     assert forced.json["error"] == 'expected a number or a date, got "\\ud800"'  # the surrogate, escaped
     [entry] = _log(api, loan["id"])
     assert (entry["ruleId"], entry["trigger"], entry["matched"], entry["error"]) == (
-        rule["id"], "force", False, forced.json["error"])
+        rule["id"],
+        "force",
+        False,
+        forced.json["error"],
+    )
     _written_safely(entry["error"])
     assert api.get(f"/loans/{loan['id']}").json["archived"] is False
 
@@ -66,8 +71,8 @@ def test_an_action_that_raises_anything_is_the_rule_s_error_and_the_next_rule_st
     loan = make_loan(api, [(make_customer(api)["id"], "primary")])
     assert api.post(f"/loans/{loan['id']}/activate").status == 200
     pump.drain()
-    broken = _rule(api, "(= loan-status \"Open\")", [{"type": "account-tools", "operation": "archive"}])
-    good = _rule(api, "(= loan-status \"Open\")", [CHECK])
+    broken = _rule(api, '(= loan-status "Open")', [{"type": "account-tools", "operation": "archive"}])
+    good = _rule(api, '(= loan-status "Open")', [CHECK])
     real = actions.apply_action
 
     def apply(run, action):
@@ -85,23 +90,30 @@ def test_an_action_that_raises_anything_is_the_rule_s_error_and_the_next_rule_st
     assert (after["archived"], after["checklist"]) == (False, ["Seen"])
     entries = [(e["ruleId"], e["trigger"], e["matched"], e["error"]) for e in _log(api, loan["id"])]
     assert (good["id"], "loan-changed", True, None) in entries
-    assert (broken["id"], "loan-changed", False, "the account-tools action could not be applied (RuntimeError)") in entries
+    assert (
+        broken["id"],
+        "loan-changed",
+        False,
+        "the account-tools action could not be applied (RuntimeError)",
+    ) in entries
 
 
 def test_a_stored_rule_that_no_longer_compiles_is_an_error_not_a_crash(lender, pump, monkeypatch):
     api = lender
     loan = make_loan(api, [(make_customer(api)["id"], "primary")])
-    rule = _rule(api, "(= loan-status \"Open\")", [CHECK])
+    rule = _rule(api, '(= loan-status "Open")', [CHECK])
     real = engine.compile_rule
-    monkeypatch.setattr(engine, "compile_rule", lambda text: (_ for _ in ()).throw(KeyError(text)) if "Open" in text
-                        else real(text))
+    monkeypatch.setattr(
+        engine, "compile_rule", lambda text: (_ for _ in ()).throw(KeyError(text)) if "Open" in text else real(text)
+    )
     forced = api.post(f"/loans/{loan['id']}/rules/{rule['id']}/force", {})
     assert forced.status == 200, forced
     assert forced.json["error"] == "the rule could not be evaluated (KeyError)"
 
 
 def test_the_poison_rule_in_a_maintenance_run_leaves_the_run_completed_and_every_loan_maintained(
-        lender, queue_pump, pump):
+    lender, queue_pump, pump
+):
     api = lender
     made = _loans(api, 2)
     poison = _rule(api, POISON, ARCHIVE, evalRealTime=False)
@@ -121,6 +133,7 @@ def test_the_poison_rule_in_a_maintenance_run_leaves_the_run_completed_and_every
 
 # ---------------------------------------------------------------- the property
 
+
 @pytest.fixture
 def one_loan(lender):
     from lms import loans
@@ -129,7 +142,7 @@ def one_loan(lender):
 
     api = lender
     loan = make_loan(api, [(make_customer(api)["id"], "primary")])
-    _rule(api, "(= loan-status \"Open\")", [CHECK])
+    _rule(api, '(= loan-status "Open")', [CHECK])
     [rule] = every(api.tenant_id)
     return loans.get(api.tenant_id, loan["id"]), load_labels(api.tenant_id), rule
 
@@ -145,12 +158,24 @@ def test_random_rules_over_random_loans_never_raise_and_every_error_is_audited(o
     loan, labels, rule = one_loan
     monkeypatch.setattr(engine, "loan_context", lambda *_: ctx)
     real = actions.apply_action
-    monkeypatch.setattr(engine, "apply_action", lambda run, action: real(run, action) if action.type != "account-tools"
-                        else (_ for _ in ()).throw(ValueError("\x1b\u2028")))  # rul_b's action always raises
+    monkeypatch.setattr(
+        engine,
+        "apply_action",
+        lambda run, action: (
+            real(run, action) if action.type != "account-tools" else (_ for _ in ()).throw(ValueError("\x1b\u2028"))
+        ),
+    )  # rul_b's action always raises
     text = render(tree)
-    rules = [rule.model_copy(update={"criteria": text, "id": "rul_a"}),
-             rule.model_copy(update={"criteria": text, "id": "rul_b",
-                                     "actions": [AccountToolsAction(type="account-tools", operation="archive")]})]
+    rules = [
+        rule.model_copy(update={"criteria": text, "id": "rul_a"}),
+        rule.model_copy(
+            update={
+                "criteria": text,
+                "id": "rul_b",
+                "actions": [AccountToolsAction(type="account-tools", operation="archive")],
+            }
+        ),
+    ]
     run = actions.Run(loan=loan, customers={}, labels=labels, today=loan.as_of, load_transactions=lambda: [])
     evaluations = engine.evaluate(run, rules)
     assert [e.rule.id for e in evaluations] == ["rul_a", "rul_b"]

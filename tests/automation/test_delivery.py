@@ -1,12 +1,14 @@
 """Stream records delivered twice give the same final state and audit log as once; a rule that errors
 for one loan stops neither the other loans nor the other rules; a concurrent API write and a rule
 action on the same loan both survive."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import boto3
+
 from local.streams import StreamPump
 from tests.conftest import make_customer, make_loan, new_tenant
 
@@ -33,15 +35,35 @@ def _scenario(api, pump) -> dict:
     assert api.post("/portfolios", {"title": "SCRA"}).status == 201
     assert api.post("/checklist-items", {"title": "Reviewed"}).status == 201
     rules = [
-        api.post("/rules", {"name": "SCRA", "criteria": '(contains? customer-statuses "SCRA")', "actions": [
-            {"type": "loan-settings", "addPortfolios": ["SCRA"]}, {"type": "stop-interest", "mode": "suspend"}]}).json,
-        api.post("/rules", {"name": "Reviewed", "criteria": '(contains? portfolios "SCRA")', "actions": [
-            {"type": "loan-checklist", "check": ["Reviewed"]},
-            {"type": "credit", "amount": {"base": "due-fees", "plus": "1.00"}, "category": "goodwill"}]}).json,
+        api.post(
+            "/rules",
+            {
+                "name": "SCRA",
+                "criteria": '(contains? customer-statuses "SCRA")',
+                "actions": [
+                    {"type": "loan-settings", "addPortfolios": ["SCRA"]},
+                    {"type": "stop-interest", "mode": "suspend"},
+                ],
+            },
+        ).json,
+        api.post(
+            "/rules",
+            {
+                "name": "Reviewed",
+                "criteria": '(contains? portfolios "SCRA")',
+                "actions": [
+                    {"type": "loan-checklist", "check": ["Reviewed"]},
+                    {"type": "credit", "amount": {"base": "due-fees", "plus": "1.00"}, "category": "goodwill"},
+                ],
+            },
+        ).json,
     ]
     borrower, other = make_customer(api), make_customer(api, firstName="Eve")
-    loans = [make_loan(api, [(borrower["id"], "primary")]), make_loan(api, [(other["id"], "primary"), (borrower["id"], "secondary")]),
-             make_loan(api, [(other["id"], "primary")])]
+    loans = [
+        make_loan(api, [(borrower["id"], "primary")]),
+        make_loan(api, [(other["id"], "primary"), (borrower["id"], "secondary")]),
+        make_loan(api, [(other["id"], "primary")]),
+    ]
     for loan in loans:
         assert api.post(f"/loans/{loan['id']}/activate").status == 200
     pump.drain()
@@ -93,10 +115,22 @@ def test_a_rule_that_errors_for_one_loan_stops_neither_other_loans_nor_other_rul
     """Rule 1 divides by a custom field: it errors on the loan where the field is 0. Rule 2 still runs
     on that loan, and rule 1 still matches on the other loan; the error is in the audit log."""
     assert api.post("/checklist-items", {"title": "Seen"}).status == 201
-    broken = api.post("/rules", {"name": "ratio", "criteria": '(> (/ 100 (custom-field "Divisor")) 10)',
-                                 "actions": [{"type": "loan-settings", "creditStatus": "ratio-high"}]}).json
-    fine = api.post("/rules", {"name": "seen", "criteria": "(> setup-loan-amount 0)",
-                               "actions": [{"type": "loan-checklist", "check": ["Seen"]}]}).json
+    broken = api.post(
+        "/rules",
+        {
+            "name": "ratio",
+            "criteria": '(> (/ 100 (custom-field "Divisor")) 10)',
+            "actions": [{"type": "loan-settings", "creditStatus": "ratio-high"}],
+        },
+    ).json
+    fine = api.post(
+        "/rules",
+        {
+            "name": "seen",
+            "criteria": "(> setup-loan-amount 0)",
+            "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
+        },
+    ).json
     bad = make_loan(api, customFields={"Divisor": 0})
     good = make_loan(api, customFields={"Divisor": 5})
     for loan in (bad, good):
@@ -119,8 +153,17 @@ def test_a_concurrent_api_put_and_a_rule_action_both_survive(api, pump, monkeypa
     from lms.automation import engine
 
     assert api.post("/checklist-items", {"title": "Seen"}).status == 201
-    assert api.post("/rules", {"name": "seen", "criteria": "(> setup-loan-amount 0)",
-                               "actions": [{"type": "loan-checklist", "check": ["Seen"]}]}).status == 201
+    assert (
+        api.post(
+            "/rules",
+            {
+                "name": "seen",
+                "criteria": "(> setup-loan-amount 0)",
+                "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
+            },
+        ).status
+        == 201
+    )
     loan = make_loan(api)
     real_evaluate, raced = engine.evaluate, []
 

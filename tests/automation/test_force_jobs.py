@@ -2,6 +2,7 @@
 every enrolled loan (or the ones named), each once however often its message is delivered, a worker
 dying mid-batch loses nothing, a loan that keeps failing ends in the dead-letter queue and is
 counted failed without blocking the others."""
+
 from __future__ import annotations
 
 import boto3
@@ -21,9 +22,16 @@ def _setup(api, loans: int = 6, watched: int = 3):
         loan = make_loan(api, [(customer["id"], "primary")], portfolios=["Watch"] if i < watched else [])
         assert api.post(f"/loans/{loan['id']}/activate").status == 200
         made.append(loan)
-    rule = api.post("/rules", {"name": "Review watched", "active": False, "evalRealTime": False,
-                               "criteria": '(contains? portfolios "Watch")',
-                               "actions": [{"type": "loan-checklist", "check": ["Reviewed"]}]})
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Review watched",
+            "active": False,
+            "evalRealTime": False,
+            "criteria": '(contains? portfolios "Watch")',
+            "actions": [{"type": "loan-checklist", "check": ["Reviewed"]}],
+        },
+    )
     assert rule.status == 201, rule
     return made, rule.json
 
@@ -52,8 +60,13 @@ def test_a_job_forces_the_rule_on_every_enrolled_loan(api, queue_pump, pump):
 
     job = api.get(f"/jobs/{job_id}").json
     assert job["type"] == "force" and job["ruleId"] == rule["id"]
-    assert (job["state"], job["loansTotal"], job["loansDone"], job["loansMatched"], job["loansFailed"]) == \
-        ("completed", 7, 7, 3, 0)
+    assert (job["state"], job["loansTotal"], job["loansDone"], job["loansMatched"], job["loansFailed"]) == (
+        "completed",
+        7,
+        7,
+        3,
+        0,
+    )
     assert job["finishedAt"] and job["failures"] == []
     for loan in loans[:3]:
         assert api.get(f"/loans/{loan['id']}").json["checklist"] == ["Reviewed"]
@@ -81,20 +94,30 @@ def test_named_loans_only_even_when_not_enrolled(api, queue_pump, pump):
 
 def _outcome(api, loans, job_id):
     job = api.get(f"/jobs/{job_id}").json
-    return ({k: job[k] for k in ("state", "loansTotal", "loansDone", "loansMatched", "loansFailed")},
-            [(api.get(f"/loans/{l['id']}").json["checklist"], api.get(f"/loans/{l['id']}").json["version"],
-              [(e["ruleId"], e["matched"], e["actionsApplied"]) for e in _audit(api, l["id"])]) for l in loans])
+    return (
+        {k: job[k] for k in ("state", "loansTotal", "loansDone", "loansMatched", "loansFailed")},
+        [
+            (
+                api.get(f"/loans/{loan['id']}").json["checklist"],
+                api.get(f"/loans/{loan['id']}").json["version"],
+                [(e["ruleId"], e["matched"], e["actionsApplied"]) for e in _audit(api, loan["id"])],
+            )
+            for loan in loans
+        ],
+    )
 
 
 def test_every_message_delivered_twice_changes_and_counts_nothing_twice(api, queue_pump, pump):
     loans, rule = _setup(api, loans=12, watched=5)
-    clean_job = _start(api, rule["id"], {"loanIds": [l["id"] for l in loans[:6]]})
+    clean_job = _start(api, rule["id"], {"loanIds": [loan["id"] for loan in loans[:6]]})
     drain_all(queue_pump, pump)
     clean = _outcome(api, loans[:6], clean_job)
 
     real = queue_pump.handler("ForceWorkerFunction")
-    queue_pump.set_handler("ForceWorkerFunction", lambda event, context: (real(event, context), real(event, context))[1])
-    twice_job = _start(api, rule["id"], {"loanIds": [l["id"] for l in loans[6:]]})
+    queue_pump.set_handler(
+        "ForceWorkerFunction", lambda event, context: (real(event, context), real(event, context))[1]
+    )
+    twice_job = _start(api, rule["id"], {"loanIds": [loan["id"] for loan in loans[6:]]})
     drain_all(queue_pump, pump)
     twice = _outcome(api, loans[6:], twice_job)
 
@@ -103,7 +126,7 @@ def test_every_message_delivered_twice_changes_and_counts_nothing_twice(api, que
     # The second job's loans: loans 6..11, none watched: the same as the clean job's unwatched one.
     assert all(t == clean[1][5] for t in twice[1])
     # And the whole first job once more, every message twice: nothing changes, nothing counted twice.
-    again_job = _start(api, rule["id"], {"loanIds": [l["id"] for l in loans[:6]]})
+    again_job = _start(api, rule["id"], {"loanIds": [loan["id"] for loan in loans[:6]]})
     drain_all(queue_pump, pump)
     again = _outcome(api, loans[:6], again_job)
     assert again[0] == {**clean[0], "loansMatched": 5}
@@ -129,7 +152,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(api, queue_pump, pump):
     assert kills, "the worker was never killed: the test proves nothing"
     state, per_loan = _outcome(api, loans, job_id)
     assert state == {"state": "completed", "loansTotal": 8, "loansDone": 8, "loansMatched": 4, "loansFailed": 0}
-    for (checklist, _version, audit), loan in zip(per_loan, loans):
+    for (checklist, _version, audit), loan in zip(per_loan, loans, strict=True):
         watched = loan in loans[:4]
         assert checklist == (["Reviewed"] if watched else [])
         assert len(audit) == (1 if watched else 0)
@@ -153,34 +176,58 @@ def test_a_loan_that_keeps_failing_goes_to_the_dead_letter_queue_and_blocks_noth
     drain_all(queue_pump, pump)
 
     job = api.get(f"/jobs/{job_id}").json
-    assert (job["state"], job["loansTotal"], job["loansDone"], job["loansMatched"], job["loansFailed"]) == \
-        ("completed", 4, 4, 3, 1)
+    assert (job["state"], job["loansTotal"], job["loansDone"], job["loansMatched"], job["loansFailed"]) == (
+        "completed",
+        4,
+        4,
+        3,
+        1,
+    )
     assert job["failures"] == [{"loanId": loans[1]["id"], "error": "gave up: DynamoDB unreachable"}]
     assert len(attempts) == 5  # the queue's maxReceiveCount
     sqs = boto3.client("sqs", region_name="us-east-1")
     dlq = sqs.get_queue_url(QueueName="ForceJobsDeadLetterQueue")["QueueUrl"]
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
-    assert [m["Body"] for m in dead] == [f'{{"type":"loan","tenantId":"{api.tenant_id}","jobId":"{job_id}","loanId":"{loans[1]["id"]}"}}']
-    assert [api.get(f"/loans/{l['id']}").json["checklist"] for l in loans] == [["Reviewed"], [], ["Reviewed"], ["Reviewed"]]
+    assert [m["Body"] for m in dead] == [
+        f'{{"type":"loan","tenantId":"{api.tenant_id}","jobId":"{job_id}","loanId":"{loans[1]["id"]}"}}'
+    ]
+    assert [api.get(f"/loans/{loan['id']}").json["checklist"] for loan in loans] == [
+        ["Reviewed"],
+        [],
+        ["Reviewed"],
+        ["Reviewed"],
+    ]
 
 
 def test_a_rule_error_counts_the_loan_failed_with_its_reason(api, queue_pump, pump):
     loans, _ = _setup(api, loans=2, watched=0)
-    rule = api.post("/rules", {"name": "Divides", "criteria": "(> (/ 100 (- status-days-past-due status-days-past-due)) 1)",
-                               "active": False,
-                               "actions": [{"type": "loan-checklist", "check": ["Reviewed"]}]}).json
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Divides",
+            "criteria": "(> (/ 100 (- status-days-past-due status-days-past-due)) 1)",
+            "active": False,
+            "actions": [{"type": "loan-checklist", "check": ["Reviewed"]}],
+        },
+    ).json
     job_id = _start(api, rule["id"])
     drain_all(queue_pump, pump)
     job = api.get(f"/jobs/{job_id}").json
     assert (job["state"], job["loansTotal"], job["loansFailed"]) == ("failed", 2, 2)
-    assert {f["loanId"] for f in job["failures"]} == {l["id"] for l in loans}
+    assert {f["loanId"] for f in job["failures"]} == {loan["id"] for loan in loans}
     assert all("divi" in f["error"].lower() for f in job["failures"]), job["failures"]
     assert [e["error"] is not None for e in _audit(api, loans[0]["id"])] == [True]
 
 
 def test_a_job_with_no_loans_completes_at_once(api, queue_pump):
-    rule = api.post("/rules", {"name": "Nothing", "criteria": "(> status-days-past-due 1)",
-                               "actions": [{"type": "stop-interest", "mode": "suspend"}]}).json
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Nothing",
+            "criteria": "(> status-days-past-due 1)",
+            "actions": [{"type": "stop-interest", "mode": "suspend"}],
+        },
+    ).json
     job_id = _start(api, rule["id"])
     queue_pump.drain()
     job = api.get(f"/jobs/{job_id}").json

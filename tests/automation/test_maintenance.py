@@ -1,9 +1,10 @@
 """Daily maintenance (issue 6): runs per business date through the queue and worker, catch-up day by
 day, snapshots, daily rules, idempotent delivery, each tenant at its own local hour."""
+
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -12,19 +13,32 @@ from local.queues import drain_all
 from tests.automation.test_delivery import _stable
 from tests.conftest import make_customer, new_tenant
 
-SETUP = {"loanAmount": "5000.00", "interestRate": "12", "termPeriods": 24, "paymentFrequency": "monthly",
-         "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
-CHARGE_OFF = {"name": "Charge off", "criteria": "(and (> status-days-past-due 120) (> status-payoff 0))",
-              "evalRealTime": False, "actions": [
-                  {"type": "credit", "amount": {"base": "payoff"}, "category": "Charge-off", "chargeOff": True},
-                  {"type": "loan-settings", "loanStatus": "Closed", "loanSubStatus": "Charged Off"}]}
+SETUP = {
+    "loanAmount": "5000.00",
+    "interestRate": "12",
+    "termPeriods": 24,
+    "paymentFrequency": "monthly",
+    "contractDate": "2026-01-10",
+    "firstPaymentDate": "2026-02-10",
+}
+CHARGE_OFF = {
+    "name": "Charge off",
+    "criteria": "(and (> status-days-past-due 120) (> status-payoff 0))",
+    "evalRealTime": False,
+    "actions": [
+        {"type": "credit", "amount": {"base": "payoff"}, "category": "Charge-off", "chargeOff": True},
+        {"type": "loan-settings", "loanStatus": "Closed", "loanSubStatus": "Charged Off"},
+    ],
+}
 
 
 def _loans(api, count: int = 1, **setup) -> list[dict]:
     customer = make_customer(api)
     made = []
     for _ in range(count):
-        loan = api.post("/loans", {"setup": {**SETUP, **setup}, "customers": [{"customerId": customer["id"], "role": "primary"}]})
+        loan = api.post(
+            "/loans", {"setup": {**SETUP, **setup}, "customers": [{"customerId": customer["id"], "role": "primary"}]}
+        )
         assert loan.status == 201, loan
         assert api.post(f"/loans/{loan.json['id']}/activate").status == 200
         made.append(loan.json)
@@ -45,7 +59,9 @@ def _run(api, day: str, queue_pump, pump) -> dict:
 def _snapshots(api, loan_id) -> list[dict]:
     items, cursor = [], None
     while True:
-        page = api.get(f"/loans/{loan_id}/snapshots", query={"limit": 500, **({"cursor": cursor} if cursor else {})}).json
+        page = api.get(
+            f"/loans/{loan_id}/snapshots", query={"limit": 500, **({"cursor": cursor} if cursor else {})}
+        ).json
         items += page["items"]
         cursor = page["nextCursor"]
         if not cursor:
@@ -72,8 +88,13 @@ def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(le
     for day in _days("2026-01-10", "2026-01-14") + ["2026-06-06"] + _days("2026-06-07", "2026-06-13"):
         run = _run(api, day, queue_pump, pump)
         # A charged-off loan is still maintained (closed, not archived): its snapshots go on.
-        assert (run["businessDate"], run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == \
-            (day, "completed", 2, 2, 0), run
+        assert (run["businessDate"], run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == (
+            day,
+            "completed",
+            2,
+            2,
+            0,
+        ), run
         shown = api.get(f"/loans/{loan['id']}").json
         assert shown["chargedOff"] is (day >= "2026-06-11"), (day, shown["values"])
         assert shown["maintainedThrough"] == day
@@ -84,7 +105,11 @@ def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(le
     shown = api.get(f"/loans/{loan['id']}").json
     assert (shown["loanStatus"], shown["loanSubStatus"], shown["values"]["payoff"]) == ("Closed", "Charged Off", "0.00")
     [entry] = api.get(f"/loans/{loan['id']}/rule-applications").json["items"]
-    assert (entry["trigger"], entry["businessDate"], entry["variables"]["status-days-past-due"]) == ("daily", "2026-06-11", 121)
+    assert (entry["trigger"], entry["businessDate"], entry["variables"]["status-days-past-due"]) == (
+        "daily",
+        "2026-06-11",
+        121,
+    )
 
     snaps = _snapshots(api, loan["id"])
     assert [s["date"] for s in snaps] == _days("2026-01-10", "2026-06-13")  # every day, once
@@ -103,8 +128,9 @@ def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(le
     stored = loan_store.get(api.tenant_id, loan["id"])
     from lms.store import transactions as transaction_store
 
-    again, _ = transactions.recompute(stored, transaction_store.every(api.tenant_id, loan["id"]), stored.as_of,
-                                      load_labels(api.tenant_id))
+    again, _ = transactions.recompute(
+        stored, transaction_store.every(api.tenant_id, loan["id"]), stored.as_of, load_labels(api.tenant_id)
+    )
     assert again.values == stored.values and again.ledger == stored.ledger
 
 
@@ -113,8 +139,15 @@ def test_a_run_ten_days_later_catches_every_loan_up_day_by_day(lender, queue_pum
     assert api.post("/checklist-items", {"title": "Ten days late"}).status == 201
     early = _loans(api, 2)
     late = _loans(api, 1, firstPaymentDate="2026-02-12")
-    rule = api.post("/rules", {"name": "Ten", "criteria": "(= status-days-past-due 10)", "evalRealTime": False,
-                               "actions": [{"type": "loan-checklist", "check": ["Ten days late"]}]}).json
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Ten",
+            "criteria": "(= status-days-past-due 10)",
+            "evalRealTime": False,
+            "actions": [{"type": "loan-checklist", "check": ["Ten days late"]}],
+        },
+    ).json
     assert _run(api, "2026-02-15", queue_pump, pump)["state"] == "completed"
     run = _run(api, "2026-02-25", queue_pump, pump)
     assert (run["state"], run["loansQueued"], run["loansDone"]) == ("completed", 3, 3)
@@ -132,9 +165,18 @@ def _scenario(api, queue_pump, pump) -> dict:
     assert api.put("/tenant", {"businessDate": "2026-01-10"}).status == 200
     assert api.post("/checklist-items", {"title": "Thirty"}).status == 201
     loans = _loans(api, 3) + _loans(api, 1, firstPaymentDate="2026-03-10")
-    rules = [api.post("/rules", CHARGE_OFF).json,
-             api.post("/rules", {"name": "Thirty", "criteria": "(= status-days-past-due 30)", "evalRealTime": False,
-                                 "actions": [{"type": "loan-checklist", "check": ["Thirty"]}]}).json]
+    rules = [
+        api.post("/rules", CHARGE_OFF).json,
+        api.post(
+            "/rules",
+            {
+                "name": "Thirty",
+                "criteria": "(= status-days-past-due 30)",
+                "evalRealTime": False,
+                "actions": [{"type": "loan-checklist", "check": ["Thirty"]}],
+            },
+        ).json,
+    ]
     assert api.post(f"/loans/{loans[1]['id']}/payments", {"amount": "300.00"}).status == 201
     for day in ("2026-02-01", "2026-03-15", "2026-03-16", "2026-06-20"):
         run = _run(api, day, queue_pump, pump)
@@ -149,12 +191,16 @@ def _scenario(api, queue_pump, pump) -> dict:
     }
 
 
-def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_result(aws, queue_pump, pump, monkeypatch):
+def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_result(
+    aws, queue_pump, pump, monkeypatch
+):
     clean = _scenario(new_tenant("Clean"), queue_pump, pump)
     assert any(s for s in clean["audit"]) and any(clean["transactions"])  # the rules did act
 
     real = queue_pump.handler("MaintenanceWorkerFunction")
-    queue_pump.set_handler("MaintenanceWorkerFunction", lambda event, context: (real(event, context), real(event, context))[1])
+    queue_pump.set_handler(
+        "MaintenanceWorkerFunction", lambda event, context: (real(event, context), real(event, context))[1]
+    )
     twice = _scenario(new_tenant("Twice"), queue_pump, pump)
 
     # Killed in the middle of a batch: after some of its loans were written, before the others (and before
@@ -204,10 +250,15 @@ def test_a_loan_that_keeps_failing_is_dead_lettered_counted_and_blocks_no_other(
     monkeypatch.setattr(maintenance, "plan", broken)
     run = _run(api, "2026-01-20", queue_pump, pump)
     assert (run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == ("completed", 3, 3, 1)
-    assert [api.get(f"/loans/{l['id']}").json["maintainedThrough"] for l in loans] == ["2026-01-20", "2026-01-09", "2026-01-20"]
+    assert [api.get(f"/loans/{loan['id']}").json["maintainedThrough"] for loan in loans] == [
+        "2026-01-20",
+        "2026-01-09",
+        "2026-01-20",
+    ]
     sqs = boto3.client("sqs", region_name="us-east-1")
-    dead = sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="MaintenanceDeadLetterQueue")["QueueUrl"],
-                               MaxNumberOfMessages=10)["Messages"]
+    dead = sqs.receive_message(
+        QueueUrl=sqs.get_queue_url(QueueName="MaintenanceDeadLetterQueue")["QueueUrl"], MaxNumberOfMessages=10
+    )["Messages"]
     # The three loans went in one message; the failing one went on alone, so only it is dead-lettered.
     assert [json.loads(m["Body"])["loanIds"] for m in dead] == [[loans[1]["id"]]]
 
@@ -260,7 +311,7 @@ def test_a_tenant_with_more_loans_than_a_page_is_paged_through(lender, queue_pum
     loans = _loans(lender, 5)
     run = _run(lender, "2026-01-12", queue_pump, pump)
     assert (run["state"], run["loansQueued"], run["loansDone"]) == ("completed", 5, 5)
-    assert {lender.get(f"/loans/{l['id']}").json["maintainedThrough"] for l in loans} == {"2026-01-12"}
+    assert {lender.get(f"/loans/{loan['id']}").json["maintainedThrough"] for loan in loans} == {"2026-01-12"}
 
 
 def test_paging_active_loans_past_a_one_megabyte_read(lender):
@@ -281,18 +332,19 @@ def test_paging_active_loans_past_a_one_megabyte_read(lender):
 
 
 def test_two_tenants_get_their_runs_at_their_own_local_maintenance_hour(aws, monkeypatch):
-    from local.scheduler import Scheduler
     from lms import clock
+    from local.scheduler import Scheduler
 
     tokyo, new_york = new_tenant("Tokyo", "Asia/Tokyo"), new_tenant("New York", "America/New_York")
     assert new_york.put("/tenant", {"maintenanceHour": 2}).status == 200
     names = {tokyo.tenant_id: "tokyo", new_york.tenant_id: "new-york"}
     created = []
-    tick = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+    tick = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     scheduler = Scheduler()
-    while tick <= datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc):
+    while tick <= datetime(2026, 3, 11, 12, 0, tzinfo=UTC):
         monkeypatch.setattr(clock, "utc_now", lambda now=tick: now)
         from lms import maintenance
+
         monkeypatch.setattr(maintenance, "utc_now", lambda now=tick: now)
         answer = scheduler.fire()
         created += [(tick.strftime("%m-%dT%H:%M"), names[r["tenantId"]], r["runId"]) for r in answer["runsCreated"]]

@@ -38,8 +38,11 @@ def settled(stack, quiet_seconds: float = 2.0, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         with urllib.request.urlopen(stack.api + "/_local/status", timeout=10) as answer:
             status = json.loads(answer.read())
-        seen = (sum(s["records"] for s in status["streams"]), sum(s["waiting"] for s in status["streams"]),
-                sum(q["received"] + q["depth"] for q in status["queues"]))
+        seen = (
+            sum(s["records"] for s in status["streams"]),
+            sum(s["waiting"] for s in status["streams"]),
+            sum(q["received"] + q["depth"] for q in status["queues"]),
+        )
         if seen != last or seen[1]:
             last, quiet_since = seen, time.monotonic()
         elif time.monotonic() - quiet_since >= quiet_seconds:

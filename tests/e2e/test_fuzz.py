@@ -3,6 +3,7 @@ of generated requests per operation, valid ones and ones that break the document
 fields, bad headers), the API never answers a 5xx and never a status its document does not
 list for that operation. (Schemathesis' own pytest plugin does not run on this pytest; its strategies
 are driven by Hypothesis directly, one operation after another, every failure collected.)"""
+
 from __future__ import annotations
 
 import schemathesis
@@ -24,12 +25,22 @@ def test_no_5xx_and_no_undocumented_status(stack):
         operation = result.ok()
         operations += 1
 
-        @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @given(
+            case=st.one_of(
+                operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+            )
+        )
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def fuzz(case):
-            case.call_and_validate(base_url=stack.api, headers=headers, timeout=30,
-                                   checks=[not_a_server_error, status_code_conformance])
+            case.call_and_validate(
+                base_url=stack.api, headers=headers, timeout=30, checks=[not_a_server_error, status_code_conformance]
+            )
 
         try:
             fuzz()

@@ -1,6 +1,7 @@
 """The local stack under real use (issue 13): parallel clients, cancelled DynamoDB transactions, poison
 stream records, unknown methods, each function invoked from its built artifacts, log lines that name
 their own function, local webhook receivers allowed while it runs, a stop within 5 seconds."""
+
 from __future__ import annotations
 
 import http.client
@@ -23,8 +24,14 @@ from tests.e2e.conftest import settled, tenant_caller
 from tests.e2e.test_readme import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
-SETUP = {"loanAmount": "5000.00", "interestRate": "12", "termPeriods": 24, "paymentFrequency": "monthly",
-         "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
+SETUP = {
+    "loanAmount": "5000.00",
+    "interestRate": "12",
+    "termPeriods": 24,
+    "paymentFrequency": "monthly",
+    "contractDate": "2026-01-10",
+    "firstPaymentDate": "2026-02-10",
+}
 STREAMED = ("LoansTable", "CustomersTable", "TransactionsTable", "AuditTable", "JobsTable")
 
 
@@ -49,8 +56,13 @@ def local_status(stack: Stack) -> dict:
 
 def aws(stack: Stack, service: str):
     """A client of the stack's own moto server (the address its status page gives)."""
-    return boto3.client(service, endpoint_url=local_status(stack)["moto"], region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client(
+        service,
+        endpoint_url=local_status(stack)["moto"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def eventually(check, seconds: float = 5.0, every: float = 0.1):
@@ -70,12 +82,19 @@ def receiver():
 
 
 def _allow(stack: Stack, target: str) -> None:
-    run = subprocess.run(["make", "-s", "webhook-target", f"TARGET={target}"], cwd=ROOT, capture_output=True, text=True,
-                         env={**os.environ, "API": stack.api}, timeout=60)
+    run = subprocess.run(
+        ["make", "-s", "webhook-target", f"TARGET={target}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "API": stack.api},
+        timeout=60,
+    )
     assert run.returncode == 0 and target in run.stdout, run.stdout + run.stderr
 
 
 # ---------------------------------------------------------------- the gateway
+
 
 def test_fifty_parallel_requests_are_all_answered_without_a_reset(stack):
     def one(_: int) -> int:
@@ -89,10 +108,21 @@ def test_fifty_parallel_requests_are_all_answered_without_a_reset(stack):
 def test_twenty_concurrent_payments_with_one_idempotency_key_make_one_payment(stack):
     key, call = tenant_caller(stack, "Idempotent")
     customer = call("POST", "/customers", {"firstName": "Ada", "lastName": "L", "customerType": "individual"})
-    loan = call("POST", "/loans", {"setup": {"loanAmount": "1000.00", "interestRate": "5", "termPeriods": 12,
-                                             "paymentFrequency": "monthly", "contractDate": "2026-01-15",
-                                             "firstPaymentDate": "2026-02-15"},
-                                   "customers": [{"customerId": customer["id"], "role": "primary"}]})
+    loan = call(
+        "POST",
+        "/loans",
+        {
+            "setup": {
+                "loanAmount": "1000.00",
+                "interestRate": "5",
+                "termPeriods": 12,
+                "paymentFrequency": "monthly",
+                "contractDate": "2026-01-15",
+                "firstPaymentDate": "2026-02-15",
+            },
+            "customers": [{"customerId": customer["id"], "role": "primary"}],
+        },
+    )
     call("POST", f"/loans/{loan['id']}/activate")
     body = json.dumps({"amount": "50.00"}).encode()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Idempotency-Key": "pay-once"}
@@ -111,10 +141,13 @@ def test_twenty_concurrent_payments_with_one_idempotency_key_make_one_payment(st
     assert [t["id"] for t in payments] == [answers[0][2]["id"]]
 
 
-@pytest.mark.parametrize("body, content_type, status", [
-    (b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}', "application/json", 400),
-    (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual"}', None, 415),
-])
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [
+        (b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}', "application/json", 400),
+        (b'{"firstName": "Ada", "lastName": "L", "customerType": "individual"}', None, 415),
+    ],
+)
 def test_a_body_that_is_not_utf8_or_not_sent_as_json_is_refused_by_the_gateway_too(stack, body, content_type, status):
     headers = {"Authorization": f"Bearer {stack.key}", **({"Content-Type": content_type} if content_type else {})}
     got, _, answer = raw(stack, "POST", "/customers", body, headers)
@@ -140,22 +173,39 @@ def test_a_known_method_a_path_does_not_serve_is_405_and_options_lists_the_metho
 
 # ---------------------------------------------------------------- streams that never stop
 
+
 def test_after_a_cancelled_transaction_on_every_streamed_table_rules_and_webhooks_go_on(stack, receiver):
     _, call = tenant_caller(stack, "Cancelled Transactions Lender")
     other_key, _ = tenant_caller(stack, "Another Lender")
     _allow(stack, receiver.target)
     call("POST", "/customer-statuses", {"title": "SCRA", "active": True, "displayOrder": 3})
     call("POST", "/portfolios", {"title": "SCRA"})
-    call("POST", "/rules", {"name": "SCRA", "criteria": '(contains? customer-statuses "SCRA")', "evalDaily": False,
-                            "actions": [{"type": "loan-settings", "addPortfolios": ["SCRA"]}]})
-    call("POST", "/webhooks", {"name": "Customers", "url": f"http://{receiver.target}/hook", "events": ["customer.updated"]})
+    call(
+        "POST",
+        "/rules",
+        {
+            "name": "SCRA",
+            "criteria": '(contains? customer-statuses "SCRA")',
+            "evalDaily": False,
+            "actions": [{"type": "loan-settings", "addPortfolios": ["SCRA"]}],
+        },
+    )
+    call(
+        "POST",
+        "/webhooks",
+        {"name": "Customers", "url": f"http://{receiver.target}/hook", "events": ["customer.updated"]},
+    )
     customer = call("POST", "/customers", {"firstName": "Sam", "lastName": "Member", "customerType": "individual"})
     loan = call("POST", "/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]})
     call("POST", f"/loans/{loan['id']}/activate")
 
     # Cancelled: the other tenant names this tenant's customer (loans, customers and links in one transaction) ...
-    status, answer = stack.request("POST", "/loans", {"setup": SETUP, "customers": [
-        {"customerId": customer["id"], "role": "primary"}]}, key=other_key)
+    status, answer = stack.request(
+        "POST",
+        "/loans",
+        {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]},
+        key=other_key,
+    )
     assert status == 422, answer
     # ... and one transaction on each streamed table, straight to moto, whose condition fails.
     dynamodb = aws(stack, "dynamodb")
@@ -164,16 +214,27 @@ def test_after_a_cancelled_transaction_on_every_streamed_table_rules_and_webhook
         item = {part["AttributeName"]: {"S": f"cancelled#{part['KeyType']}"} for part in schema}
         missing = {part["AttributeName"]: {"S": f"missing#{part['KeyType']}"} for part in schema}
         with pytest.raises(ClientError) as cancelled:
-            dynamodb.transact_write_items(TransactItems=[
-                {"Put": {"TableName": table, "Item": item}},
-                {"ConditionCheck": {"TableName": table, "Key": missing, "ConditionExpression": "attribute_exists(#k)",
-                                    "ExpressionAttributeNames": {"#k": schema[0]["AttributeName"]}}}])
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": table, "Item": item}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": table,
+                            "Key": missing,
+                            "ConditionExpression": "attribute_exists(#k)",
+                            "ExpressionAttributeNames": {"#k": schema[0]["AttributeName"]},
+                        }
+                    },
+                ]
+            )
         assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
 
     call("PUT", f"/customers/{customer['id']}", {"status": "SCRA"})
     fired = eventually(lambda: "SCRA" in call("GET", f"/loans/{loan['id']}")["portfolios"], seconds=5)
     assert fired, "the real-time rule did not fire within 5 s:\n" + stack.output()
-    delivered = eventually(lambda: [e for e in receiver.events("customer.updated") if e["data"]["id"] == customer["id"]], 5)
+    delivered = eventually(
+        lambda: [e for e in receiver.events("customer.updated") if e["data"]["id"] == customer["id"]], 5
+    )
     assert delivered, "no customer.updated webhook within 5 s:\n" + stack.output()
     assert all(not s["lastError"] for s in local_status(stack)["streams"])
 
@@ -183,11 +244,23 @@ def test_a_foreign_customer_is_refused_and_streams_go_on(stack):
     _, call = tenant_caller(stack, "Owner Lender")
     foreign_key, _ = tenant_caller(stack, "Foreign Lender")
     call("POST", "/portfolios", {"title": "Watched"})
-    call("POST", "/rules", {"name": "Watch", "criteria": '(= 1 1)', "evalDaily": False,
-                            "actions": [{"type": "loan-settings", "addPortfolios": ["Watched"]}]})
+    call(
+        "POST",
+        "/rules",
+        {
+            "name": "Watch",
+            "criteria": "(= 1 1)",
+            "evalDaily": False,
+            "actions": [{"type": "loan-settings", "addPortfolios": ["Watched"]}],
+        },
+    )
     customer = call("POST", "/customers", {"firstName": "Own", "lastName": "Customer", "customerType": "individual"})
-    status, answer = stack.request("POST", "/loans", {"setup": SETUP, "customers": [
-        {"customerId": customer["id"], "role": "primary"}]}, key=foreign_key)
+    status, answer = stack.request(
+        "POST",
+        "/loans",
+        {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]},
+        key=foreign_key,
+    )
     assert status == 422, answer
     loan = call("POST", "/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]})
     call("POST", f"/loans/{loan['id']}/activate")
@@ -200,14 +273,34 @@ def test_a_batch_whose_every_record_fails_is_retried_bisected_and_sent_to_the_on
     to one record, retries each 5 times, and sends an invocation record for each to RealtimeFailuresQueue."""
     before = {(s["function"], s["table"]): s for s in local_status(stack)["streams"]}
     dynamodb = aws(stack, "dynamodb")
-    dynamodb.batch_write_item(RequestItems={"TransactionsTable": [
-        {"PutRequest": {"Item": {"loanKey": {"S": f"poison#{n}"}, "transactionId": {"S": "txn_poison"},
-                                 "kind": {"S": "payment"}}}} for n in range(4)]})
+    dynamodb.batch_write_item(
+        RequestItems={
+            "TransactionsTable": [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            "loanKey": {"S": f"poison#{n}"},
+                            "transactionId": {"S": "txn_poison"},
+                            "kind": {"S": "payment"},
+                        }
+                    }
+                }
+                for n in range(4)
+            ]
+        }
+    )
 
     def settled():
-        mapping = next(s for s in local_status(stack)["streams"]
-                       if (s["function"], s["table"]) == ("RealtimeFunction", "TransactionsTable"))
-        return mapping if mapping["sentToOnFailure"] - before[("RealtimeFunction", "TransactionsTable")]["sentToOnFailure"] == 4 else None
+        mapping = next(
+            s
+            for s in local_status(stack)["streams"]
+            if (s["function"], s["table"]) == ("RealtimeFunction", "TransactionsTable")
+        )
+        return (
+            mapping
+            if mapping["sentToOnFailure"] - before[("RealtimeFunction", "TransactionsTable")]["sentToOnFailure"] == 4
+            else None
+        )
 
     mapping = eventually(settled, seconds=30)
     assert mapping, local_status(stack)
@@ -220,20 +313,38 @@ def test_a_batch_whose_every_record_fails_is_retried_bisected_and_sent_to_the_on
     queue = sqs.get_queue_url(QueueName="RealtimeFailuresQueue")["QueueUrl"]
     records = []
     for _ in range(10):
-        records += [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
+        records += [
+            json.loads(m["Body"])
+            for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        ]
         if len(records) >= 4:
             break
-    info = [r["DDBStreamBatchInfo"] for r in records if r["requestContext"]["functionArn"].endswith(":RealtimeFunction")]
-    assert len(info) == 4 and all(i["batchSize"] == 1 and i["startSequenceNumber"] == i["endSequenceNumber"] for i in info)
-    assert all(r["requestContext"]["condition"] == "RetryAttemptsExhausted" and r["requestContext"]["approximateInvokeCount"] == 6
-               for r in records)
+    info = [
+        r["DDBStreamBatchInfo"] for r in records if r["requestContext"]["functionArn"].endswith(":RealtimeFunction")
+    ]
+    assert len(info) == 4 and all(
+        i["batchSize"] == 1 and i["startSequenceNumber"] == i["endSequenceNumber"] for i in info
+    )
+    assert all(
+        r["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        and r["requestContext"]["approximateInvokeCount"] == 6
+        for r in records
+    )
     assert all(i["streamArn"].split("/")[1] == "TransactionsTable" for i in info)
 
     # Nothing after them was dropped: a payment still runs the rules.
     _, call = tenant_caller(stack, "After The Poison Lender")
     call("POST", "/portfolios", {"title": "Paid"})
-    call("POST", "/rules", {"name": "Paid", "criteria": "(> status-total-paid 0)", "evalDaily": False,
-                            "actions": [{"type": "loan-settings", "addPortfolios": ["Paid"]}]})
+    call(
+        "POST",
+        "/rules",
+        {
+            "name": "Paid",
+            "criteria": "(> status-total-paid 0)",
+            "evalDaily": False,
+            "actions": [{"type": "loan-settings", "addPortfolios": ["Paid"]}],
+        },
+    )
     customer = call("POST", "/customers", {"firstName": "Pay", "lastName": "Er", "customerType": "individual"})
     loan = call("POST", "/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]})
     call("PUT", "/tenant", {"businessDate": "2026-03-01"})
@@ -244,25 +355,36 @@ def test_a_batch_whose_every_record_fails_is_retried_bisected_and_sent_to_the_on
 
 # ---------------------------------------------------------------- local webhook receivers
 
+
 def test_a_local_receiver_is_refused_with_how_to_allow_it_then_allowed_without_a_restart(stack):
     local = Receiver()
     try:
         key, call = tenant_caller(stack, "Local Receiver Lender")
-        status, answer = stack.request("POST", "/webhooks", {"name": "Mine", "url": f"http://{local.target}/in",
-                                                             "events": ["customer.created"]}, key=key)
+        status, answer = stack.request(
+            "POST",
+            "/webhooks",
+            {"name": "Mine", "url": f"http://{local.target}/in", "events": ["customer.created"]},
+            key=key,
+        )
         assert status == 422, answer
         message = answer["error"]["message"]
         assert "WEBHOOK_ALLOWED_TARGETS" in message and f"make webhook-target TARGET={local.target}" in message, message
         _allow(stack, local.target)
-        hook = call("POST", "/webhooks", {"name": "Mine", "url": f"http://{local.target}/in", "events": ["customer.created"]})
-        customer = call("POST", "/customers", {"firstName": "New", "lastName": "Customer", "customerType": "individual"})
-        assert eventually(lambda: [e for e in local.events("customer.created") if e["data"]["id"] == customer["id"]], 10), (
-            hook, stack.output())
+        hook = call(
+            "POST", "/webhooks", {"name": "Mine", "url": f"http://{local.target}/in", "events": ["customer.created"]}
+        )
+        customer = call(
+            "POST", "/customers", {"firstName": "New", "lastName": "Customer", "customerType": "individual"}
+        )
+        assert eventually(
+            lambda: [e for e in local.events("customer.created") if e["data"]["id"] == customer["id"]], 10
+        ), (hook, stack.output())
     finally:
         local.server.shutdown()
 
 
 # ---------------------------------------------------------------- every function, from its built artifacts
+
 
 def _sample(function: str) -> Path:
     from local.resources import functions, load_template
@@ -281,9 +403,14 @@ def _functions() -> list[str]:
 
 @pytest.mark.parametrize("function", _functions())
 def test_make_invoke_runs_each_function_from_its_built_artifacts_against_the_stack(stack, function):
-    run = subprocess.run(["make", "-s", "invoke", f"FUNCTION={function}", f"EVENT={_sample(function)}"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=240,
-                         env={**os.environ, "KEY": stack.key, "LOCAL_STACK_STATE": stack.state})
+    run = subprocess.run(
+        ["make", "-s", "invoke", f"FUNCTION={function}", f"EVENT={_sample(function)}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "KEY": stack.key, "LOCAL_STACK_STATE": stack.state},
+    )
     answer = json.loads(run.stdout)
     if run.returncode != 0:  # the handler raised: Lambda's error shape (a sample naming no stored job or loan)
         assert set(answer) == {"errorMessage", "errorType", "stackTrace"}, answer
@@ -300,12 +427,19 @@ def test_make_invoke_runs_each_function_from_its_built_artifacts_against_the_sta
 
 
 def test_make_invoke_says_when_no_stack_runs(tmp_path):
-    run = subprocess.run(["make", "-s", "invoke", "FUNCTION=ApiFunction", "EVENT=events/api_get_tenant.json"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=240, env={**os.environ, "LOCAL_STACK_STATE": str(tmp_path)})
+    run = subprocess.run(
+        ["make", "-s", "invoke", "FUNCTION=ApiFunction", "EVENT=events/api_get_tenant.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "LOCAL_STACK_STATE": str(tmp_path)},
+    )
     assert run.returncode != 0 and "make run" in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
 # ---------------------------------------------------------------- logs and stopping
+
 
 def test_each_log_line_names_its_own_function_request_and_tenant(stack):
     _, call = tenant_caller(stack, "Logging Lender")
@@ -315,8 +449,13 @@ def test_each_log_line_names_its_own_function_request_and_tenant(stack):
     lines = [json.loads(line) for line in stack.lines + stack.errors if line.startswith("{")]  # Powertools: stdout
     requests = [line for line in lines if line.get("message") == "request"]
     assert requests and all(line["function_name"] == "ApiFunction" for line in requests), requests[:3]
-    authenticated = [line for line in requests if line.get("status") in (200, 201)
-                     and not line["path"].startswith("/admin/") and line["path"] != "/openapi.json"]
+    authenticated = [
+        line
+        for line in requests
+        if line.get("status") in (200, 201)
+        and not line["path"].startswith("/admin/")
+        and line["path"] != "/openapi.json"
+    ]
     assert authenticated and all(line.get("tenant_id", "").startswith("tnt_") for line in authenticated), authenticated
     assert len({line["function_request_id"] for line in requests}) == len(requests), "one request id per request"
     records = [line for line in lines if line.get("message") == "stream record"]
@@ -331,8 +470,12 @@ def test_ctrl_c_stops_a_busy_stack_and_its_moto_server_within_5_seconds():
         def load() -> None:
             for _ in range(20):
                 try:
-                    busy.request("POST", "/customers", {"firstName": "A", "lastName": "B", "customerType": "individual"},
-                                 key=busy.key)
+                    busy.request(
+                        "POST",
+                        "/customers",
+                        {"firstName": "A", "lastName": "B", "customerType": "individual"},
+                        key=busy.key,
+                    )
                 except OSError:
                     return
 

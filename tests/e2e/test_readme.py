@@ -1,4 +1,5 @@
 """The README's examples, run verbatim against a freshly started local stack over real HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,23 @@ class Stack:
         self.admin_key = "lk_e2e-admin-key"
         self.state = tempfile.mkdtemp(prefix="local-stack-")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "POWERTOOLS_"))}
-        env.update(PORT=str(free_port()), MOTO_PORT=str(free_port()), DEMO_API_KEY=self.demo_key,
-                   ADMIN_API_KEY=self.admin_key, PYTHONUNBUFFERED="1", LOCAL_STACK_STATE=self.state, **environment)
-        self.process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env.update(
+            PORT=str(free_port()),
+            MOTO_PORT=str(free_port()),
+            DEMO_API_KEY=self.demo_key,
+            ADMIN_API_KEY=self.admin_key,
+            PYTHONUNBUFFERED="1",
+            LOCAL_STACK_STATE=self.state,
+            **environment,
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self.errors: list[str] = []
         self._ready = threading.Event()
@@ -109,7 +123,9 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     script = "set -euo pipefail\n" + readme_script() + '\necho "CUSTOMER=$CUSTOMER"\necho "LOAN=$LOAN"\n'
     env = {**os.environ, "API": stack.api, "KEY": stack.key, "ADMIN_KEY": stack.admin, "LOCAL_STACK_STATE": stack.state}
     run = subprocess.run(["bash", "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert run.returncode == 0, f"README script failed ({run.returncode}):\n{run.stdout}\n{run.stderr}\n{stack.output()}"
+    assert run.returncode == 0, (
+        f"README script failed ({run.returncode}):\n{run.stdout}\n{run.stderr}\n{stack.output()}"
+    )
 
     found = dict(re.findall(r"^(CUSTOMER|LOAN)=(\S+)$", run.stdout, flags=re.M))
     customer_id, loan_id = found["CUSTOMER"], found["LOAN"]
@@ -131,7 +147,9 @@ def test_the_readme_examples_run_against_the_local_stack(stack):
     assert [t["amount"] for t in transactions["items"] if t["type"] == "payment"].count("25.00") == 1, transactions
 
     # The maintenance example ran tomorrow's maintenance now, and it maintained the example's loan.
-    [maintained] = re.findall(r'"state":"completed","loansQueued":(\d+),"loansDone":(\d+),"loansFailed":(\d+)', run.stdout)
+    [maintained] = re.findall(
+        r'"state":"completed","loansQueued":(\d+),"loansDone":(\d+),"loansFailed":(\d+)', run.stdout
+    )
     assert maintained == ("1", "1", "0"), run.stdout
     status, snapshots = stack.request("GET", f"/loans/{loan_id}/snapshots", key=stack.key)
     assert status == 200 and len(snapshots["items"]) == 2, snapshots  # today and tomorrow

@@ -1,4 +1,5 @@
 """local.gateway at the socket level: what a keep-alive client sees."""
+
 from __future__ import annotations
 
 import http.client

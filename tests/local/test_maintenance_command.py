@@ -1,5 +1,6 @@
 """`make maintenance` (local.maintenance) against an HTTP API that is slow or drops a connection: it waits
 and asks again, and ends with the run's outcome, never a traceback."""
+
 from __future__ import annotations
 
 import io
@@ -40,8 +41,16 @@ def api(monkeypatch):
                 self.connection.close()
                 return
             done = min(len(gets) * 2, 6)
-            self._answer(200, {"businessDate": "2026-03-02", "state": "completed" if done == 6 and len(gets) > 4 else "running",
-                               "loansQueued": 6 if len(gets) > 1 else None, "loansDone": done, "loansFailed": 0})
+            self._answer(
+                200,
+                {
+                    "businessDate": "2026-03-02",
+                    "state": "completed" if done == 6 and len(gets) > 4 else "running",
+                    "loansQueued": 6 if len(gets) > 1 else None,
+                    "loansDone": done,
+                    "loansFailed": 0,
+                },
+            )
 
         def log_message(self, *args):
             pass

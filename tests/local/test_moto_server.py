@@ -1,6 +1,7 @@
 """local.moto_server's WSGI application: DynamoDB and DynamoDB Streams requests go straight to moto's
 handlers and answer exactly what moto's own dispatcher (its Flask application) answers; every other
 service still goes through moto's dispatcher."""
+
 from __future__ import annotations
 
 import json
@@ -13,39 +14,71 @@ from werkzeug.test import Client
 
 from local import moto_server
 
-AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/{service}/aws4_request, "
-        "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0")
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/{service}/aws4_request, "
+    "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0"
+)
 
 
 @pytest.fixture
 def apps():
     with mock_aws():
         boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="Loans", BillingMode="PAY_PER_REQUEST",
+            TableName="Loans",
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
         yield Client(moto_server.application()), Client(DomainDispatcherApplication(create_backend_app))
 
 
 def _call(client: Client, target: str, body: dict, service: str = "dynamodb"):
-    answer = client.post("/", data=json.dumps(body), headers={
-        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0",
-        "Authorization": AUTH.format(service=service), "X-Amz-Date": "20261201T000000Z"})
+    answer = client.post(
+        "/",
+        data=json.dumps(body),
+        headers={
+            "X-Amz-Target": target,
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": AUTH.format(service=service),
+            "X-Amz-Date": "20261201T000000Z",
+        },
+    )
     return answer.status_code, json.loads(answer.get_data() or b"{}"), answer.headers
 
 
-ITEM = {"pk": {"S": "T#1"}, "sk": {"S": "LOAN#1"}, "amount": {"N": "12000.00"}, "tags": {"SS": ["a", "b"]},
-        "setup": {"M": {"rate": {"N": "9.5"}, "flags": {"L": [{"BOOL": True}, {"NULL": True}]}}}}
+ITEM = {
+    "pk": {"S": "T#1"},
+    "sk": {"S": "LOAN#1"},
+    "amount": {"N": "12000.00"},
+    "tags": {"SS": ["a", "b"]},
+    "setup": {"M": {"rate": {"N": "9.5"}, "flags": {"L": [{"BOOL": True}, {"NULL": True}]}}},
+}
 REQUESTS = [
     ("DynamoDB_20120810.PutItem", {"TableName": "Loans", "Item": ITEM}),
     ("DynamoDB_20120810.GetItem", {"TableName": "Loans", "Key": {"pk": ITEM["pk"], "sk": ITEM["sk"]}}),
-    ("DynamoDB_20120810.Query", {"TableName": "Loans", "KeyConditionExpression": "pk = :p",
-                                 "ExpressionAttributeValues": {":p": {"S": "T#1"}}}),
+    (
+        "DynamoDB_20120810.Query",
+        {"TableName": "Loans", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "T#1"}}},
+    ),
     ("DynamoDB_20120810.GetItem", {"TableName": "Missing", "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}}),
-    ("DynamoDB_20120810.TransactWriteItems", {"TransactItems": [{"ConditionCheck": {
-        "TableName": "Loans", "Key": {"pk": {"S": "T#2"}, "sk": {"S": "none"}},
-        "ConditionExpression": "attribute_exists(pk)"}}]}),
+    (
+        "DynamoDB_20120810.TransactWriteItems",
+        {
+            "TransactItems": [
+                {
+                    "ConditionCheck": {
+                        "TableName": "Loans",
+                        "Key": {"pk": {"S": "T#2"}, "sk": {"S": "none"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            ]
+        },
+    ),
     ("DynamoDB_20120810.PutItem", {"TableName": "Loans", "Item": {"pk": {"S": "x"}}}),
 ]
 
@@ -75,9 +108,14 @@ def test_streams_answer_what_moto_s_own_dispatcher_answers(apps):
     streams = _call(fast, "DynamoDBStreams_20120810.ListStreams", {}, "dynamodb")
     assert streams[0] == 200 and streams[1] == _call(moto, "DynamoDBStreams_20120810.ListStreams", {})[1]
     arn = streams[1]["Streams"][0]["StreamArn"]
-    shard = _call(fast, "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn})[1]["StreamDescription"]["Shards"][0]
-    iterator = _call(fast, "DynamoDBStreams_20120810.GetShardIterator", {
-        "StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"})[1]["ShardIterator"]
+    shard = _call(fast, "DynamoDBStreams_20120810.DescribeStream", {"StreamArn": arn})[1]["StreamDescription"][
+        "Shards"
+    ][0]
+    iterator = _call(
+        fast,
+        "DynamoDBStreams_20120810.GetShardIterator",
+        {"StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"},
+    )[1]["ShardIterator"]
     records = _call(fast, "DynamoDBStreams_20120810.GetRecords", {"ShardIterator": iterator})[1]["Records"]
     assert [r["eventName"] for r in records] == ["INSERT"]
     assert records[0]["dynamodb"]["NewImage"] == ITEM
@@ -87,8 +125,11 @@ def test_only_dynamodb_skips_moto_s_dispatcher(apps, monkeypatch):
     fast, _ = apps
     asked: list[str] = []
     original = DomainDispatcherApplication.get_application
-    monkeypatch.setattr(DomainDispatcherApplication, "get_application",
-                        lambda self, environ: asked.append(environ.get("HTTP_X_AMZ_TARGET")) or original(self, environ))
+    monkeypatch.setattr(
+        DomainDispatcherApplication,
+        "get_application",
+        lambda self, environ: asked.append(environ.get("HTTP_X_AMZ_TARGET")) or original(self, environ),
+    )
     assert _call(fast, *REQUESTS[0])[0] == 200
     assert _call(fast, "DynamoDBStreams_20120810.ListStreams", {})[0] == 200
     assert asked == []

@@ -1,6 +1,7 @@
 """The local pumps behave as Lambda's event source mappings declared in template.yaml: batch size, retries
 from the first failed record, bisection of a failing batch, Lambda's invocation record on the on-failure
 queue, FilterCriteria; and a pump's own trouble is said, kept, and never loses a record."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ def _failures(queue: str) -> list[dict]:
         if not messages:
             return found
         found += [json.loads(m["Body"]) for m in messages]
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
 
 
 class Recorder:
@@ -46,7 +48,9 @@ class Recorder:
 
 
 def _pump(handler) -> StreamPump:
-    pump = StreamPump(boto3.Session(region_name=REGION), handlers={"RealtimeFunction": handler}, functions=["RealtimeFunction"])
+    pump = StreamPump(
+        boto3.Session(region_name=REGION), handlers={"RealtimeFunction": handler}, functions=["RealtimeFunction"]
+    )
     pump.mappings = [m for m in pump.mappings if m.table == "LoansTable"]
     return pump
 
@@ -60,19 +64,29 @@ def test_a_batch_that_succeeds_is_invoked_once(aws):
 
 def test_a_partial_failure_is_retried_from_the_first_failed_record_then_given_up_with_lambda_s_record(aws):
     def fail_loan_1(records):
-        return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
-                                      for r in records if r["dynamodb"]["Keys"]["loanId"]["S"] == "loan_001"]}
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+                for r in records
+                if r["dynamodb"]["Keys"]["loanId"]["S"] == "loan_001"
+            ]
+        }
 
     recorder = Recorder(fail_loan_1)
     _loans(3)
     pump = _pump(recorder)
     pump.drain()
     assert recorder.batches[0] == ["loan_000", "loan_001", "loan_002"]
-    assert recorder.batches[1:] == [["loan_001", "loan_002"]] * 5, "5 retries (MaximumRetryAttempts), from the failed record"
+    assert recorder.batches[1:] == [["loan_001", "loan_002"]] * 5, (
+        "5 retries (MaximumRetryAttempts), from the failed record"
+    )
     [record] = _failures("RealtimeFailuresQueue")
     info = record["DDBStreamBatchInfo"]
     assert (info["batchSize"], record["requestContext"]["approximateInvokeCount"]) == (2, 6)
-    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted" and "functionError" not in record["responseContext"]
+    assert (
+        record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        and "functionError" not in record["responseContext"]
+    )
     assert [r["dynamodb"]["Keys"]["loanId"]["S"] for r in pump.failed] == ["loan_001", "loan_002"]
     assert int(info["startSequenceNumber"]) < int(info["endSequenceNumber"])
     _loans(1, start=3)
@@ -90,8 +104,13 @@ def test_a_handler_that_raises_has_its_batch_bisected_down_to_the_failing_record
     _loans(4)
     pump = _pump(recorder)
     pump.drain()
-    assert recorder.batches[:5] == [["loan_000", "loan_001", "loan_002", "loan_003"], ["loan_000", "loan_001"],
-                                    ["loan_002", "loan_003"], ["loan_002"], ["loan_002"]]
+    assert recorder.batches[:5] == [
+        ["loan_000", "loan_001", "loan_002", "loan_003"],
+        ["loan_000", "loan_001"],
+        ["loan_002", "loan_003"],
+        ["loan_002"],
+        ["loan_002"],
+    ]
     assert recorder.batches.count(["loan_002"]) == 6 and recorder.batches[-1] == ["loan_003"]
     [record] = _failures("RealtimeFailuresQueue")
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1 and record["responseContext"]["functionError"] == "Unhandled"
@@ -140,11 +159,17 @@ def test_a_queue_batch_deletes_what_succeeded_and_returns_what_failed(aws):
 
     def handler(event, context):
         seen.extend(json.loads(r["body"])["n"] for r in event["Records"])
-        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
-                                      if json.loads(r["body"])["n"] == 1 and seen.count(1) < 3]}
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["messageId"]}
+                for r in event["Records"]
+                if json.loads(r["body"])["n"] == 1 and seen.count(1) < 3
+            ]
+        }
 
-    pump = QueuePump(boto3.Session(region_name=REGION), handlers={"ForceWorkerFunction": handler},
-                     functions=["ForceWorkerFunction"])
+    pump = QueuePump(
+        boto3.Session(region_name=REGION), handlers={"ForceWorkerFunction": handler}, functions=["ForceWorkerFunction"]
+    )
     pump.drain()
     assert sorted(seen) == [0, 1, 1, 1, 2] and pump.depth("ForceJobsQueue") == 0
     [status] = pump.status()

@@ -32,14 +32,17 @@ Choices where Clojure leaves room (RULES.md and lms/rules/runtime.py's docstring
   18 digits before the point and 10 after) and gives a Decimal, else nil.
 - `u/date-compare` is the days from its second date to its first; ISO texts count as dates.
 """
+
 from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from fractions import Fraction
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 MAX_TEXT = 10_000
 PRODUCT_DIGITS = 28  # Python's default decimal precision, which the product computes in
@@ -95,6 +98,7 @@ def evaluate(tree: tuple, context: dict) -> Result:
 
 
 # ---------------------------------------------------------------- kinds of values
+
 
 def is_number(x: Any) -> bool:
     return isinstance(x, (int, Decimal)) and not isinstance(x, bool)
@@ -184,14 +188,14 @@ class _Evaluation:
         return self.eval(args[1]) if truthy(self.eval(args[0])) else None
 
     def cond(self, args) -> Any:
-        for test, value in zip(args[0::2], args[1::2]):
+        for test, value in zip(args[0::2], args[1::2], strict=False):
             if truthy(self.eval(test)):
                 return self.eval(value)
         return None
 
     def thread(self, args) -> Any:
         value = self.eval(args[0])
-        for i, key in enumerate(args[1:]):
+        for key in args[1:]:
             assert key[0] == "kw", key
             if isinstance(value, dict):
                 value = value.get(key[1])
@@ -222,7 +226,7 @@ class _Evaluation:
                     self.note(SKIPPED_ARGUMENT)
                 raise
         holds = True
-        for x, y in zip(values, values[1:]):
+        for x, y in pairwise(values):
             if not pair(x, y):
                 holds = False
                 break
@@ -230,7 +234,7 @@ class _Evaluation:
 
     def _prefix_false(self, values: list[Any], pair: Callable[[Any, Any], bool]) -> bool:
         try:
-            return not all(pair(x, y) for x, y in zip(values, values[1:]))
+            return not all(pair(x, y) for x, y in pairwise(values))
         except RefError:
             return False
 
@@ -249,7 +253,7 @@ class _Evaluation:
         if fx == "set":
             return len(x) == len(y) and all(any(self.equal(a, b) for b in y) for a in x)
         if fx == "vector":
-            return len(x) == len(y) and all(self.equal(a, b) for a, b in zip(x, y))
+            return len(x) == len(y) and all(self.equal(a, b) for a, b in zip(x, y, strict=True))
         if fx == "map":
             return x.keys() == y.keys() and all(self.equal(x[k], y[k]) for k in x)
         return x == y
@@ -377,7 +381,7 @@ class _Evaluation:
         (n,) = places
         if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 10:
             raise RefError("round takes 0 to 10 places")
-        scaled = _half_up(Fraction(x) * 10 ** n)
+        scaled = _half_up(Fraction(x) * 10**n)
         digits = Decimal(abs(scaled)).as_tuple().digits
         negative = scaled < 0 or (scaled == 0 and _signed(x))
         return self.decimal(Decimal((1 if negative else 0, digits, -n)))
@@ -538,7 +542,12 @@ def _split_number(x: str) -> tuple[str, str | None, bool, str]:
 
 def parse_iso_date(x: str) -> datetime.date | None:
     parts = x.split("-")
-    if len(x) != 10 or len(parts) != 3 or [len(p) for p in parts] != [4, 2, 2] or not all(p.isdigit() and p.isascii() for p in parts):
+    if (
+        len(x) != 10
+        or len(parts) != 3
+        or [len(p) for p in parts] != [4, 2, 2]
+        or not all(p.isdigit() and p.isascii() for p in parts)
+    ):
         return None
     try:
         return datetime.date(int(parts[0]), int(parts[1]), int(parts[2]))
@@ -547,8 +556,13 @@ def parse_iso_date(x: str) -> datetime.date | None:
 
 
 _SPECIAL: dict[str, Callable[[_Evaluation, tuple], Any]] = {
-    "and": _Evaluation.and_, "or": _Evaluation.or_, "if": _Evaluation.if_, "when": _Evaluation.when,
-    "cond": _Evaluation.cond, "->": _Evaluation.thread, "custom-field": _Evaluation.custom_field,
+    "and": _Evaluation.and_,
+    "or": _Evaluation.or_,
+    "if": _Evaluation.if_,
+    "when": _Evaluation.when,
+    "cond": _Evaluation.cond,
+    "->": _Evaluation.thread,
+    "custom-field": _Evaluation.custom_field,
     "u/today": _Evaluation.today,
     "=": lambda e, args: e.chain(args, e.equal),
     "not=": lambda e, args: e.chain(args, e.equal, negate=True),
@@ -560,25 +574,39 @@ _SPECIAL: dict[str, Callable[[_Evaluation, tuple], Any]] = {
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "not": lambda e, x: not truthy(x),
-    "+": _Evaluation.plus, "-": _Evaluation.minus, "*": _Evaluation.times, "/": _Evaluation.divide,
-    "quot": _Evaluation.quot, "rem": _Evaluation.rem, "mod": _Evaluation.mod,
-    "min": lambda e, *xs: e.extreme(xs, greater=False), "max": lambda e, *xs: e.extreme(xs, greater=True),
-    "abs": _Evaluation.abs_, "round": _Evaluation.round_,
-    "str": _Evaluation.str_, "subs": _Evaluation.subs, "count": _Evaluation.count,
-    "empty?": lambda e, x: e.count(x) == 0, "contains?": _Evaluation.contains,
-    "some?": lambda e, x: x is not None, "nil?": lambda e, x: x is None,
-    "lower-case": lambda e, s: e.text(s).lower(), "upper-case": lambda e, s: e.text(s).upper(),
+    "+": _Evaluation.plus,
+    "-": _Evaluation.minus,
+    "*": _Evaluation.times,
+    "/": _Evaluation.divide,
+    "quot": _Evaluation.quot,
+    "rem": _Evaluation.rem,
+    "mod": _Evaluation.mod,
+    "min": lambda e, *xs: e.extreme(xs, greater=False),
+    "max": lambda e, *xs: e.extreme(xs, greater=True),
+    "abs": _Evaluation.abs_,
+    "round": _Evaluation.round_,
+    "str": _Evaluation.str_,
+    "subs": _Evaluation.subs,
+    "count": _Evaluation.count,
+    "empty?": lambda e, x: e.count(x) == 0,
+    "contains?": _Evaluation.contains,
+    "some?": lambda e, x: x is not None,
+    "nil?": lambda e, x: x is None,
+    "lower-case": lambda e, s: e.text(s).lower(),
+    "upper-case": lambda e, s: e.text(s).upper(),
     "starts-with?": lambda e, s, p: e.text(s).startswith(e.text(p)),
     "ends-with?": lambda e, s, p: e.text(s).endswith(e.text(p)),
     "includes?": lambda e, s, p: e.text(p) in e.text(s),
     "u/date-compare": _Evaluation.date_compare,
-    "v/parse-int": _Evaluation.parse_int, "v/parse-float": _Evaluation.parse_float,
+    "v/parse-int": _Evaluation.parse_int,
+    "v/parse-float": _Evaluation.parse_float,
 }
 
 FUNCTIONS = frozenset(_SPECIAL) | frozenset(_FUNCTIONS)
 
 
 # ---------------------------------------------------------------- printing and measuring trees
+
 
 def render(tree: tuple, sep: str = " ", raw: bool = False) -> str:
     """Rule text for a tree; `sep` goes between the parts of a form (any whitespace, or a comment

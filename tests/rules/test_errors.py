@@ -1,6 +1,7 @@
 """What a lender sees when a rule is wrong (issue 3, acceptance item 3, the error half): for every
 error class, its code, where it is (1-based line and column, worked out by hand below for
 multi-line texts) and a message and hint that say what to change."""
+
 from __future__ import annotations
 
 import pytest
@@ -98,22 +99,46 @@ def test_too_many_parts_points_at_the_501st_part():
 # ---------------------------------------------------------------- syntax
 
 
-@pytest.mark.parametrize("text, line, column, phrase", [
-    pytest.param('(and (> status-days-past-due 30)\n     (= loan-status "Open"', 2, 6, "this ( is never closed: add a )",
-                 id="unclosed-paren-points-at-the-innermost-opener"),
-    pytest.param("(and true\n  (not false)", 1, 1, "this ( is never closed: add a )",
-                 id="unclosed-outer-paren-points-at-it"),
-    pytest.param("(contains? [1 2\n  1)", 2, 4, "expected ] to close the [ at line 1, column 12, found )",
-                 id="unclosed-vector-is-a-mismatch-at-the-closer"),
-    pytest.param("(> status-days-past-due\n   30))", 2, 7, "this ) closes nothing",
-                 id="stray-closer-points-at-it"),
-    pytest.param("(and true\n  (not false])", 2, 13, "expected ) to close the ( at line 2, column 3, found ]",
-                 id="mismatched-closer-names-the-opener"),
-    pytest.param('(= loan-status\n   "Open)', 2, 4, 'this string is never closed: add a "',
-                 id="unclosed-string-points-at-its-quote"),
-    pytest.param('(and true\n  (= loan-status "\\q"))', 2, 20, "invalid escape sequence \\q",
-                 id="bad-escape-read-by-hy"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, phrase",
+    [
+        pytest.param(
+            '(and (> status-days-past-due 30)\n     (= loan-status "Open"',
+            2,
+            6,
+            "this ( is never closed: add a )",
+            id="unclosed-paren-points-at-the-innermost-opener",
+        ),
+        pytest.param(
+            "(and true\n  (not false)", 1, 1, "this ( is never closed: add a )", id="unclosed-outer-paren-points-at-it"
+        ),
+        pytest.param(
+            "(contains? [1 2\n  1)",
+            2,
+            4,
+            "expected ] to close the [ at line 1, column 12, found )",
+            id="unclosed-vector-is-a-mismatch-at-the-closer",
+        ),
+        pytest.param("(> status-days-past-due\n   30))", 2, 7, "this ) closes nothing", id="stray-closer-points-at-it"),
+        pytest.param(
+            "(and true\n  (not false])",
+            2,
+            13,
+            "expected ) to close the ( at line 2, column 3, found ]",
+            id="mismatched-closer-names-the-opener",
+        ),
+        pytest.param(
+            '(= loan-status\n   "Open)',
+            2,
+            4,
+            'this string is never closed: add a "',
+            id="unclosed-string-points-at-its-quote",
+        ),
+        pytest.param(
+            '(and true\n  (= loan-status "\\q"))', 2, 20, "invalid escape sequence \\q", id="bad-escape-read-by-hy"
+        ),
+    ],
+)
 def test_a_text_that_cannot_be_read_is_a_syntax_error_at_the_faulty_bracket_or_quote(text, line, column, phrase):
     """Given a text with unbalanced brackets, an unclosed string or a bad escape
     When validated
@@ -134,11 +159,14 @@ def test_a_stray_closer_hint_says_to_remove_it():
 # ---------------------------------------------------------------- empty
 
 
-@pytest.mark.parametrize("text, phrase", [
-    pytest.param("", "the rule is empty", id="empty-text"),
-    pytest.param("  \n\t ", "the rule is empty", id="only-spaces"),
-    pytest.param("; only a comment\n; and another", "only comments or spaces", id="only-comments"),
-])
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        pytest.param("", "the rule is empty", id="empty-text"),
+        pytest.param("  \n\t ", "the rule is empty", id="only-spaces"),
+        pytest.param("; only a comment\n; and another", "only comments or spaces", id="only-comments"),
+    ],
+)
 def test_a_rule_without_an_expression_is_empty_at_line_1_column_1(text, phrase):
     """Given a text with no expression
     When validated
@@ -180,12 +208,15 @@ def test_two_atoms_are_two_expressions():
 # ---------------------------------------------------------------- dispatch
 
 
-@pytest.mark.parametrize("text, line, column", [
-    pytest.param("(and true\n     #_ (import os))", 2, 6, id="discard-on-line-2"),
-    pytest.param("(and true\n  (contains? #(1 2) 1))", 2, 14, id="tuple-on-line-2"),
-    pytest.param("#[[text]]", 1, 1, id="bracket-string"),
-    pytest.param('(= loan-status\n\n  #foo "x")', 3, 3, id="tag-macro-on-line-3"),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        pytest.param("(and true\n     #_ (import os))", 2, 6, id="discard-on-line-2"),
+        pytest.param("(and true\n  (contains? #(1 2) 1))", 2, 14, id="tuple-on-line-2"),
+        pytest.param("#[[text]]", 1, 1, id="bracket-string"),
+        pytest.param('(= loan-status\n\n  #foo "x")', 3, 3, id="tag-macro-on-line-3"),
+    ],
+)
 def test_hash_dispatch_other_than_a_set_is_refused_at_the_hash(text, line, column):
     """Given a # form that is not a set
     When validated
@@ -198,11 +229,14 @@ def test_hash_dispatch_other_than_a_set_is_refused_at_the_hash(text, line, colum
     assert "reader macros" in error.hint
 
 
-@pytest.mark.parametrize("text", [
-    pytest.param('(contains? #{"Collections" "Bankruptcy"} "Collections")', id="a-set"),
-    pytest.param('(= loan-status "#1 (open")', id="hash-and-bracket-in-a-string"),
-    pytest.param("(> status-days-past-due 30) ; #_ ( not code", id="hash-and-bracket-in-a-comment"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('(contains? #{"Collections" "Bankruptcy"} "Collections")', id="a-set"),
+        pytest.param('(= loan-status "#1 (open")', id="hash-and-bracket-in-a-string"),
+        pytest.param("(> status-days-past-due 30) ; #_ ( not code", id="hash-and-bracket-in-a-comment"),
+    ],
+)
 def test_sets_and_hashes_inside_strings_and_comments_are_not_dispatch(text):
     """Given a set, or a # and a bracket inside a string or a comment
     When validated
@@ -245,14 +279,17 @@ def test_a_name_far_from_everything_has_no_hint():
     assert error.hint is None
 
 
-@pytest.mark.parametrize("text, column, message, hint", [
-    pytest.param("(== 1 1)", 2, "unknown function ==", "did you mean =?", id="double-equals"),
-    pytest.param("(!= 1 2)", 2, "unknown function !=", "did you mean not=?", id="bang-equals"),
-    pytest.param("(= True true)", 4, "unknown variable True", "did you mean true?", id="python-True"),
-    pytest.param("(= None nil)", 4, "unknown variable None", "did you mean nil?", id="python-None"),
-    pytest.param("(&& true true)", 2, "unknown function &&", "did you mean and?", id="double-ampersand"),
-    pytest.param("(= (% 7 2) 1)", 5, "unknown function %", "did you mean mod?", id="percent"),
-])
+@pytest.mark.parametrize(
+    "text, column, message, hint",
+    [
+        pytest.param("(== 1 1)", 2, "unknown function ==", "did you mean =?", id="double-equals"),
+        pytest.param("(!= 1 2)", 2, "unknown function !=", "did you mean not=?", id="bang-equals"),
+        pytest.param("(= True true)", 4, "unknown variable True", "did you mean true?", id="python-True"),
+        pytest.param("(= None nil)", 4, "unknown variable None", "did you mean nil?", id="python-None"),
+        pytest.param("(&& true true)", 2, "unknown function &&", "did you mean and?", id="double-ampersand"),
+        pytest.param("(= (% 7 2) 1)", 5, "unknown function %", "did you mean mod?", id="percent"),
+    ],
+)
 def test_names_from_other_languages_suggest_the_rule_language_spelling(text, column, message, hint):
     """Given a name from Python, JavaScript or SQL
     When validated
@@ -292,29 +329,74 @@ def test_an_unknown_key_hint_is_written_as_a_keyword():
 # ---------------------------------------------------------------- not-allowed
 
 
-@pytest.mark.parametrize("text, line, column, message", [
-    pytest.param("(and true\n  (.upper loan-status))", 2, 4, "attribute access is not part of the rule language",
-                 id="method-call"),
-    pytest.param('(and true\n  (= (. loan-status upper) "OPEN"))', 2, 7,
-                 "attribute access is not part of the rule language", id="dot-form"),
-    pytest.param('(and true\n  (= loan-status.upper "x"))', 2, 6,
-                 "loan-status.upper: dotted names are only the customer variables; "
-                 "attribute access is not part of the rule language", id="dotted-variable"),
-    pytest.param("(and true\n  (import os))", 2, 4, "import is not part of the rule language", id="import"),
-    pytest.param("(and true\n  (setv x 1))", 2, 4, "setv is not part of the rule language", id="setv"),
-    pytest.param('(and true\n  (py "1"))', 2, 4, "py is not part of the rule language", id="py"),
-    pytest.param("(and true\n  (loan-status))", 2, 4,
-                 "loan-status is a variable, not a function: write it without brackets", id="calling-a-variable"),
-    pytest.param("(and true\n  (:status customer.primary))", 2, 4,
-                 "keywords cannot be called: write (-> map :status)", id="keyword-call"),
-    pytest.param("(and true\n  ())", 2, 3,
-                 "() is empty: write a function and its arguments, like (> status-days-past-due 30)", id="empty-call"),
-    pytest.param("(and true\n  contains?)", 2, 3, "contains? is a function: call it as (contains? ...)",
-                 id="function-as-a-value"),
-    pytest.param("(and true\n  (1 2))", 2, 4, "a (...) form must start with a function name", id="number-as-a-head"),
-    pytest.param("(= (-> customer.primary status) \"x\")", 1, 25,
-                 "-> in a rule takes keywords only, like (-> customer.primary :status)", id="thread-with-a-symbol"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, message",
+    [
+        pytest.param(
+            "(and true\n  (.upper loan-status))",
+            2,
+            4,
+            "attribute access is not part of the rule language",
+            id="method-call",
+        ),
+        pytest.param(
+            '(and true\n  (= (. loan-status upper) "OPEN"))',
+            2,
+            7,
+            "attribute access is not part of the rule language",
+            id="dot-form",
+        ),
+        pytest.param(
+            '(and true\n  (= loan-status.upper "x"))',
+            2,
+            6,
+            "loan-status.upper: dotted names are only the customer variables; "
+            "attribute access is not part of the rule language",
+            id="dotted-variable",
+        ),
+        pytest.param("(and true\n  (import os))", 2, 4, "import is not part of the rule language", id="import"),
+        pytest.param("(and true\n  (setv x 1))", 2, 4, "setv is not part of the rule language", id="setv"),
+        pytest.param('(and true\n  (py "1"))', 2, 4, "py is not part of the rule language", id="py"),
+        pytest.param(
+            "(and true\n  (loan-status))",
+            2,
+            4,
+            "loan-status is a variable, not a function: write it without brackets",
+            id="calling-a-variable",
+        ),
+        pytest.param(
+            "(and true\n  (:status customer.primary))",
+            2,
+            4,
+            "keywords cannot be called: write (-> map :status)",
+            id="keyword-call",
+        ),
+        pytest.param(
+            "(and true\n  ())",
+            2,
+            3,
+            "() is empty: write a function and its arguments, like (> status-days-past-due 30)",
+            id="empty-call",
+        ),
+        pytest.param(
+            "(and true\n  contains?)",
+            2,
+            3,
+            "contains? is a function: call it as (contains? ...)",
+            id="function-as-a-value",
+        ),
+        pytest.param(
+            "(and true\n  (1 2))", 2, 4, "a (...) form must start with a function name", id="number-as-a-head"
+        ),
+        pytest.param(
+            '(= (-> customer.primary status) "x")',
+            1,
+            25,
+            "-> in a rule takes keywords only, like (-> customer.primary :status)",
+            id="thread-with-a-symbol",
+        ),
+    ],
+)
 def test_forms_outside_the_language_are_not_allowed_where_they_are_written(text, line, column, message):
     """Given attribute access, a forbidden form, a variable or keyword called as a function, an
     empty call or a function used as a value
@@ -343,17 +425,39 @@ def test_forbidden_forms_point_to_the_variables_and_function_list():
 # ---------------------------------------------------------------- arity
 
 
-@pytest.mark.parametrize("text, line, column, message, hint", [
-    pytest.param("(and true\n  (not loan-active\n       charged-off))", 2, 4, "not takes 1 argument, got 2",
-                 "(not test)", id="not-with-two"),
-    pytest.param("(not)", 1, 2, "not takes 1 argument, got 0", "(not test)", id="not-with-none"),
-    pytest.param('(= (subs "x") "x")', 1, 5, "subs takes 2 to 3 arguments, got 1", "(subs text start end)",
-                 id="subs-with-one"),
-    pytest.param("(contains? portfolios)", 1, 2, "contains? takes 2 arguments, got 1",
-                 '(contains? portfolios "Collections")', id="contains-with-one"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, message, hint",
+    [
+        pytest.param(
+            "(and true\n  (not loan-active\n       charged-off))",
+            2,
+            4,
+            "not takes 1 argument, got 2",
+            "(not test)",
+            id="not-with-two",
+        ),
+        pytest.param("(not)", 1, 2, "not takes 1 argument, got 0", "(not test)", id="not-with-none"),
+        pytest.param(
+            '(= (subs "x") "x")',
+            1,
+            5,
+            "subs takes 2 to 3 arguments, got 1",
+            "(subs text start end)",
+            id="subs-with-one",
+        ),
+        pytest.param(
+            "(contains? portfolios)",
+            1,
+            2,
+            "contains? takes 2 arguments, got 1",
+            '(contains? portfolios "Collections")',
+            id="contains-with-one",
+        ),
+    ],
+)
 def test_a_function_called_with_the_wrong_number_of_arguments_is_an_arity_error_at_its_name(
-        text, line, column, message, hint):
+    text, line, column, message, hint
+):
     """Given a function called with too many or too few arguments
     When validated
     Then it is an arity error at the function's name, saying how many it takes and how many it
@@ -372,14 +476,17 @@ def test_a_comparison_of_one_value_is_allowed_as_in_clojure():
     assert validate("(> status-days-past-due)").valid
 
 
-@pytest.mark.parametrize("text, line, column, phrase", [
-    pytest.param("(and true\n  (if loan-active))", 2, 3, "if takes a test, a then and an optional else", id="if"),
-    pytest.param("(when loan-active)", 1, 1, "when takes a test and one expression", id="when"),
-    pytest.param("(cond loan-active)", 1, 1, "cond takes pairs of test and value", id="cond"),
-    pytest.param('(> current-date (date "2026-01-01" "x"))', 1, 17, 'date takes one text literal', id="date"),
-    pytest.param("(= (custom-field 1) 1)", 1, 4, "custom-field takes the field's name as text", id="custom-field"),
-    pytest.param("(> (u/today 1) current-date)", 1, 4, "u/today takes no arguments, or :format :date", id="today"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, phrase",
+    [
+        pytest.param("(and true\n  (if loan-active))", 2, 3, "if takes a test, a then and an optional else", id="if"),
+        pytest.param("(when loan-active)", 1, 1, "when takes a test and one expression", id="when"),
+        pytest.param("(cond loan-active)", 1, 1, "cond takes pairs of test and value", id="cond"),
+        pytest.param('(> current-date (date "2026-01-01" "x"))', 1, 17, "date takes one text literal", id="date"),
+        pytest.param("(= (custom-field 1) 1)", 1, 4, "custom-field takes the field's name as text", id="custom-field"),
+        pytest.param("(> (u/today 1) current-date)", 1, 4, "u/today takes no arguments, or :format :date", id="today"),
+    ],
+)
 def test_special_forms_with_the_wrong_shape_are_arity_errors_at_their_bracket(text, line, column, phrase):
     """Given if, when, cond, date, custom-field or u/today with the wrong arguments
     When validated
@@ -413,35 +520,84 @@ def test_a_text_variable_compared_as_a_number_is_a_type_error_at_the_variable():
     assert error.hint == 'compare text with = or not=, e.g. (= loan-status "Open")'
 
 
-@pytest.mark.parametrize("text, column, message, hint", [
-    pytest.param("(> (* loan-status 3) 1)", 7, "loan-status is text; * needs numbers", None,
-                 id="text-times-a-number"),
-    pytest.param('(> (+ "1" 2) 1)', 7, '"1" is text; + needs numbers', "write the number without quotes: 1",
-                 id="quoted-number-in-arithmetic"),
-    pytest.param('(> status-payoff "12.50")', 18, '"12.50" is text; > needs numbers or dates',
-                 "write the number without quotes: 12.50", id="quoted-decimal-in-comparison"),
-    pytest.param('(> current-date "2026-01-01")', 17, '"2026-01-01" is text; > needs numbers or dates',
-                 'write a date as (date "2026-01-01")', id="quoted-date"),
-    pytest.param("(= loan-status 3)", 16,
-                 "loan-status is text and 3 is a whole number: (= ...) would always be false",
-                 'write text in quotes, like "3"', id="text-equals-a-number"),
-    pytest.param('(not= 1 "x")', 9, '1 is a whole number and "x" is text: (not= ...) would always be true', None,
-                 id="not-equal-always-true"),
-    pytest.param("(contains? portfolios 5)", 23, "5 is a whole number; the set holds text", None,
-                 id="number-in-a-set-of-text"),
-    pytest.param("(> status-payoff current-date)", 1, "> compares numbers with dates",
-                 "use (u/date-compare a b) for the days between dates", id="number-against-a-date"),
-    pytest.param("(> (- current-date 1) 0)", 7, "current-date is a date; - needs numbers", None,
-                 id="date-arithmetic"),
-    pytest.param("(> loan-active 1)", 4, "loan-active is true or false; > needs numbers or dates", None,
-                 id="boolean-compared"),
-    pytest.param('(= (count 1) 1)', 11, "1 is a whole number; count needs text or a collection", None,
-                 id="count-of-a-number"),
-    pytest.param('(starts-with? loan-status 1)', 27, "1 is a whole number; starts-with? needs text", None,
-                 id="starts-with-a-number"),
-    pytest.param("(= (-> loan-status :x) 1)", 8, "loan-status is text; -> needs a map", None,
-                 id="thread-on-text"),
-])
+@pytest.mark.parametrize(
+    "text, column, message, hint",
+    [
+        pytest.param(
+            "(> (* loan-status 3) 1)", 7, "loan-status is text; * needs numbers", None, id="text-times-a-number"
+        ),
+        pytest.param(
+            '(> (+ "1" 2) 1)',
+            7,
+            '"1" is text; + needs numbers',
+            "write the number without quotes: 1",
+            id="quoted-number-in-arithmetic",
+        ),
+        pytest.param(
+            '(> status-payoff "12.50")',
+            18,
+            '"12.50" is text; > needs numbers or dates',
+            "write the number without quotes: 12.50",
+            id="quoted-decimal-in-comparison",
+        ),
+        pytest.param(
+            '(> current-date "2026-01-01")',
+            17,
+            '"2026-01-01" is text; > needs numbers or dates',
+            'write a date as (date "2026-01-01")',
+            id="quoted-date",
+        ),
+        pytest.param(
+            "(= loan-status 3)",
+            16,
+            "loan-status is text and 3 is a whole number: (= ...) would always be false",
+            'write text in quotes, like "3"',
+            id="text-equals-a-number",
+        ),
+        pytest.param(
+            '(not= 1 "x")',
+            9,
+            '1 is a whole number and "x" is text: (not= ...) would always be true',
+            None,
+            id="not-equal-always-true",
+        ),
+        pytest.param(
+            "(contains? portfolios 5)",
+            23,
+            "5 is a whole number; the set holds text",
+            None,
+            id="number-in-a-set-of-text",
+        ),
+        pytest.param(
+            "(> status-payoff current-date)",
+            1,
+            "> compares numbers with dates",
+            "use (u/date-compare a b) for the days between dates",
+            id="number-against-a-date",
+        ),
+        pytest.param(
+            "(> (- current-date 1) 0)", 7, "current-date is a date; - needs numbers", None, id="date-arithmetic"
+        ),
+        pytest.param(
+            "(> loan-active 1)",
+            4,
+            "loan-active is true or false; > needs numbers or dates",
+            None,
+            id="boolean-compared",
+        ),
+        pytest.param(
+            "(= (count 1) 1)", 11, "1 is a whole number; count needs text or a collection", None, id="count-of-a-number"
+        ),
+        pytest.param(
+            "(starts-with? loan-status 1)",
+            27,
+            "1 is a whole number; starts-with? needs text",
+            None,
+            id="starts-with-a-number",
+        ),
+        pytest.param("(= (-> loan-status :x) 1)", 8, "loan-status is text; -> needs a map", None, id="thread-on-text"),
+    ],
+)
 def test_values_of_the_wrong_type_are_refused_at_the_value(text, column, message, hint):
     """Given a value of a type the function cannot take
     When validated
@@ -489,24 +645,41 @@ def test_parse_functions_say_they_need_a_number_or_text():
 # ---------------------------------------------------------------- literal
 
 
-@pytest.mark.parametrize("text, line, column, phrase", [
-    pytest.param("(and true\n  (= 1j 1))", 2, 6, "complex numbers are not part of the rule language", id="complex"),
-    pytest.param("(> NaN 1)", 1, 4, "NaN is not a number a rule can use", id="nan"),
-    pytest.param("(< -Inf 1)", 1, 4, "-Inf is not a number a rule can use", id="minus-inf"),
-    pytest.param('(= loan-status b"x")', 1, 16, 'b"..." strings are not part of the rule language', id="bytes"),
-    pytest.param('(= loan-status\n   f"x")', 2, 4, 'f"..." strings are not part of the rule language', id="f-string"),
-    pytest.param("(and true {1 2})", 1, 11, "maps {...} cannot be written in a rule", id="map"),
-    pytest.param("(> status-payoff 1234567890123456789)", 1, 18, "this number is out of range",
-                 id="nineteen-digit-integer"),
-    pytest.param("(> status-payoff 0.12345678901)", 1, 18, "this number is out of range", id="eleven-decimals"),
-    pytest.param('(> current-date (date "2026-02-30"))', 1, 23, '"2026-02-30" is not a date; write YYYY-MM-DD',
-                 id="impossible-date"),
-    pytest.param("(= [1 loan-status] [1 2])", 1, 7, "a vector in a rule holds only literal values",
-                 id="variable-in-a-vector"),
-    pytest.param('(contains? #{"A"\n  loan-status} "A")', 2, 3, "a set in a rule holds only literal values",
-                 id="variable-in-a-set"),
-    pytest.param('(contains? #{"A" "A"} "A")', 1, 12, "this set lists a value twice", id="set-with-a-duplicate"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, phrase",
+    [
+        pytest.param("(and true\n  (= 1j 1))", 2, 6, "complex numbers are not part of the rule language", id="complex"),
+        pytest.param("(> NaN 1)", 1, 4, "NaN is not a number a rule can use", id="nan"),
+        pytest.param("(< -Inf 1)", 1, 4, "-Inf is not a number a rule can use", id="minus-inf"),
+        pytest.param('(= loan-status b"x")', 1, 16, 'b"..." strings are not part of the rule language', id="bytes"),
+        pytest.param(
+            '(= loan-status\n   f"x")', 2, 4, 'f"..." strings are not part of the rule language', id="f-string"
+        ),
+        pytest.param("(and true {1 2})", 1, 11, "maps {...} cannot be written in a rule", id="map"),
+        pytest.param(
+            "(> status-payoff 1234567890123456789)", 1, 18, "this number is out of range", id="nineteen-digit-integer"
+        ),
+        pytest.param("(> status-payoff 0.12345678901)", 1, 18, "this number is out of range", id="eleven-decimals"),
+        pytest.param(
+            '(> current-date (date "2026-02-30"))',
+            1,
+            23,
+            '"2026-02-30" is not a date; write YYYY-MM-DD',
+            id="impossible-date",
+        ),
+        pytest.param(
+            "(= [1 loan-status] [1 2])", 1, 7, "a vector in a rule holds only literal values", id="variable-in-a-vector"
+        ),
+        pytest.param(
+            '(contains? #{"A"\n  loan-status} "A")',
+            2,
+            3,
+            "a set in a rule holds only literal values",
+            id="variable-in-a-set",
+        ),
+        pytest.param('(contains? #{"A" "A"} "A")', 1, 12, "this set lists a value twice", id="set-with-a-duplicate"),
+    ],
+)
 def test_literals_the_language_does_not_have_are_refused_where_they_are_written(text, line, column, phrase):
     """Given a literal that is not part of the language or out of its range
     When validated
@@ -517,15 +690,24 @@ def test_literals_the_language_does_not_have_are_refused_where_they_are_written(
     assert phrase in error.message
 
 
-@pytest.mark.parametrize("text, hint", [
-    pytest.param("(> 1 NaN)", "rules have no NaN or infinity", id="nan"),
-    pytest.param("(> 1 1234567890123456789)",
-                 "numbers in rules have at most 18 digits before the point and 10 after it", id="out-of-range"),
-    pytest.param("(and true {1 2})", "use a set #{...} or a vector [...]", id="map"),
-    pytest.param('(= loan-status f"x")', 'write text as plain "..."', id="f-string"),
-    pytest.param('(= [1 loan-status] [1 2])', "variables and calls cannot go inside [...] or #{...}",
-                 id="variable-in-a-vector"),
-])
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        pytest.param("(> 1 NaN)", "rules have no NaN or infinity", id="nan"),
+        pytest.param(
+            "(> 1 1234567890123456789)",
+            "numbers in rules have at most 18 digits before the point and 10 after it",
+            id="out-of-range",
+        ),
+        pytest.param("(and true {1 2})", "use a set #{...} or a vector [...]", id="map"),
+        pytest.param('(= loan-status f"x")', 'write text as plain "..."', id="f-string"),
+        pytest.param(
+            "(= [1 loan-status] [1 2])",
+            "variables and calls cannot go inside [...] or #{...}",
+            id="variable-in-a-vector",
+        ),
+    ],
+)
 def test_literal_errors_hint_at_what_to_write(text, hint):
     """Given a refused literal
     When validated
@@ -544,13 +726,16 @@ def test_numbers_at_the_edge_of_the_range_are_accepted():
 # ---------------------------------------------------------------- not-boolean
 
 
-@pytest.mark.parametrize("text, line, column, gives", [
-    pytest.param("(+ 1 2)", 1, 1, "a whole number", id="arithmetic"),
-    pytest.param("status-payoff", 1, 1, "a number", id="money-variable"),
-    pytest.param("loan-status", 1, 1, "text", id="text-variable"),
-    pytest.param("\n  (+ 1\n     2)", 2, 3, "a whole number", id="arithmetic-on-line-2"),
-    pytest.param("portfolios", 1, 1, "a set", id="set-variable"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, gives",
+    [
+        pytest.param("(+ 1 2)", 1, 1, "a whole number", id="arithmetic"),
+        pytest.param("status-payoff", 1, 1, "a number", id="money-variable"),
+        pytest.param("loan-status", 1, 1, "text", id="text-variable"),
+        pytest.param("\n  (+ 1\n     2)", 2, 3, "a whole number", id="arithmetic-on-line-2"),
+        pytest.param("portfolios", 1, 1, "a set", id="set-variable"),
+    ],
+)
 def test_a_criteria_that_does_not_give_true_or_false_is_not_boolean(text, line, column, gives):
     """Given a criteria whose value is a number, text or a set
     When validated as a criteria
@@ -588,7 +773,7 @@ def test_every_refused_literal_is_reported_in_text_order():
     """Given three refused literals in one rule
     When validated
     Then the three literal errors are reported, left to right."""
-    errors = validate('(and 1j NaN {1 2})').errors
+    errors = validate("(and 1j NaN {1 2})").errors
 
     assert [at(e) for e in errors] == [("literal", 1, 6), ("literal", 1, 9), ("literal", 1, 13)]
 
@@ -597,7 +782,7 @@ def test_compile_rule_raises_the_errors_validate_reports():
     """Given an invalid rule
     When compiled
     Then RuleInvalid carries the same errors as validate, and its text names the first one's place."""
-    text = '(and (> loan-status 1)\n     (foo 2))'
+    text = "(and (> loan-status 1)\n     (foo 2))"
 
     with pytest.raises(RuleInvalid) as refused:
         compile_rule(text)
@@ -624,7 +809,12 @@ def test_an_error_as_detail_drops_a_missing_hint_and_keeps_a_present_one():
     Then the first has no hint key and the second has it."""
     assert RuleError("syntax", "m", 2, 3).as_detail() == {"code": "syntax", "message": "m", "line": 2, "column": 3}
     assert RuleError("type", "m", 1, 1, "h").as_detail() == {
-        "code": "type", "message": "m", "line": 1, "column": 1, "hint": "h"}
+        "code": "type",
+        "message": "m",
+        "line": 1,
+        "column": 1,
+        "hint": "h",
+    }
 
 
 def test_a_valid_rule_reports_no_errors_and_the_variables_it_reads():

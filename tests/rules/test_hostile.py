@@ -4,6 +4,7 @@ reason placed inside the text, before anything of it could run, and without any 
 A rule text is only ever read by hy's reader and checked against the whitelist; nothing of it is
 evaluated. These tests hold the product to that: code execution, attribute access, reader
 macros, size and depth bombs and odd literals all come back as `valid=False` with a located error."""
+
 from __future__ import annotations
 
 import os
@@ -167,8 +168,8 @@ SIZE_BOMBS = [
     _h("depth-40-on-line-2", "(and\n" + "(" * 40 + ")" * 40 + ")", "too-deep"),
     _h("one-megabyte-string", '(= loan-status "' + "x" * 1_000_000 + '")', "too-long"),
     _h("unclosed-one-megabyte-string", '"' + "x" * 1_000_000, "too-long"),
-    _h("str-bomb-within-length", '(= (str ' + '"x" ' * 900 + ') "x")', "too-many-nodes"),
-    _h("str-bomb-beyond-length", '(= (str ' + '"xxxxxxxxxx" ' * 50_000 + ') "x")', "too-long"),
+    _h("str-bomb-within-length", "(= (str " + '"x" ' * 900 + ') "x")', "too-many-nodes"),
+    _h("str-bomb-beyond-length", "(= (str " + '"xxxxxxxxxx" ' * 50_000 + ') "x")', "too-long"),
     _h("list-bomb-5000", "(contains? [" + "1 " * 5_000 + "] 1)", "too-long"),
     _h("list-bomb-1900", "(contains? [" + "1 " * 1_900 + "] 1)", "too-many-nodes"),
     _h("plus-600", "(> (+ " + "1 " * 600 + ") 1)", "too-many-nodes"),
@@ -210,8 +211,18 @@ SHAPES = [
     _h("calling-a-variable", "(loan-status)", "not-allowed"),
 ]
 
-HOSTILE: list[Hostile] = (ATTRIBUTES + IMPORTS_AND_PYTHON + DISPATCH + QUOTING + STRINGS + DEFINITIONS_AND_LOOPS
-                          + SIDE_EFFECTS + SIZE_BOMBS + NUMBERS + SHAPES)
+HOSTILE: list[Hostile] = (
+    ATTRIBUTES
+    + IMPORTS_AND_PYTHON
+    + DISPATCH
+    + QUOTING
+    + STRINGS
+    + DEFINITIONS_AND_LOOPS
+    + SIDE_EFFECTS
+    + SIZE_BOMBS
+    + NUMBERS
+    + SHAPES
+)
 REFUSED_BEFORE_READING = [h for h in HOSTILE if h.code in ("too-long", "too-deep", "dispatch")]
 
 
@@ -294,8 +305,10 @@ def test_10000_deep_nesting_is_refused_without_reading_it(reader_forbidden):
 def warm_reader():
     """The first rule imports hy and its helpers; a harmless rule that exercises strings with escapes,
     decimals, keywords, sets and dates does it before any snapshot is taken."""
-    harmless = ('(and (= loan-status "a\\"b\\n") (> status-payoff 1.5) (contains? #{"X"} "X") '
-                '(= :a :a) (< (date "2026-01-01") current-date))')
+    harmless = (
+        '(and (= loan-status "a\\"b\\n") (> status-payoff 1.5) (contains? #{"X"} "X") '
+        '(= :a :a) (< (date "2026-01-01") current-date))'
+    )
     assert validate(harmless).valid
     assert not validate("(> loan-status 1)").valid
 
@@ -346,12 +359,15 @@ def test_dunder_keys_of_a_map_read_entries_never_attributes():
 
 
 VALID_RULES = [
-    pytest.param('(and (> status-days-past-due 30) (= loan-status "Open") (not= customer.primary.status "SCRA"))',
-                 id="seed-criteria"),
+    pytest.param(
+        '(and (> status-days-past-due 30) (= loan-status "Open") (not= customer.primary.status "SCRA"))',
+        id="seed-criteria",
+    ),
     pytest.param("(> (/ (+ status-payoff 1.5) 2) (max 1 (abs -3) (round 2.5)))", id="arithmetic-helpers"),
-    pytest.param('(or (contains? portfolios "Collections") (empty? checklist) (nil? status-last-payment-date))',
-                 id="collections"),
-    pytest.param('(> (u/date-compare (u/today) status-next-payment-date) 0)', id="dynamic-dates"),
+    pytest.param(
+        '(or (contains? portfolios "Collections") (empty? checklist) (nil? status-last-payment-date))', id="collections"
+    ),
+    pytest.param("(> (u/date-compare (u/today) status-next-payment-date) 0)", id="dynamic-dates"),
     pytest.param('(> (u/date-compare (date "2026-03-01") (date "2026-01-01")) 30)', id="literal-dates"),
     pytest.param('(starts-with? (lower-case (str loan-status (-> customer.primary :status))) "o")', id="text"),
     pytest.param('(= (custom-field "Dealer") "Acme")', id="custom-field"),
@@ -386,11 +402,14 @@ def test_an_exponent_beyond_decimal_range_is_refused_as_a_literal(text):
     assert result.errors[0].code == "literal"
 
 
-@pytest.mark.parametrize("text, code", [
-    pytest.param('f"{' + "(" * 240 + ")" * 240 + '}"', "literal", id="deep-f-string-hole"),
-    pytest.param('(= loan-status t"{' + "[" * 40 + "]" * 40 + '}")', "literal", id="deep-t-string-hole"),
-    pytest.param('f"{#_ (hy.I.os.getcwd) 1}"', "literal", id="dispatch-in-f-string-hole"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        pytest.param('f"{' + "(" * 240 + ")" * 240 + '}"', "literal", id="deep-f-string-hole"),
+        pytest.param('(= loan-status t"{' + "[" * 40 + "]" * 40 + '}")', "literal", id="deep-t-string-hole"),
+        pytest.param('f"{#_ (hy.I.os.getcwd) 1}"', "literal", id="dispatch-in-f-string-hole"),
+    ],
+)
 def test_prefixed_strings_are_refused_before_hy_reads_their_holes(reader_forbidden, text, code):
     """Given an f-string (or t-string) whose {...} hole holds deep nesting or # dispatch, which
     hy would read as code

@@ -11,6 +11,7 @@
 Exact half-cent ties round up (`test_exact_half_cent_ties_round_up`): the product computes the
 installment as a fraction and each interest amount with one division, so no tolerance is needed.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -19,6 +20,7 @@ from dataclasses import fields
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import numpy_financial as npf
@@ -27,21 +29,54 @@ from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
 from lms.servicing import (
-    DAYS_IN_YEAR, PERIODS_PER_YEAR, Entry, Ledger, Terms, apply, due_dates, installment, open_ledger, plan, replay,
-    schedule, step, values,
+    DAYS_IN_YEAR,
+    PERIODS_PER_YEAR,
+    Entry,
+    Ledger,
+    Terms,
+    apply,
+    due_dates,
+    installment,
+    open_ledger,
+    plan,
+    replay,
+    schedule,
+    step,
+    values,
 )
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 FREQUENCIES = tuple(PERIODS_PER_YEAR)
 DAY_COUNTS = tuple(DAYS_IN_YEAR)
-LEDGER_MONEY = ("principal", "interest", "fees", "credited", "total_paid", "interest_paid", "principal_paid",
-                "fees_paid", "credits", "fees_charged", "interest_charged")
-VALUES_MONEY = ("amount_past_due", "payoff", "per_diem", "principal_balance", "interest_accrued", "due_fees",
-                "next_payment_amount", "last_payment_amount", "total_paid")
+LEDGER_MONEY = (
+    "principal",
+    "interest",
+    "fees",
+    "credited",
+    "total_paid",
+    "interest_paid",
+    "principal_paid",
+    "fees_paid",
+    "credits",
+    "fees_charged",
+    "interest_charged",
+)
+VALUES_MONEY = (
+    "amount_past_due",
+    "payoff",
+    "per_diem",
+    "principal_balance",
+    "interest_accrued",
+    "due_fees",
+    "next_payment_amount",
+    "last_payment_amount",
+    "total_paid",
+)
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+
 
 def is_cents(amount) -> bool:
     """Money as the calculator must hold it: a Decimal with exactly two decimals."""
@@ -116,6 +151,7 @@ def assert_same_values(got, expected) -> None:
 
 # ------------------------------------------------------------------------------------------------ strategies
 
+
 def cents(low: int, high: int):
     """Amounts in whole cents, low..high cents, as two-decimal Decimals."""
     return st.integers(low, high).map(lambda c: Decimal(c).scaleb(-2))
@@ -127,13 +163,16 @@ RATES = st.one_of(
     st.integers(0, 36_000).map(lambda m: Decimal(m).scaleb(-3)),  # up to 3 decimals
 )
 MONTH_END_DAYS = st.tuples(st.integers(2000, 2040), st.integers(1, 12), st.integers(28, 31)).map(
-    lambda t: date(t[0], t[1], min(t[2], calendar.monthrange(t[0], t[1])[1])))
+    lambda t: date(t[0], t[1], min(t[2], calendar.monthrange(t[0], t[1])[1]))
+)
 FIRST_DATES = st.one_of(st.dates(date(2000, 1, 1), date(2040, 12, 31)), MONTH_END_DAYS)
 
 
+ANY_TERM = st.one_of(st.integers(1, 360), st.sampled_from([1, 2, 12, 36, 60, 120, 180, 240, 360]))
+
+
 @st.composite
-def loan_terms(draw, max_amount=50_000_000, terms=st.one_of(
-        st.integers(1, 360), st.sampled_from([1, 2, 12, 36, 60, 120, 180, 240, 360])), late_fees=False):
+def loan_terms(draw, max_amount=50_000_000, terms=ANY_TERM, late_fees=False):
     first = draw(FIRST_DATES)
     fee_amount = fee_percent = None
     if late_fees:
@@ -169,16 +208,26 @@ def entry(draw, terms: Terms, ident: str):
     level = installment(terms)
     loan_cents = int(terms.loan_amount * 100)
     if kind == "payment":
-        amount = draw(st.one_of(st.sampled_from([row.payment for row in schedule(terms)]),
-                                cents(1, max(1, int(level * 300))), cents(1, loan_cents * 6 // 5)))
+        amount = draw(
+            st.one_of(
+                st.sampled_from([row.payment for row in schedule(terms)]),
+                cents(1, max(1, int(level * 300))),
+                cents(1, loan_cents * 6 // 5),
+            )
+        )
     elif kind == "charge":
         amount = draw(cents(1, 10_000))
     elif kind == "credit":
         amount = draw(st.one_of(cents(1, max(1, loan_cents // 10)), cents(1, loan_cents * 6 // 5)))
     else:
         amount = ZERO
-    return Entry(id=ident, kind=kind, day=day, amount=amount,
-                 charge_off=kind == "credit" and draw(st.sampled_from([False, False, True])))
+    return Entry(
+        id=ident,
+        kind=kind,
+        day=day,
+        amount=amount,
+        charge_off=kind == "credit" and draw(st.sampled_from([False, False, True])),
+    )
 
 
 @st.composite
@@ -192,6 +241,7 @@ def loan_cases(draw, max_entries=12):
 
 
 # -------------------------------------------------------------------------------------- 1. schedule vs oracle
+
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(terms=Terms(Decimal("245841.90"), Decimal(0), 4, "weekly", date(2024, 1, 1), date(2024, 1, 8)))
@@ -234,7 +284,7 @@ def test_schedule_agrees_with_numpy_financial_to_the_cent(terms):
     remaining = n - np.arange(n)
     with np.errstate(all="ignore"):
         first_interest = -npf.ipmt(rate, 1, remaining, np.array([float(b) for b in before]))
-    for row, balance, oracle in zip(rows, before, first_interest):
+    for row, balance, oracle in zip(rows, before, first_interest, strict=True):
         expected, float_tie = float_half_up(oracle)
         assert row.interest == expected or (float_tie and abs(row.interest - expected) == CENT), (row, oracle)
         assert row.principal == (balance if row.number == n else min(level - row.interest, balance)), row
@@ -259,7 +309,7 @@ def test_schedule_agrees_with_numpy_financial_to_the_cent(terms):
         interest_oracle = -npf.ipmt(rate, periods, n, float(loan))
         principal_oracle = -npf.ppmt(rate, periods, n, float(loan))
     worst = 0.0
-    for row, i_oracle, p_oracle in zip(rows, interest_oracle, principal_oracle):
+    for row, i_oracle, p_oracle in zip(rows, interest_oracle, principal_oracle, strict=True):
         growth = (1 + rate) ** (row.number - 1)
         spread = (growth - 1) / rate if rate else row.number - 1
         levelled = row.number < n and row.principal == level - row.interest
@@ -282,22 +332,27 @@ def test_schedule_zero_rate_splits_the_loan_evenly():
     assert [(r.payment, r.interest, r.principal, r.balance) for r in rows] == [
         (Decimal("333.33"), ZERO, Decimal("333.33"), Decimal("666.67")),
         (Decimal("333.33"), ZERO, Decimal("333.33"), Decimal("333.34")),
-        (Decimal("333.34"), ZERO, Decimal("333.34"), ZERO)]
+        (Decimal("333.34"), ZERO, Decimal("333.34"), ZERO),
+    ]
     assert float(npf.pmt(0, 3, 1000)) == pytest.approx(-333.3333333)
 
 
 # ------------------------------------------------------------------------------------------------ 2. due dates
 
-@pytest.mark.parametrize("first, frequency, expected", [
-    (date(2024, 1, 31), "monthly", ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]),
-    (date(2023, 1, 31), "monthly", ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31"]),
-    (date(2024, 1, 30), "monthly", ["2024-01-30", "2024-02-29", "2024-03-30", "2024-04-30", "2024-05-30"]),
-    (date(2023, 12, 31), "monthly", ["2023-12-31", "2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]),
-    (date(2024, 1, 31), "semi-monthly", ["2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-31"]),
-    (date(2024, 2, 14), "semi-monthly", ["2024-02-14", "2024-02-29", "2024-03-14", "2024-03-29", "2024-04-14"]),
-    (date(2024, 2, 28), "biweekly", ["2024-02-28", "2024-03-13", "2024-03-27", "2024-04-10", "2024-04-24"]),
-    (date(2024, 2, 26), "weekly", ["2024-02-26", "2024-03-04", "2024-03-11", "2024-03-18", "2024-03-25"]),
-])
+
+@pytest.mark.parametrize(
+    "first, frequency, expected",
+    [
+        (date(2024, 1, 31), "monthly", ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]),
+        (date(2023, 1, 31), "monthly", ["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31"]),
+        (date(2024, 1, 30), "monthly", ["2024-01-30", "2024-02-29", "2024-03-30", "2024-04-30", "2024-05-30"]),
+        (date(2023, 12, 31), "monthly", ["2023-12-31", "2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]),
+        (date(2024, 1, 31), "semi-monthly", ["2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-31"]),
+        (date(2024, 2, 14), "semi-monthly", ["2024-02-14", "2024-02-29", "2024-03-14", "2024-03-29", "2024-04-14"]),
+        (date(2024, 2, 28), "biweekly", ["2024-02-28", "2024-03-13", "2024-03-27", "2024-04-10", "2024-04-24"]),
+        (date(2024, 2, 26), "weekly", ["2024-02-26", "2024-03-04", "2024-03-11", "2024-03-18", "2024-03-25"]),
+    ],
+)
 def test_due_dates_clamp_month_ends_and_keep_the_anchor(first, frequency, expected):
     terms = Terms(Decimal("1000.00"), Decimal("10"), 5, frequency, first - timedelta(days=20), first)
     assert [d.isoformat() for d in due_dates(terms)] == expected
@@ -320,7 +375,7 @@ def test_due_dates_one_per_period_strictly_increasing_anchored(terms):
     first, n = terms.first_payment_date, terms.term_periods
     assert len(dates) == n
     assert dates[0] == first
-    assert all(a < b for a, b in zip(dates, dates[1:]))
+    assert all(a < b for a, b in pairwise(dates))
     frequency = terms.payment_frequency
     if frequency == "monthly":
         assert list(dates) == [month_shift(first, k, first.day) for k in range(n)]
@@ -330,10 +385,11 @@ def test_due_dates_one_per_period_strictly_increasing_anchored(terms):
         assert list(dates[1::2]) == [month_shift(second, k, second.day) for k in range(n // 2)]
     else:
         gap = 14 if frequency == "biweekly" else 7
-        assert all((b - a).days == gap for a, b in zip(dates, dates[1:]))
+        assert all((b - a).days == gap for a, b in pairwise(dates))
 
 
 # ------------------------------------------------------------------------------------ 3. ledger invariants
+
 
 def check_ledger(ledger: Ledger, terms: Terms, applied: list[Entry]) -> None:
     """Money in == money allocated, and the loan is conserved, for the entries applied so far."""
@@ -360,7 +416,10 @@ def check_ledger(ledger: Ledger, terms: Terms, applied: list[Entry]) -> None:
     assert ledger.fees_paid == total(allocations[e.id].fees for e in split)
     assert ledger.interest_paid == total(allocations[e.id].interest for e in split)
     assert ledger.principal_paid == total(allocations[e.id].principal for e in split)
-    assert ledger.total_paid - unapplied + ledger.credits == ledger.fees_paid + ledger.interest_paid + ledger.principal_paid
+    assert (
+        ledger.total_paid - unapplied + ledger.credits
+        == ledger.fees_paid + ledger.interest_paid + ledger.principal_paid
+    )
     assert ledger.credited == ledger.interest_paid + ledger.principal_paid
     if ledger.last_payment_amount is not None:
         assert is_cents(ledger.last_payment_amount)
@@ -368,7 +427,9 @@ def check_ledger(ledger: Ledger, terms: Terms, applied: list[Entry]) -> None:
     # conservation: what the loan ever owed is either still owed or was paid (payments net of what was left
     # unapplied, and credits)
     owed_ever = terms.loan_amount + ledger.interest_charged + ledger.fees_charged
-    assert owed_ever == ledger.principal + ledger.interest + ledger.fees + (ledger.total_paid - unapplied) + ledger.credits
+    assert (
+        owed_ever == ledger.principal + ledger.interest + ledger.fees + (ledger.total_paid - unapplied) + ledger.credits
+    )
     assert ledger.principal == terms.loan_amount - ledger.principal_paid
     assert ledger.interest == ledger.interest_charged - ledger.interest_paid
     assert ledger.fees == ledger.fees_charged - ledger.fees_paid
@@ -486,8 +547,13 @@ def test_a_reversal_restores_the_values_exactly(case, data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(principal=cents(0, 5_000_000), interest=cents(0, 100_000), fees=cents(0, 100_000),
-       amount=cents(1, 6_000_000), kind=st.sampled_from(["payment", "credit"]))
+@given(
+    principal=cents(0, 5_000_000),
+    interest=cents(0, 100_000),
+    fees=cents(0, 100_000),
+    amount=cents(1, 6_000_000),
+    kind=st.sampled_from(["payment", "credit"]),
+)
 def test_payments_and_credits_go_to_fees_then_interest_then_principal(principal, interest, fees, amount, kind):
     ledger = Ledger(day=date(2024, 5, 1).toordinal(), principal=principal, interest=interest, fees=fees)
     a = apply(ledger, Entry("p", kind, date(2024, 5, 1), amount))
@@ -496,21 +562,37 @@ def test_payments_and_credits_go_to_fees_then_interest_then_principal(principal,
     assert a.principal == min(amount - a.fees - a.interest, principal)
     assert a.unapplied == amount - a.fees - a.interest - a.principal
     assert (a.unapplied > 0) <= (ledger.payoff == 0)
-    assert (ledger.fees, ledger.interest, ledger.principal) == (fees - a.fees, interest - a.interest,
-                                                                principal - a.principal)
+    assert (ledger.fees, ledger.interest, ledger.principal) == (
+        fees - a.fees,
+        interest - a.interest,
+        principal - a.principal,
+    )
 
 
 # ------------------------------------------------------------------- paid-off loans, and a known defect
 
+
 @st.composite
 def paid_off_terms(draw):
-    return draw(loan_terms(max_amount=5_000_000, terms=st.integers(1, 24), late_fees=True).filter(
-        lambda t: t.interest_rate >= 1 and (t.late_fee_amount or t.late_fee_percent)))
+    return draw(
+        loan_terms(max_amount=5_000_000, terms=st.integers(1, 24), late_fees=True).filter(
+            lambda t: t.interest_rate >= 1 and (t.late_fee_amount or t.late_fee_percent)
+        )
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@example(terms=Terms(Decimal("1000.00"), Decimal("12"), 3, "monthly", date(2024, 1, 1), date(2024, 2, 1),
-                     late_fee_amount=Decimal("25.00")))
+@example(
+    terms=Terms(
+        Decimal("1000.00"),
+        Decimal("12"),
+        3,
+        "monthly",
+        date(2024, 1, 1),
+        date(2024, 2, 1),
+        late_fee_amount=Decimal("25.00"),
+    )
+)
 @given(terms=paid_off_terms())
 def test_paid_off_loan_is_never_charged_a_late_fee(terms):
     """SERVICING.md: a late fee only for an installment still unpaid. Paid off on day one, the loan has
@@ -539,7 +621,8 @@ def test_exact_half_cent_ties_round_up(case):
         assert installment(terms) == Decimal("2408.99")
     else:
         # 165.00 at 12% actual/360: one day is 165 x 0.12 / 360 = 0.055 exactly -> 0.06; booked 0.05
-        terms = Terms(Decimal("165.00"), Decimal("12"), 12, "monthly", date(2024, 1, 1), date(2024, 2, 1),
-                      day_count="actual/360")
+        terms = Terms(
+            Decimal("165.00"), Decimal("12"), 12, "monthly", date(2024, 1, 1), date(2024, 2, 1), day_count="actual/360"
+        )
         ledger = replay(terms, [], date(2024, 1, 2))
         assert (ledger.interest, values(ledger, terms).per_diem) == (Decimal("0.06"), Decimal("0.06"))

@@ -1,4 +1,5 @@
 """Domain behaviour behind the API: partial updates, labels, links and lost-update protection."""
+
 import pytest
 
 from lms import customers as customer_service
@@ -64,8 +65,10 @@ def test_a_stale_version_met_while_saving_answers_409_and_keeps_the_other_write(
 def test_changing_a_loans_customers_moves_the_links_both_ways(api):
     ada, bob, cy = (make_customer(api, firstName=n)["id"] for n in ("Ada", "Bob", "Cy"))
     loan = make_loan(api, [(ada, "primary"), (bob, "secondary")])
-    moved = api.put(f"/loans/{loan['id']}", {"customers": [{"customerId": cy, "role": "primary"},
-                                                             {"customerId": ada, "role": "additional"}]})
+    moved = api.put(
+        f"/loans/{loan['id']}",
+        {"customers": [{"customerId": cy, "role": "primary"}, {"customerId": ada, "role": "additional"}]},
+    )
     assert moved.status == 200, moved
 
     def roles(customer_id):
@@ -82,11 +85,14 @@ def test_a_loan_cannot_name_a_customer_that_does_not_exist_and_nothing_is_writte
     assert api.get("/loans").json["items"] == []
 
 
-@pytest.mark.parametrize("customers, message", [
-    ([("A", "primary"), ("B", "primary")], "at most one primary"),
-    ([("A", "secondary")], "needs a primary"),
-    ([("A", "primary"), ("A", "secondary")], "once"),
-])
+@pytest.mark.parametrize(
+    "customers, message",
+    [
+        ([("A", "primary"), ("B", "primary")], "at most one primary"),
+        ([("A", "secondary")], "needs a primary"),
+        ([("A", "primary"), ("A", "secondary")], "once"),
+    ],
+)
 def test_customer_roles_on_a_loan_are_checked(api, customers, message):
     ids = {"A": make_customer(api)["id"], "B": make_customer(api)["id"]}
     body = {"setup": LOAN_SETUP, "customers": [{"customerId": ids[c], "role": r} for c, r in customers]}
@@ -126,7 +132,9 @@ def test_sub_portfolios_belong_to_the_loans_portfolios(api):
     api.post("/portfolios", {"title": "Marketing"})
     loan = make_loan(api, portfolios=["collections", "Marketing"], subPortfolios=["early"])
     assert (loan["portfolios"], loan["subPortfolios"]) == (["Collections", "Marketing"], ["Early"])
-    assert api.post("/loans", {"setup": LOAN_SETUP, "portfolios": ["Marketing"], "subPortfolios": ["Early"]}).status == 422
+    assert (
+        api.post("/loans", {"setup": LOAN_SETUP, "portfolios": ["Marketing"], "subPortfolios": ["Early"]}).status == 422
+    )
     dropped = api.put(f"/loans/{loan['id']}", {"portfolios": ["Marketing"]}).json
     assert dropped["subPortfolios"] == []
 
@@ -152,14 +160,21 @@ def test_a_deleted_status_stays_on_customers_but_cannot_be_given(api):
     customer = make_customer(api, status="Deceased")
     assert api.delete(f"/customer-statuses/{status['id']}").status == 204
     assert api.get(f"/customers/{customer['id']}").json["status"] == "Deceased"
-    assert api.post("/customers", {"firstName": "A", "lastName": "B", "customerType": "individual", "status": "Deceased"}).status == 422
+    assert (
+        api.post(
+            "/customers", {"firstName": "A", "lastName": "B", "customerType": "individual", "status": "Deceased"}
+        ).status
+        == 422
+    )
     assert api.post("/customer-statuses", {"title": "Deceased"}).status == 201
 
 
 def test_an_inactive_customer_status_cannot_be_given(api):
     status = api.post("/customer-statuses", {"title": "Paused", "active": False}).json
     assert status["displayOrder"] == 2
-    refused = api.post("/customers", {"firstName": "A", "lastName": "B", "customerType": "individual", "status": "Paused"})
+    refused = api.post(
+        "/customers", {"firstName": "A", "lastName": "B", "customerType": "individual", "status": "Paused"}
+    )
     assert refused.status == 422 and "inactive" in refused.json["error"]["message"]
 
 
@@ -174,13 +189,22 @@ def test_the_domain_service_is_the_same_code_the_api_calls(api):
     tenant_id = api.get("/tenant").json["tenantId"]
     from lms.contract import CustomerCreate
 
-    created = customer_service.create(tenant_id, CustomerCreate.model_validate({"firstName": "Z", "lastName": "Y", "customerType": "company"}))
+    created = customer_service.create(
+        tenant_id, CustomerCreate.model_validate({"firstName": "Z", "lastName": "Y", "customerType": "company"})
+    )
     assert api.get(f"/customers/{created.id}").json["customerType"] == "company"
 
 
-@pytest.mark.parametrize("path", [
-    "/customers/" + "x" * 2000, "/loans/" + "é" * 600, "/portfolios/" + "a" * 3000, "/customers/cus_", "/loans/cus_01M83TVDF34GH7GSYD1R44H7PD",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/customers/" + "x" * 2000,
+        "/loans/" + "é" * 600,
+        "/portfolios/" + "a" * 3000,
+        "/customers/cus_",
+        "/loans/cus_01M83TVDF34GH7GSYD1R44H7PD",
+    ],
+)
 def test_ids_of_the_wrong_shape_are_unknown_without_a_lookup(api, path):
     reply = api.get(path)
     assert reply.status == 404 and reply.json["error"]["code"] == "not_found"
@@ -192,7 +216,12 @@ def test_a_base64_body_that_is_not_utf8_is_a_400_not_a_500(api):
     from functions.api.app import lambda_handler
     from local.apigw import LambdaContext, proxy_event
 
-    event = proxy_event("POST", "/customers", None, {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
-                        base64.b64encode(b"\xff\xfe{").decode())
+    event = proxy_event(
+        "POST",
+        "/customers",
+        None,
+        {"Authorization": f"Bearer {api.key}", "Content-Type": "application/json"},
+        base64.b64encode(b"\xff\xfe{").decode(),
+    )
     event["isBase64Encoded"] = True
     assert lambda_handler(event, LambdaContext())["statusCode"] == 400

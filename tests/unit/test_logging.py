@@ -1,4 +1,5 @@
 """Secrets never reach the logs."""
+
 import io
 import logging
 
@@ -35,8 +36,8 @@ def test_two_functions_logging_at_once_on_two_threads_each_name_themselves():
 
     from aws_lambda_powertools import Logger
 
-    from local.apigw import context_for
     from lms.logs import invocation_keys
+    from local.apigw import context_for
 
     shared = Logger()  # every function's Logger() shares one formatter (one service name)
     sink = io.StringIO()
@@ -53,9 +54,13 @@ def test_two_functions_logging_at_once_on_two_threads_each_name_themselves():
             for n in range(20):
                 shared.info("working", extra={"n": n})
             both_inside.wait(5)
+
         return lambda_handler
 
-    threads = [threading.Thread(target=function(name), args=({}, context_for(name))) for name in ("ApiFunction", "RealtimeFunction")]
+    threads = [
+        threading.Thread(target=function(name), args=({}, context_for(name)))
+        for name in ("ApiFunction", "RealtimeFunction")
+    ]
     try:
         for thread in threads:
             thread.start()

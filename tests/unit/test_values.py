@@ -1,4 +1,5 @@
 """Money, rates and dates are exact at every boundary."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -8,20 +9,58 @@ from lms.store.attributes import DocumentAttribute
 from lms.values import format_money, parse_date, parse_money, parse_rate
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("1234.5", Decimal("1234.50")), (Decimal("0.10"), Decimal("0.10")), (7, Decimal("7.00")),
-    ("12.00", Decimal("12.00")), ("1.5", Decimal("1.50")), ("-3", Decimal("-3.00")),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("1234.5", Decimal("1234.50")),
+        (Decimal("0.10"), Decimal("0.10")),
+        (7, Decimal("7.00")),
+        ("12.00", Decimal("12.00")),
+        ("1.5", Decimal("1.50")),
+        ("-3", Decimal("-3.00")),
+    ],
+)
 def test_money_is_parsed_exactly_to_cents(given, expected):
     amount = parse_money(given)
     assert amount == expected and amount.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("given", [1.5, "12.345", "abc", "", None, True, "NaN", "Infinity", "1e400", [], "1" * 41,
-                                   # only the documented pattern ^-?[0-9]+(\.[0-9]{1,2})?$, written as it says
-                                   "1e3", "1_000", "\u0661\u0662\u0663", "\uff11\uff12\uff13", " 5.00 ", "  12.00 ",
-                                   "+5", "5.", ".5", "1e-2", "1.000", "1.500", "1,000.00", "0x10", "\u09ea0", "-", "--5",
-                                   "5\n", "\u00a05"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        1.5,
+        "12.345",
+        "abc",
+        "",
+        None,
+        True,
+        "NaN",
+        "Infinity",
+        "1e400",
+        [],
+        "1" * 41,
+        # only the documented pattern ^-?[0-9]+(\.[0-9]{1,2})?$, written as it says
+        "1e3",
+        "1_000",
+        "\u0661\u0662\u0663",
+        "\uff11\uff12\uff13",
+        " 5.00 ",
+        "  12.00 ",
+        "+5",
+        "5.",
+        ".5",
+        "1e-2",
+        "1.000",
+        "1.500",
+        "1,000.00",
+        "0x10",
+        "\u09ea0",
+        "-",
+        "--5",
+        "5\n",
+        "\u00a05",
+    ],
+)
 def test_money_refuses_floats_fractions_of_cents_and_non_numbers(given):
     with pytest.raises(ValueError):
         parse_money(given)

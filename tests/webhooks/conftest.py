@@ -1,12 +1,13 @@
 """Webhook tests: real HTTP receivers on 127.0.0.1 (allowed as the local stack allows its gateway),
 the stream pump (events) and the queue pump (sender) over the in-process moto."""
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 import boto3
 import pytest
@@ -51,8 +52,12 @@ def receiver(monkeypatch):
 
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                   self.rfile.read(length) if length else b"")
+                request = Received(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
+                )
                 with lock:
                     state.requests.append(request)
                 status, headers = state.answer(request)

@@ -1,6 +1,7 @@
 """The webhook HTTP client against real receivers on 127.0.0.1. Targets name a host that does not
 resolve ("receiver.test") with the receiver's address, so a request that arrives proves the
 client connected to the vetted address instead of resolving the name."""
+
 from __future__ import annotations
 
 import datetime
@@ -108,6 +109,7 @@ def answer(status: int = 200, body: bytes = b"ok", headers: tuple[tuple[str, str
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
     return reply
 
 
@@ -116,8 +118,14 @@ def echo(handler: BaseHTTPRequestHandler) -> None:
 
 
 def target(server: Receiver, host: str = "receiver.test", scheme: str = "http") -> Target:
-    return Target(scheme=scheme, host=host, port=server.port, address="127.0.0.1", path="/hook?x=1",
-                  host_header=f"{host}:{server.port}")
+    return Target(
+        scheme=scheme,
+        host=host,
+        port=server.port,
+        address="127.0.0.1",
+        path="/hook?x=1",
+        host_header=f"{host}:{server.port}",
+    )
 
 
 def timed(*args, **kwargs):
@@ -127,6 +135,7 @@ def timed(*args, **kwargs):
 
 
 # --- what goes on the wire ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_the_request_arrives_at_the_vetted_address_with_host_path_headers_and_exact_body(serve, method):
@@ -161,12 +170,15 @@ def test_get_and_delete_without_a_body_send_no_body(serve, method):
     assert "content-length" not in received.headers and "transfer-encoding" not in received.headers
 
 
-@pytest.mark.parametrize("headers", [
-    {"X-Signature": "v1=ab\r\nX-Injected: 1"},
-    {"X-Signature": "v1=ab\nX-Injected: 1"},
-    {"X-Signature": "v1=ab\r X-Injected: 1"},
-    {"X-Signature\r\nX-Injected": "1"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Signature": "v1=ab\r\nX-Injected: 1"},
+        {"X-Signature": "v1=ab\nX-Injected: 1"},
+        {"X-Signature": "v1=ab\r X-Injected: 1"},
+        {"X-Signature\r\nX-Injected": "1"},
+    ],
+)
 def test_cr_or_lf_in_a_header_is_refused_before_anything_is_sent(serve, headers):
     server = serve(answer())
     with pytest.raises(ValueError, match="CR, LF"):
@@ -174,13 +186,16 @@ def test_cr_or_lf_in_a_header_is_refused_before_anything_is_sent(serve, headers)
     assert server.connections == [] and server.received == []
 
 
-@pytest.mark.parametrize("method, headers", [
-    ("TRACE", {}),
-    ("post", {}),
-    ("POST", {"Host": "elsewhere.test"}),
-    ("POST", {"content-length": "0"}),
-    ("POST", {"Transfer-Encoding": "chunked"}),
-])
+@pytest.mark.parametrize(
+    "method, headers",
+    [
+        ("TRACE", {}),
+        ("post", {}),
+        ("POST", {"Host": "elsewhere.test"}),
+        ("POST", {"content-length": "0"}),
+        ("POST", {"Transfer-Encoding": "chunked"}),
+    ],
+)
 def test_bad_arguments_are_refused(serve, method, headers):
     server = serve(answer())
     with pytest.raises(ValueError):
@@ -188,15 +203,18 @@ def test_bad_arguments_are_refused(serve, method, headers):
     assert server.connections == []
 
 
-@pytest.mark.parametrize("headers", [
-    {"X-Note": "\u2603"},  # beyond Latin-1: http.client would raise UnicodeEncodeError mid-request
-    {"X-Note": "a\u2028b"},
-    {"X-Note": "a\x01b"},
-    {"X-Note": "a\x7fb"},
-    {"X-Note": "a\x0bb"},
-    {"X Note": "1"},
-    {"X-Note:": "1"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Note": "\u2603"},  # beyond Latin-1: http.client would raise UnicodeEncodeError mid-request
+        {"X-Note": "a\u2028b"},
+        {"X-Note": "a\x01b"},
+        {"X-Note": "a\x7fb"},
+        {"X-Note": "a\x0bb"},
+        {"X Note": "1"},
+        {"X-Note:": "1"},
+    ],
+)
 def test_a_header_that_cannot_be_sent_is_refused_before_anything_is_sent_without_quoting_it(serve, headers):
     from lms.webhooks.client import Unsendable
 
@@ -215,13 +233,15 @@ def test_a_latin_1_header_value_is_sent_as_latin_1(serve):
 
 
 def test_an_address_that_is_not_an_ip_literal_is_refused():
-    unresolved = Target(scheme="http", host="receiver.test", port=80, address="receiver.test", path="/",
-                        host_header="receiver.test")
+    unresolved = Target(
+        scheme="http", host="receiver.test", port=80, address="receiver.test", path="/", host_header="receiver.test"
+    )
     with pytest.raises(ValueError):
         request(unresolved, "POST", {}, b"{}")
 
 
 # --- what comes back -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", [200, 201, 204, 400, 404, 410, 429, 500, 503])
 def test_the_status_is_returned_as_is_and_nothing_is_retried(serve, status):
@@ -249,6 +269,7 @@ def test_a_body_ended_by_closing_the_connection_is_read_whole(serve):
         handler.send_header("Connection", "close")  # no Content-Length: the body ends with the connection
         handler.end_headers()
         handler.wfile.write(b"until the connection closes")
+
     server = serve(reply)
     response = request(target(server), "POST", {}, b"{}")
     assert (response.status, response.body, response.error) == (200, b"until the connection closes", None)
@@ -261,6 +282,7 @@ def test_an_answer_broken_off_mid_body_keeps_its_status_and_partial_body(serve):
         handler.end_headers()
         handler.wfile.write(b"partial")
         handler.close_connection = True
+
     server = serve(reply)
     response = request(target(server), "POST", {}, b"{}")
     assert (response.status, response.body, response.error) == (200, b"partial", "connection closed mid-body")
@@ -269,9 +291,12 @@ def test_an_answer_broken_off_mid_body_keeps_its_status_and_partial_body(serve):
 def _write_until_the_client_leaves(left: threading.Event, body: bytes | None):
     """Answer 200 with `body` (Content-Length) or, for None, an endless chunked body; set `left`
     when a write fails because the client closed the connection."""
+
     def reply(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
-        handler.send_header(*(("Content-Length", str(len(body))) if body is not None else ("Transfer-Encoding", "chunked")))
+        handler.send_header(
+            *(("Content-Length", str(len(body))) if body is not None else ("Transfer-Encoding", "chunked"))
+        )
         handler.end_headers()
         try:
             if body is not None:
@@ -283,6 +308,7 @@ def _write_until_the_client_leaves(left: threading.Event, body: bytes | None):
         except OSError:
             left.set()
             raise
+
     return reply
 
 
@@ -307,19 +333,25 @@ def test_a_receiver_that_never_answers_times_out_within_the_read_timeout(serve):
 
 def _trickle(head: bytes):
     """Send `head` at once, then one byte per 0.2 s (until the client leaves or 5 s passed)."""
+
     def reply(handler: BaseHTTPRequestHandler) -> None:
         handler.wfile.write(head)
         for _ in range(25):
             if handler.server.stop.wait(0.2):
                 return
             handler.wfile.write(b"a")
+
     return reply
 
 
-@pytest.mark.parametrize("head, status", [
-    (b"HTTP/1.1 200 OK\r\nX-Slow: ", None),  # the headers never end
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 200),  # the body never ends
-], ids=["headers", "body"])
+@pytest.mark.parametrize(
+    "head, status",
+    [
+        (b"HTTP/1.1 200 OK\r\nX-Slow: ", None),  # the headers never end
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 200),  # the body never ends
+    ],
+    ids=["headers", "body"],
+)
 def test_a_trickling_receiver_cannot_hold_the_call_beyond_the_read_timeout(serve, head, status):
     server = serve(_trickle(head))
     response, elapsed = timed(target(server), "POST", {}, b"{}", read_timeout=1.0)
@@ -331,14 +363,21 @@ def test_a_refused_connection_is_reported_quickly():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    closed = Target(scheme="http", host="receiver.test", port=port, address="127.0.0.1", path="/",
-                    host_header=f"receiver.test:{port}")
+    closed = Target(
+        scheme="http",
+        host="receiver.test",
+        port=port,
+        address="127.0.0.1",
+        path="/",
+        host_header=f"receiver.test:{port}",
+    )
     response, elapsed = timed(closed, "POST", {}, b"{}")
     assert response.status is None and "refused" in response.error.lower()
     assert elapsed < 2.5  # no waiting out the 3 s connect timeout
 
 
 # --- connections -----------------------------------------------------------------------------------
+
 
 def test_sequential_requests_to_a_target_share_one_kept_alive_connection(serve):
     server = serve(answer())
@@ -374,28 +413,45 @@ def test_plain_post_uses_the_same_pooled_client(serve):
 
 # --- TLS -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     """A test CA (as a PEM file) and a server certificate it signed for receiver.test."""
     directory = tmp_path_factory.mktemp("pki")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
 
     def certificate(subject: str, key, issuer: str, issuer_key, ca: bool, san: str | None = None):
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if ca:
-            builder = builder.add_extension(x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
-                decipher_only=False), critical=True)
+            builder = builder.add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         else:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
-            builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -404,7 +460,10 @@ def pki(tmp_path_factory):
     (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     (directory / "server.pem").write_bytes(
         leaf.public_bytes(serialization.Encoding.PEM)
-        + server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        + server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return directory
 
 

@@ -1,4 +1,5 @@
 """The SSRF guard: pure unit tests, no network (a fake resolver answers from a table)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -6,7 +7,7 @@ import socket
 
 import pytest
 
-from shared.lms.webhooks.guard import Refused, Target, allowed_targets, check_syntax, forbidden, vet
+from lms.webhooks.guard import Refused, Target, allowed_targets, check_syntax, forbidden, vet
 
 GATEWAY_PORT = 3001
 
@@ -59,38 +60,33 @@ ALLOW_GATEWAY = {"allowed": frozenset({("127.0.0.1", GATEWAY_PORT)})}
 
 REFUSED = [
     # (id, url, reason substring, vet options)
-    ("metadata-http", "http://169.254.169.254/latest/meta-data/",
-     "cloud metadata address 169.254.169.254", {}),
-    ("metadata-https", "https://169.254.169.254/latest/meta-data/",
-     "cloud metadata address 169.254.169.254", {}),
-    ("metadata-ecs", "https://169.254.170.2/v2/credentials",
-     "cloud metadata address 169.254.170.2", {}),
+    ("metadata-http", "http://169.254.169.254/latest/meta-data/", "cloud metadata address 169.254.169.254", {}),
+    ("metadata-https", "https://169.254.169.254/latest/meta-data/", "cloud metadata address 169.254.169.254", {}),
+    ("metadata-ecs", "https://169.254.170.2/v2/credentials", "cloud metadata address 169.254.170.2", {}),
     ("metadata-alibaba", "https://100.100.100.200/", "cloud metadata address 100.100.100.200", {}),
     ("metadata-aws-v6", "https://[fd00:ec2::254]/", "cloud metadata address fd00:ec2::254", {}),
-    ("metadata-by-name", "https://metadata.google.internal/computeMetadata/v1/",
-     "cloud metadata address 169.254.169.254", {}),
+    (
+        "metadata-by-name",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "cloud metadata address 169.254.169.254",
+        {},
+    ),
     ("v4-mapped-loopback", "https://[::ffff:127.0.0.1]/", "loopback address 127.0.0.1", {}),
-    ("v4-mapped-metadata", "https://[::ffff:169.254.169.254]/",
-     "cloud metadata address 169.254.169.254", {}),
-    ("v4-mapped-metadata-hex", "https://[::ffff:a9fe:a9fe]/",
-     "cloud metadata address 169.254.169.254", {}),
+    ("v4-mapped-metadata", "https://[::ffff:169.254.169.254]/", "cloud metadata address 169.254.169.254", {}),
+    ("v4-mapped-metadata-hex", "https://[::ffff:a9fe:a9fe]/", "cloud metadata address 169.254.169.254", {}),
     ("v4-compatible-loopback", "https://[::127.0.0.1]/", "loopback address 127.0.0.1", {}),
     ("6to4-loopback", "https://[2002:7f00:1::]/", "loopback address 127.0.0.1", {}),
-    ("nat64-metadata", "https://[64:ff9b::a9fe:a9fe]/",
-     "cloud metadata address 169.254.169.254", {}),
+    ("nat64-metadata", "https://[64:ff9b::a9fe:a9fe]/", "cloud metadata address 169.254.169.254", {}),
     ("nat64-local-private", "https://[64:ff9b:1::a00:1]/", "private address 10.0.0.1", {}),
-    ("teredo-server-loopback", "https://[2001:0:7f00:1::f7f7:f7f7]/",
-     "loopback address 127.0.0.1", {}),
-    ("teredo-client-private", "https://[2001:0:808:808::f5ff:fffe]/",
-     "private address 10.0.0.1", {}),
+    ("teredo-server-loopback", "https://[2001:0:7f00:1::f7f7:f7f7]/", "loopback address 127.0.0.1", {}),
+    ("teredo-client-private", "https://[2001:0:808:808::f5ff:fffe]/", "private address 10.0.0.1", {}),
     ("hex-short", "https://0x7f.1/", "loopback address 127.0.0.1", {}),
     ("decimal", "https://2130706433/", "loopback address 127.0.0.1", {}),
     ("octal-whole", "https://017700000001/", "loopback address 127.0.0.1", {}),
     ("octal-dotted", "https://0177.0.0.1/", "loopback address 127.0.0.1", {}),
     ("short-dotted", "https://127.1/", "loopback address 127.0.0.1", {}),
     ("trailing-dot", "https://127.0.0.1./", "loopback address 127.0.0.1", {}),
-    ("fullwidth-digits", "https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",
-     "loopback address 127.0.0.1", {}),
+    ("fullwidth-digits", "https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/", "loopback address 127.0.0.1", {}),
     ("loopback", "https://127.0.0.1/", "loopback address 127.0.0.1", {}),
     ("localhost", "https://localhost/", "loopback address 127.0.0.1", {}),
     ("loopback-v6", "https://[::1]/", "loopback address ::1", {}),
@@ -110,8 +106,7 @@ REFUSED = [
     ("documentation-v6", "https://[2001:db8::1]/", "documentation address 2001:db8::1", {}),
     ("link-local-v6", "https://[fe80::1]/", "link-local address fe80::1", {}),
     ("ula-v6", "https://[fc00::1]/", "private (unique local) address fc00::1", {}),
-    ("round-robin-public-private", "https://round-robin.example.com/",
-     "private address 10.0.0.5", {}),
+    ("round-robin-public-private", "https://round-robin.example.com/", "private address 10.0.0.5", {}),
     ("scoped-answer", "https://scoped.example.com/", "scoped address fe80::1%eth0", {}),
     ("does-not-resolve", "https://nowhere.example.com/", "cannot resolve nowhere.example.com", {}),
     ("resolves-to-nothing", "https://empty.example.com/", "cannot resolve empty.example.com", {}),
@@ -139,13 +134,13 @@ REFUSED = [
     ("idna-failure", "https://" + "\u00fc" * 64 + ".example/", "not a valid international", {}),
     ("malformed-numeric", "https://1.2.3.4.5/", "malformed numeric host", {}),
     ("bad-host-chars", "https://exa$mple.com/", "invalid host name", {}),
-    ("allowed-ip-other-port", "http://127.0.0.1:9000/", "loopback address 127.0.0.1",
-     ALLOW_GATEWAY),
+    ("allowed-ip-other-port", "http://127.0.0.1:9000/", "loopback address 127.0.0.1", ALLOW_GATEWAY),
 ]
 
 
-@pytest.mark.parametrize(("url", "reason", "options"), [case[1:] for case in REFUSED],
-                         ids=[case[0] for case in REFUSED])
+@pytest.mark.parametrize(
+    ("url", "reason", "options"), [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED]
+)
 def test_refused(url, reason, options):
     with pytest.raises(Refused) as refused:
         _vet(url, **options)
@@ -154,35 +149,78 @@ def test_refused(url, reason, options):
 
 PASSED = [
     # (id, url, vet options, expected Target)
-    ("name", "https://example.com/hook?x=1", {},
-     Target("https", "example.com", 443, "93.184.216.34", "/hook?x=1", "example.com")),
-    ("public-v6-answer", "https://v6.example.com/", {},
-     Target("https", "v6.example.com", 443, "2606:4700::1111", "/", "v6.example.com")),
-    ("ip-literal-with-port", "https://8.8.8.8:8443/a", {},
-     Target("https", "8.8.8.8", 8443, "8.8.8.8", "/a", "8.8.8.8:8443")),
-    ("v6-literal-with-port", "https://[2606:4700::1111]:8443/x?y#frag", {},
-     Target("https", "2606:4700::1111", 8443, "2606:4700::1111", "/x?y", "[2606:4700::1111]:8443")),
-    ("allowed-gateway", f"http://127.0.0.1:{GATEWAY_PORT}/customers/cus_1", ALLOW_GATEWAY,
-     Target("http", "127.0.0.1", GATEWAY_PORT, "127.0.0.1", "/customers/cus_1",
-            f"127.0.0.1:{GATEWAY_PORT}")),
-    ("name-to-allowed-gateway", f"http://gateway.local.test:{GATEWAY_PORT}/x", ALLOW_GATEWAY,
-     Target("http", "gateway.local.test", GATEWAY_PORT, "127.0.0.1", "/x",
-            f"gateway.local.test:{GATEWAY_PORT}")),
-    ("http-when-allowed", "http://example.com/", {"https_only": False},
-     Target("http", "example.com", 80, "93.184.216.34", "/", "example.com")),
-    ("case-default-port-fragment", "HTTPS://Example.COM:443/a#frag", {},
-     Target("https", "example.com", 443, "93.184.216.34", "/a", "example.com")),
-    ("unicode-host", "https://b\u00fccher.example/", {},
-     Target("https", "xn--bcher-kva.example", 443, "93.184.216.34", "/", "xn--bcher-kva.example")),
-    ("nat64-public", "https://[64:ff9b::808:808]/", {},
-     Target("https", "64:ff9b::808:808", 443, "64:ff9b::808:808", "/", "[64:ff9b::808:808]")),
-    ("template-chars-in-path", "https://example.com/c/[[v('x')]]?q=(1)", {},
-     Target("https", "example.com", 443, "93.184.216.34", "/c/[[v('x')]]?q=(1)", "example.com")),
+    (
+        "name",
+        "https://example.com/hook?x=1",
+        {},
+        Target("https", "example.com", 443, "93.184.216.34", "/hook?x=1", "example.com"),
+    ),
+    (
+        "public-v6-answer",
+        "https://v6.example.com/",
+        {},
+        Target("https", "v6.example.com", 443, "2606:4700::1111", "/", "v6.example.com"),
+    ),
+    (
+        "ip-literal-with-port",
+        "https://8.8.8.8:8443/a",
+        {},
+        Target("https", "8.8.8.8", 8443, "8.8.8.8", "/a", "8.8.8.8:8443"),
+    ),
+    (
+        "v6-literal-with-port",
+        "https://[2606:4700::1111]:8443/x?y#frag",
+        {},
+        Target("https", "2606:4700::1111", 8443, "2606:4700::1111", "/x?y", "[2606:4700::1111]:8443"),
+    ),
+    (
+        "allowed-gateway",
+        f"http://127.0.0.1:{GATEWAY_PORT}/customers/cus_1",
+        ALLOW_GATEWAY,
+        Target("http", "127.0.0.1", GATEWAY_PORT, "127.0.0.1", "/customers/cus_1", f"127.0.0.1:{GATEWAY_PORT}"),
+    ),
+    (
+        "name-to-allowed-gateway",
+        f"http://gateway.local.test:{GATEWAY_PORT}/x",
+        ALLOW_GATEWAY,
+        Target("http", "gateway.local.test", GATEWAY_PORT, "127.0.0.1", "/x", f"gateway.local.test:{GATEWAY_PORT}"),
+    ),
+    (
+        "http-when-allowed",
+        "http://example.com/",
+        {"https_only": False},
+        Target("http", "example.com", 80, "93.184.216.34", "/", "example.com"),
+    ),
+    (
+        "case-default-port-fragment",
+        "HTTPS://Example.COM:443/a#frag",
+        {},
+        Target("https", "example.com", 443, "93.184.216.34", "/a", "example.com"),
+    ),
+    (
+        "unicode-host",
+        "https://b\u00fccher.example/",
+        {},
+        Target("https", "xn--bcher-kva.example", 443, "93.184.216.34", "/", "xn--bcher-kva.example"),
+    ),
+    (
+        "nat64-public",
+        "https://[64:ff9b::808:808]/",
+        {},
+        Target("https", "64:ff9b::808:808", 443, "64:ff9b::808:808", "/", "[64:ff9b::808:808]"),
+    ),
+    (
+        "template-chars-in-path",
+        "https://example.com/c/[[v('x')]]?q=(1)",
+        {},
+        Target("https", "example.com", 443, "93.184.216.34", "/c/[[v('x')]]?q=(1)", "example.com"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("url", "options", "expected"), [case[1:] for case in PASSED],
-                         ids=[case[0] for case in PASSED])
+@pytest.mark.parametrize(
+    ("url", "options", "expected"), [case[1:] for case in PASSED], ids=[case[0] for case in PASSED]
+)
 def test_passed(url, options, expected):
     assert _vet(url, **options) == expected
 
@@ -232,8 +270,9 @@ def test_allowed_targets_from_env(monkeypatch):
     assert allowed_targets() == frozenset({("127.0.0.1", 8080), ("::1", 9000), ("::1", 9001)})
 
 
-@pytest.mark.parametrize("entry", ["127.0.0.1", "localhost:80", "::1:9000", "127.0.0.1:0",
-                                   "127.0.0.1:x", "[127.0.0.1]:80"])
+@pytest.mark.parametrize(
+    "entry", ["127.0.0.1", "localhost:80", "::1:9000", "127.0.0.1:0", "127.0.0.1:x", "[127.0.0.1]:80"]
+)
 def test_allowed_targets_rejects_bad_entries(monkeypatch, entry):
     monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", f"127.0.0.1:8080,{entry}")
     with pytest.raises(ValueError, match="WEBHOOK_ALLOWED_TARGETS: bad entry"):
@@ -261,22 +300,23 @@ def test_explicit_allowed_pairs_are_normalised():
     assert target.address == "::1"
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8",
-                                     "64:ff9b::808:808"])
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"])
 def test_forbidden_allows_public(address):
     assert forbidden(ipaddress.ip_address(address)) is None
 
 
-@pytest.mark.parametrize(("address", "reason"), [
-    ("127.0.0.2", "loopback address 127.0.0.2"),
-    ("169.254.169.254", "cloud metadata address 169.254.169.254"),
-    ("169.254.1.1", "link-local address 169.254.1.1"),
-    ("203.0.113.9", "documentation address 203.0.113.9"),
-    ("::ffff:10.1.2.3",
-     "private address 10.1.2.3 (embedded in IPv4-mapped address ::ffff:a01:203)"),
-    ("2001:4:112::1", "IETF protocol assignment address 2001:4:112::1"),
-    ("fec0::1", "site-local address fec0::1"),
-])
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.2", "loopback address 127.0.0.2"),
+        ("169.254.169.254", "cloud metadata address 169.254.169.254"),
+        ("169.254.1.1", "link-local address 169.254.1.1"),
+        ("203.0.113.9", "documentation address 203.0.113.9"),
+        ("::ffff:10.1.2.3", "private address 10.1.2.3 (embedded in IPv4-mapped address ::ffff:a01:203)"),
+        ("2001:4:112::1", "IETF protocol assignment address 2001:4:112::1"),
+        ("fec0::1", "site-local address fec0::1"),
+    ],
+)
 def test_forbidden_reasons(address, reason):
     assert forbidden(ipaddress.ip_address(address)) == reason
 
@@ -285,30 +325,38 @@ def test_forbidden_reasons(address, reason):
 def no_dns(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("check_syntax must not resolve names")
+
     monkeypatch.setattr(socket, "getaddrinfo", fail)
 
 
-@pytest.mark.parametrize("url", [
-    "https://api.example.com/customers/[[v('customer.primary.id')]]",
-    "https://api.example.com/hook?id=[[v(\"loan.id\")]]&x=(1)",
-    "https://8.8.8.8/hook",
-], ids=["template-path", "template-query", "public-ip"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/customers/[[v('customer.primary.id')]]",
+        'https://api.example.com/hook?id=[[v("loan.id")]]&x=(1)',
+        "https://8.8.8.8/hook",
+    ],
+    ids=["template-path", "template-query", "public-ip"],
+)
 def test_check_syntax_accepts(no_dns, url):
     assert check_syntax(url) is None
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("https://10.0.0.1/x", "private address 10.0.0.1"),
-    ("https://0x7f.1/", "loopback address 127.0.0.1"),
-    ("https://[::ffff:169.254.169.254]/", "cloud metadata address 169.254.169.254"),
-    ("ftp://x/", "scheme 'ftp' is not allowed"),
-    ("https://u@api.example.com/[[v('x')]]", "credentials"),
-    ("https://api.example.com:70000/[[v('x')]]", "port 70000 is out of range"),
-    ("https://api.example.com/[[ v('x') ]]", "whitespace"),
-    ("http://8.8.8.8/", "plain http is not allowed"),
-    ("http://example.com/", "plain http is not allowed"),  # allowed targets are IP:port pairs only
-], ids=["private-ip", "hex-loopback", "mapped-metadata", "ftp", "userinfo", "port", "space",
-        "http-ip", "http-name"])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://10.0.0.1/x", "private address 10.0.0.1"),
+        ("https://0x7f.1/", "loopback address 127.0.0.1"),
+        ("https://[::ffff:169.254.169.254]/", "cloud metadata address 169.254.169.254"),
+        ("ftp://x/", "scheme 'ftp' is not allowed"),
+        ("https://u@api.example.com/[[v('x')]]", "credentials"),
+        ("https://api.example.com:70000/[[v('x')]]", "port 70000 is out of range"),
+        ("https://api.example.com/[[ v('x') ]]", "whitespace"),
+        ("http://8.8.8.8/", "plain http is not allowed"),
+        ("http://example.com/", "plain http is not allowed"),  # allowed targets are IP:port pairs only
+    ],
+    ids=["private-ip", "hex-loopback", "mapped-metadata", "ftp", "userinfo", "port", "space", "http-ip", "http-name"],
+)
 def test_check_syntax_refuses(no_dns, url, reason):
     with pytest.raises(Refused) as refused:
         check_syntax(url)

@@ -1,6 +1,7 @@
 """Hostile webhook headers and failures of every kind in the sender (issue 14): refused when saved, and
 a message the sender cannot send (a record saved before the checks, an unforeseen error, a DNS
 failure) is always an attempt in the delivery log with its reason, never an exception."""
+
 from __future__ import annotations
 
 import socket
@@ -23,9 +24,8 @@ def lender(api, monkeypatch):
 @pytest.fixture
 def sender_calls(queue_pump, monkeypatch):
     """Every exception that leaves sender.deliver or the sender's handler, and every batch item failure."""
-    from lms.webhooks import sender
-
     from functions.webhook_sender.app import lambda_handler
+    from lms.webhooks import sender
 
     seen = {"raised": [], "failures": []}
     real_deliver = sender.deliver
@@ -76,9 +76,22 @@ BAD_VALUES = [
     (" padded", None),
     ("padded\t", None),
 ]
-RESERVED_NAMES = ["Webhook-Version", "webhook-id", "WEBHOOK-SIGNATURE", "Keep-Alive", "Connection", "TE",
-                  "Trailer", "Upgrade", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
-                  "Transfer-Encoding", "Host", "Content-Length"]
+RESERVED_NAMES = [
+    "Webhook-Version",
+    "webhook-id",
+    "WEBHOOK-SIGNATURE",
+    "Keep-Alive",
+    "Connection",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Proxy-Connection",
+    "Proxy-Authorization",
+    "Proxy-Authenticate",
+    "Transfer-Encoding",
+    "Host",
+    "Content-Length",
+]
 
 
 @pytest.mark.parametrize("value, character", BAD_VALUES)
@@ -100,8 +113,15 @@ def test_the_senders_own_and_hop_by_hop_headers_are_refused(lender, name):
     assert name in error["message"], error
 
 
-@pytest.mark.parametrize("headers, name", [({"X-Note": "\u2603"}, "X-Note"), ({"X-Ok": "1", "Keep-Alive": "5"}, "Keep-Alive"),
-                                           ({"Webhook-Version": "1"}, "Webhook-Version"), ({"X-Ctl": "a\x7f"}, "X-Ctl")])
+@pytest.mark.parametrize(
+    "headers, name",
+    [
+        ({"X-Note": "\u2603"}, "X-Note"),
+        ({"X-Ok": "1", "Keep-Alive": "5"}, "Keep-Alive"),
+        ({"Webhook-Version": "1"}, "Webhook-Version"),
+        ({"X-Ctl": "a\x7f"}, "X-Ctl"),
+    ],
+)
 def test_an_update_is_checked_like_a_creation_and_changes_nothing(lender, headers, name):
     made = lender.post("/webhooks", {"name": "Good", "url": "https://example.com/hook", "headers": {"X-Ok": "1"}})
     assert made.status == 201, made
@@ -118,9 +138,13 @@ def test_a_header_name_that_is_not_a_token_is_refused(lender, name):
 
 
 def test_valid_headers_are_kept_credentials_masked(lender):
-    headers = {"X-Note": "plain text\twith a tab, [[v('loan-status')]] and !#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
-               "Content-Type": "text/plain", "Authorization": "Bearer lk_key", "X-Empty": "",
-               "x-weird!#$%&'*+.^_`|~": "ok"}
+    headers = {
+        "X-Note": "plain text\twith a tab, [[v('loan-status')]] and !#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+        "Content-Type": "text/plain",
+        "Authorization": "Bearer lk_key",
+        "X-Empty": "",
+        "x-weird!#$%&'*+.^_`|~": "ok",
+    }
     made = lender.post("/webhooks", {"name": "Good", "url": "https://example.com/hook", "headers": headers})
     assert made.status == 201, made
     assert made.json["headers"] == {**headers, "Authorization": "********"}
@@ -134,6 +158,7 @@ def test_valid_headers_are_kept_credentials_masked(lender):
 
 # ---------------------------------------------------------------- a stored header saved before the checks
 
+
 def _store_headers(api, hook_id: str, headers: dict[str, str]) -> None:
     """Writes headers into the stored subscription, past every check (a record saved before them)."""
     from lms.store import webhooks as store
@@ -142,16 +167,20 @@ def _store_headers(api, hook_id: str, headers: dict[str, str]) -> None:
     store.save(api.tenant_id, {**body, "headers": headers}, version)
 
 
-@pytest.mark.parametrize("headers, name", [
-    ({"X-Note": "\u2603"}, "X-Note"),
-    ({"X-Ok": "1", "Authorization": "Bearer a\u2028b"}, "Authorization"),
-    ({"X-Ctl": "a\x01b"}, "X-Ctl"),
-    ({"Keep-Alive": "timeout=5"}, "Keep-Alive"),
-    ({"Webhook-Version": "1"}, "Webhook-Version"),
-    ({"X Bad Name": "1"}, "X Bad Name"),
-])
+@pytest.mark.parametrize(
+    "headers, name",
+    [
+        ({"X-Note": "\u2603"}, "X-Note"),
+        ({"X-Ok": "1", "Authorization": "Bearer a\u2028b"}, "Authorization"),
+        ({"X-Ctl": "a\x01b"}, "X-Ctl"),
+        ({"Keep-Alive": "timeout=5"}, "Keep-Alive"),
+        ({"Webhook-Version": "1"}, "Webhook-Version"),
+        ({"X Bad Name": "1"}, "X Bad Name"),
+    ],
+)
 def test_a_stored_header_that_cannot_be_sent_fails_the_message_at_once_with_the_reason(
-        lender, receiver, deliver, sender_calls, headers, name):
+    lender, receiver, deliver, sender_calls, headers, name
+):
     listening = receiver()
     hook = lender.post("/webhooks", {"name": "Old", "url": listening.url + "/in", "events": ["customer.created"]}).json
     _store_headers(lender, hook["id"], headers)
@@ -182,12 +211,20 @@ def test_a_variable_a_header_cannot_carry_fails_the_message_but_latin_1_is_sent(
     from lms.store.webhooks import Message
     from lms.webhooks import sender
 
-    hook = {"url": "https://example.com/", "headers": {"X-Who": "[[v('customer.primary.first-name')]]"},
-            "secret": "whsec_" + "A" * 44}
+    hook = {
+        "url": "https://example.com/",
+        "headers": {"X-Who": "[[v('customer.primary.first-name')]]"},
+        "secret": "whsec_" + "A" * 44,
+    }
 
     def message(value):
-        return Message(webhook_id="whk_x", message_id="msg_01ARZ3NDEKTSV4RRFFQ69G5FAV", round=1, state="pending",
-                       body={"payload": {}, "variables": {"customer.primary.first-name": value}})
+        return Message(
+            webhook_id="whk_x",
+            message_id="msg_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            round=1,
+            state="pending",
+            body={"payload": {}, "variables": {"customer.primary.first-name": value}},
+        )
 
     assert sender.build(hook, message("Jos\u00e9 "))[2]["X-Who"] == "Jos\u00e9"
     for value in ("\u2603", "a\x01b", "a\x85b"):
@@ -199,13 +236,22 @@ def test_a_variable_a_header_cannot_carry_fails_the_message_but_latin_1_is_sent(
 
 # ---------------------------------------------------------------- failures of an unforeseen kind
 
+
 def test_an_unexpected_failure_in_an_attempt_is_recorded_and_retried_and_never_logs_its_message(
-        lender, receiver, deliver, sender_calls, monkeypatch, capfd, caplog):
+    lender, receiver, deliver, sender_calls, monkeypatch, capfd, caplog
+):
     from lms.webhooks import client
 
     listening = receiver()
-    hook = lender.post("/webhooks", {"name": "Boom", "url": listening.url, "events": ["customer.created"],
-                                     "headers": {"Authorization": f"Bearer {SECRET_VALUE}"}}).json
+    hook = lender.post(
+        "/webhooks",
+        {
+            "name": "Boom",
+            "url": listening.url,
+            "events": ["customer.created"],
+            "headers": {"Authorization": f"Bearer {SECRET_VALUE}"},
+        },
+    ).json
     calls = []
 
     def broken(*args, **kwargs):  # as http.client does: its message quotes the header value
@@ -249,8 +295,9 @@ def test_a_failure_while_rendering_fails_at_once(lender, receiver, deliver, send
     assert listening.requests == [] and sender_calls == {"raised": [], "failures": []}
 
 
-def test_an_unexpected_failure_every_time_ends_failed_after_the_last_attempt(lender, receiver, deliver, sender_calls,
-                                                                              monkeypatch):
+def test_an_unexpected_failure_every_time_ends_failed_after_the_last_attempt(
+    lender, receiver, deliver, sender_calls, monkeypatch
+):
     from lms.webhooks import sender
 
     listening = receiver()
@@ -266,6 +313,7 @@ def test_an_unexpected_failure_every_time_ends_failed_after_the_last_attempt(len
 
 
 # ---------------------------------------------------------------- DNS
+
 
 @pytest.mark.parametrize("code", ["EAI_AGAIN", "EAI_FAIL"])
 def test_a_temporary_dns_failure_is_retried_on_the_schedule(lender, receiver, deliver, sender_calls, monkeypatch, code):
@@ -283,8 +331,10 @@ def test_a_temporary_dns_failure_is_retried_on_the_schedule(lender, receiver, de
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    hook = lender.post("/webhooks", {"name": "Flaky DNS", "url": f"http://hooks.flaky.example:{listening.port}/in",
-                                     "events": ["customer.created"]})
+    hook = lender.post(
+        "/webhooks",
+        {"name": "Flaky DNS", "url": f"http://hooks.flaky.example:{listening.port}/in", "events": ["customer.created"]},
+    )
     assert hook.status == 201, hook
     make_customer(lender)
     deliver()
@@ -298,6 +348,7 @@ def test_a_temporary_dns_failure_is_retried_on_the_schedule(lender, receiver, de
 
 def test_a_temporary_dns_failure_re_queues_the_message(lender, monkeypatch):
     import boto3
+
     from lms.store import webhooks as store
     from lms.webhooks import sender
 
@@ -308,8 +359,12 @@ def test_a_temporary_dns_failure_re_queues_the_message(lender, monkeypatch):
     monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", "5,300")
     hook = lender.post("/webhooks", {"name": "DNS", "url": "https://hooks.down.example/in"}).json
     message_id = "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV"
-    store.put_message(lender.tenant_id, hook["id"], message_id,
-                      {"event": "customer.created", "eventId": "evt_x", "payload": {"id": "evt_x"}, "variables": {}})
+    store.put_message(
+        lender.tenant_id,
+        hook["id"],
+        message_id,
+        {"event": "customer.created", "eventId": "evt_x", "payload": {"id": "evt_x"}, "variables": {}},
+    )
     body = {"tenantId": lender.tenant_id, "webhookId": hook["id"], "messageId": message_id, "round": 1, "attempt": 1}
     assert sender.deliver(body) == "retrying"
     [attempt] = _deliveries(lender, hook["id"])
@@ -332,8 +387,9 @@ def test_a_name_that_does_not_exist_fails_at_once(lender, receiver, deliver, sen
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    hook = lender.post("/webhooks", {"name": "Gone", "url": "https://hooks.gone.example/in",
-                                     "events": ["customer.created"]}).json
+    hook = lender.post(
+        "/webhooks", {"name": "Gone", "url": "https://hooks.gone.example/in", "events": ["customer.created"]}
+    ).json
     make_customer(lender)
     deliver()
     [attempt] = _deliveries(lender, hook["id"])
@@ -341,14 +397,17 @@ def test_a_name_that_does_not_exist_fails_at_once(lender, receiver, deliver, sen
     assert len(dead_letters()) == 1 and sender_calls == {"raised": [], "failures": []}
 
 
-@pytest.mark.parametrize("error, temporary", [
-    (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), True),
-    (socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure in name resolution"), True),
-    (TimeoutError("timed out"), True),
-    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), False),
-    (socket.gaierror(socket.EAI_NODATA, "No address associated with hostname"), False),
-    (UnicodeError("label too long"), False),
-])
+@pytest.mark.parametrize(
+    "error, temporary",
+    [
+        (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), True),
+        (socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure in name resolution"), True),
+        (TimeoutError("timed out"), True),
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), False),
+        (socket.gaierror(socket.EAI_NODATA, "No address associated with hostname"), False),
+        (UnicodeError("label too long"), False),
+    ],
+)
 def test_the_guard_says_whether_a_resolver_failure_is_temporary(error, temporary):
     from lms.webhooks import guard
 

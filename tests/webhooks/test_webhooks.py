@@ -1,5 +1,6 @@
 """Webhooks end to end in-process: subscriptions, events from the streams, the signed delivery, retries,
 the dead-letter queue, the delivery log and redelivery (API.md "Webhooks", issue 7)."""
+
 from __future__ import annotations
 
 import calendar
@@ -15,11 +16,29 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tests.conftest import make_customer
 from tests.webhooks.conftest import dead_letters
 
-SETUP = {"loanAmount": "5000.00", "interestRate": "12", "termPeriods": 24, "paymentFrequency": "monthly",
-         "contractDate": "2026-01-10", "firstPaymentDate": "2026-02-10"}
-EVERY_EVENT = ["loan.created", "loan.activated", "loan.updated", "loan.status-changed", "loan.portfolios-changed",
-               "payment.posted", "payment.reversed", "charge.posted", "customer.created", "customer.updated",
-               "customer.status-changed", "rule.applied", "maintenance.completed"]
+SETUP = {
+    "loanAmount": "5000.00",
+    "interestRate": "12",
+    "termPeriods": 24,
+    "paymentFrequency": "monthly",
+    "contractDate": "2026-01-10",
+    "firstPaymentDate": "2026-02-10",
+}
+EVERY_EVENT = [
+    "loan.created",
+    "loan.activated",
+    "loan.updated",
+    "loan.status-changed",
+    "loan.portfolios-changed",
+    "payment.posted",
+    "payment.reversed",
+    "charge.posted",
+    "customer.created",
+    "customer.updated",
+    "customer.status-changed",
+    "rule.applied",
+    "maintenance.completed",
+]
 
 
 @pytest.fixture
@@ -46,9 +65,15 @@ def _deliveries(api, hook_id: str) -> list[dict]:
 
 def test_a_subscription_shows_its_secret_once_and_never_a_credential(lender):
     api = lender
-    made = _hook(api, "https://hooks.example.com/loans", method="PUT", events=["loan.created", "loan.created"],
-                 headers={"Authorization": "Bearer lk_their_key", "X-Team": "collections"},
-                 bodyTemplate='{"dpd": [[v(\'status-days-past-due\')]]}', filter="(> status-payoff 0)")
+    made = _hook(
+        api,
+        "https://hooks.example.com/loans",
+        method="PUT",
+        events=["loan.created", "loan.created"],
+        headers={"Authorization": "Bearer lk_their_key", "X-Team": "collections"},
+        bodyTemplate="{\"dpd\": [[v('status-days-past-due')]]}",
+        filter="(> status-payoff 0)",
+    )
     assert made["secret"].startswith("whsec_") and len(made["secret"]) > 40
     assert made["headers"] == {"Authorization": "********", "X-Team": "collections"}
     assert made["events"] == ["loan.created"] and made["version"] == 1
@@ -61,40 +86,52 @@ def test_a_subscription_shows_its_secret_once_and_never_a_credential(lender):
     assert kept.status == 200 and kept.json["version"] == 2, kept
     from lms.webhooks import subscriptions
 
-    assert subscriptions.stored(api.tenant_id, made["id"])["headers"] == {"Authorization": "Bearer lk_their_key",
-                                                                          "X-Team": "risk"}
+    assert subscriptions.stored(api.tenant_id, made["id"])["headers"] == {
+        "Authorization": "Bearer lk_their_key",
+        "X-Team": "risk",
+    }
     stale = api.put(f"/webhooks/{made['id']}", {"active": False, "version": 1})
     assert stale.status == 409, stale
     assert api.delete(f"/webhooks/{made['id']}").status == 204
     assert api.get(f"/webhooks/{made['id']}").status == 404
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"url": "ftp://example.com/"}, "url"),
-    ({"url": "https://10.0.0.5/hook"}, "url"),
-    ({"url": "https://169.254.169.254/latest"}, "url"),
-    ({"url": "https://user:pw@example.com/"}, "url"),
-    ({"url": "http://example.com/hook"}, "url"),  # https only
-    ({"url": "https://example.com/[[v('no-such-variable')]]"}, "url"),
-    ({"bodyTemplate": "{\"x\": \"[[v('nope')]]\"}"}, "bodyTemplate"),
-    ({"headers": {"X-Id": "[[v('nope')]]"}}, "headers.X-Id"),
-    ({"headers": {"Host": "evil.example"}}, "headers.Host"),
-    ({"headers": {"webhook-signature": "v1,forged"}}, "headers.webhook-signature"),
-    ({"headers": {"Authorization": "********"}}, "headers.Authorization"),
-    ({"filter": "(> status-days-past-due"}, "filter"),
-    ({"filter": "(eval \"1\")"}, "filter"),
-    ({"events": ["loan.exploded"]}, "events"),
-    ({"method": "TRACE"}, "method"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"url": "ftp://example.com/"}, "url"),
+        ({"url": "https://10.0.0.5/hook"}, "url"),
+        ({"url": "https://169.254.169.254/latest"}, "url"),
+        ({"url": "https://user:pw@example.com/"}, "url"),
+        ({"url": "http://example.com/hook"}, "url"),  # https only
+        ({"url": "https://example.com/[[v('no-such-variable')]]"}, "url"),
+        ({"bodyTemplate": '{"x": "[[v(\'nope\')]]"}'}, "bodyTemplate"),
+        ({"headers": {"X-Id": "[[v('nope')]]"}}, "headers.X-Id"),
+        ({"headers": {"Host": "evil.example"}}, "headers.Host"),
+        ({"headers": {"webhook-signature": "v1,forged"}}, "headers.webhook-signature"),
+        ({"headers": {"Authorization": "********"}}, "headers.Authorization"),
+        ({"filter": "(> status-days-past-due"}, "filter"),
+        ({"filter": '(eval "1")'}, "filter"),
+        ({"events": ["loan.exploded"]}, "events"),
+        ({"method": "TRACE"}, "method"),
+    ],
+)
 def test_what_a_subscription_could_never_send_is_refused_with_the_field(lender, fields, field):
     made = lender.post("/webhooks", {"name": "Bad", "url": "https://example.com/hook", **fields})
     assert made.status == 422, made
-    assert any(d.get("field", "").startswith(field) or field in json.dumps(d) for d in made.json["error"]["details"]), made
+    assert any(d.get("field", "").startswith(field) or field in json.dumps(d) for d in made.json["error"]["details"]), (
+        made
+    )
 
 
-@pytest.mark.parametrize("url, target", [("https://10.0.0.5:8443/hook", "10.0.0.5:8443"),
-                                         ("https://127.0.0.1:9000/in", "127.0.0.1:9000"),
-                                         ("https://[::1]:9000/in", "[::1]:9000")])
+@pytest.mark.parametrize(
+    "url, target",
+    [
+        ("https://10.0.0.5:8443/hook", "10.0.0.5:8443"),
+        ("https://127.0.0.1:9000/in", "127.0.0.1:9000"),
+        ("https://[::1]:9000/in", "[::1]:9000"),
+    ],
+)
 def test_a_local_receiver_is_refused_with_how_to_allow_it_on_purpose(lender, url, target):
     made = lender.post("/webhooks", {"name": "Local", "url": url})
     message = made.json["error"]["message"]
@@ -128,8 +165,18 @@ def test_every_event_type_reaches_a_subscriber_once_signed_by_standard_webhooks(
     customer = make_customer(api)
     loan = api.post("/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]}).json
     assert api.post(f"/loans/{loan['id']}/activate").status == 200
-    assert api.post("/rules", {"name": "Watch", "criteria": "(> status-payoff 0)", "evalDaily": False,
-                               "actions": [{"type": "loan-settings", "addPortfolios": ["Watch"]}]}).status == 201
+    assert (
+        api.post(
+            "/rules",
+            {
+                "name": "Watch",
+                "criteria": "(> status-payoff 0)",
+                "evalDaily": False,
+                "actions": [{"type": "loan-settings", "addPortfolios": ["Watch"]}],
+            },
+        ).status
+        == 201
+    )
     assert api.put(f"/loans/{loan['id']}", {"customFields": {"Touched": "yes"}}).status == 200
     payment = api.post(f"/loans/{loan['id']}/payments", {"amount": "100.00"}).json
     assert api.post(f"/loans/{loan['id']}/payments/{payment['id']}/reverse").status in (200, 201)
@@ -168,11 +215,16 @@ def test_every_event_type_reaches_a_subscriber_once_signed_by_standard_webhooks(
 def test_a_filter_in_the_rule_language_chooses_the_loans(lender, receiver, deliver):
     api = lender
     listening = receiver()
-    _hook(api, listening.url, events=["loan.created"], filter='(> setup-loan-amount 10000)')
+    _hook(api, listening.url, events=["loan.created"], filter="(> setup-loan-amount 10000)")
     customer = make_customer(api)
     small = api.post("/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]}).json
-    large = api.post("/loans", {"setup": {**SETUP, "loanAmount": "25000.00"},
-                                "customers": [{"customerId": customer["id"], "role": "primary"}]}).json
+    large = api.post(
+        "/loans",
+        {
+            "setup": {**SETUP, "loanAmount": "25000.00"},
+            "customers": [{"customerId": customer["id"], "role": "primary"}],
+        },
+    ).json
     deliver()
     assert [r.json()["data"]["id"] for r in listening.requests] == [large["id"]]
     assert small["id"] != large["id"]
@@ -217,7 +269,9 @@ def test_a_receiver_failing_half_its_requests_gets_every_message_with_one_id_per
     assert dead_letters() == []
 
 
-def test_a_receiver_down_for_good_ends_in_the_dead_letter_queue_and_the_log_shows_each_attempt(lender, receiver, deliver):
+def test_a_receiver_down_for_good_ends_in_the_dead_letter_queue_and_the_log_shows_each_attempt(
+    lender, receiver, deliver
+):
     api = lender
     up = {"now": False}
     listening = receiver(lambda r: (200, {}) if up["now"] else (503, {}))
@@ -244,7 +298,9 @@ def test_a_receiver_down_for_good_ends_in_the_dead_letter_queue_and_the_log_show
         assert api.post(f"/webhooks/{hook['id']}/deliveries/{unknown}/redeliver").status == 404
 
 
-def test_a_redirect_is_not_followed_and_a_private_address_is_refused_at_send_time(lender, receiver, deliver, monkeypatch):
+def test_a_redirect_is_not_followed_and_a_private_address_is_refused_at_send_time(
+    lender, receiver, deliver, monkeypatch
+):
     api = lender
     private = receiver()
     redirecting = receiver(lambda r: (302, {"Location": f"http://127.0.0.1:{private.port}/inside"}))
@@ -284,8 +340,12 @@ def test_retries_follow_the_schedule_and_waits_beyond_15_minutes_are_re_queued(l
     assert next_delay(3, Outcome(500, "HTTP 500", wait=90)) == 1800  # Retry-After only for 429 and 503
     assert next_delay(1, Outcome(None, "refused: loopback", final=True)) is None
     assert sender.retry_after({"retry-after": "120"}, 0) == 120
-    assert sender.retry_after({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"},
-                              calendar.timegm((2026, 10, 21, 7, 27, 0, 0, 0, 0))) == 60
+    assert (
+        sender.retry_after(
+            {"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, calendar.timegm((2026, 10, 21, 7, 27, 0, 0, 0, 0))
+        )
+        == 60
+    )
     assert sender.retry_after({"retry-after": "soon"}, 0) is None
 
     # A message whose next attempt is two hours away waits in the queue (15 minutes at a time), unsent.
@@ -293,10 +353,20 @@ def test_retries_follow_the_schedule_and_waits_beyond_15_minutes_are_re_queued(l
     hook = _hook(lender, listening.url, events=["customer.created"])
     from lms.store import webhooks as store
 
-    store.put_message(lender.tenant_id, hook["id"], "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV",
-                      {"event": "customer.created", "eventId": "evt_x", "payload": {"id": "evt_x"}, "variables": {}})
-    body = {"tenantId": lender.tenant_id, "webhookId": hook["id"], "messageId": "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV",
-            "round": 1, "attempt": 3, "notBefore": time.time() + 7200}
+    store.put_message(
+        lender.tenant_id,
+        hook["id"],
+        "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        {"event": "customer.created", "eventId": "evt_x", "payload": {"id": "evt_x"}, "variables": {}},
+    )
+    body = {
+        "tenantId": lender.tenant_id,
+        "webhookId": hook["id"],
+        "messageId": "msg_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "round": 1,
+        "attempt": 3,
+        "notBefore": time.time() + 7200,
+    }
     assert sender.deliver(body) == "waiting"
     assert listening.requests == [] and _deliveries(lender, hook["id"]) == []
     import boto3
@@ -324,13 +394,24 @@ def test_a_deleted_webhook_drops_its_queued_messages(lender, receiver, pump, que
 def test_notify_sends_the_rendered_request_through_its_webhook(lender, receiver, deliver):
     api = lender
     listening = receiver()
-    hook = _hook(api, listening.url + "/customers/[[v('customer.primary.id')]]?dpd=[[v('status-days-past-due')]]",
-                 method="PUT", headers={"X-Loan": "[[v('loan-status')]]", "Authorization": "Bearer secret-key"},
-                 bodyTemplate='{"status": "Delinquent", "who": "[[v(\'customer.primary\')]]"}')
+    hook = _hook(
+        api,
+        listening.url + "/customers/[[v('customer.primary.id')]]?dpd=[[v('status-days-past-due')]]",
+        method="PUT",
+        headers={"X-Loan": "[[v('loan-status')]]", "Authorization": "Bearer secret-key"},
+        bodyTemplate='{"status": "Delinquent", "who": "[[v(\'customer.primary\')]]"}',
+    )
     customer = make_customer(api, firstName='Quote"Me')
     loan = api.post("/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]}).json
-    rule = api.post("/rules", {"name": "Tell", "criteria": "(= loan-status \"Open\")", "evalDaily": False,
-                               "actions": [{"type": "notify", "webhookId": hook["id"]}]}).json
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Tell",
+            "criteria": '(= loan-status "Open")',
+            "evalDaily": False,
+            "actions": [{"type": "notify", "webhookId": hook["id"]}],
+        },
+    ).json
     assert api.post(f"/loans/{loan['id']}/activate").status == 200
     deliver()
 

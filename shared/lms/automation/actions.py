@@ -5,14 +5,16 @@ notifications, and the engine writes them. An action that cannot apply to this l
 sub-status for its status, apd-reset with nothing past due) is skipped or raises ActionError,
 which the engine records as that rule's error for that loan.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from pydantic.alias_generators import to_camel
 
@@ -45,9 +47,15 @@ from ..transactions import entries
 ZERO = Decimal("0.00")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{7,20}$")
-_BASES = {"zero": None, "amount-past-due": "amount_past_due", "principal-balance": "principal_balance",
-          "payoff": "payoff", "due-fees": "due_fees", "interest-accrued": "interest_accrued",
-          "next-payment-amount": "next_payment_amount"}
+_BASES = {
+    "zero": None,
+    "amount-past-due": "amount_past_due",
+    "principal-balance": "principal_balance",
+    "payoff": "payoff",
+    "due-fees": "due_fees",
+    "interest-accrued": "interest_accrued",
+    "next-payment-amount": "next_payment_amount",
+}
 
 
 class ActionError(Exception):
@@ -75,8 +83,16 @@ class Run:
     def post(self, kind: str, amount: Decimal = ZERO, day: date | None = None, **fields: Any) -> Transaction:
         """A transaction made by a rule: the loan's values are recomputed at once, so later actions
         and rules see them."""
-        tx = Transaction(id=new_id("txn"), loan_id=self.loan.id, type=kind, amount=amount, date=day or self.today,
-                         source="rule", created_at=utc_now(), **fields)
+        tx = Transaction(
+            id=new_id("txn"),
+            loan_id=self.loan.id,
+            type=kind,
+            amount=amount,
+            date=day or self.today,
+            source="rule",
+            created_at=utc_now(),
+            **fields,
+        )
         self.new_transactions.append(tx)
         self.recompute()
         return tx
@@ -96,33 +112,9 @@ def _labels_error(error: Invalid) -> ActionError:
 
 def loan_settings(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
     loan = run.loan
-    changes: dict[str, Any] = {}
-    try:
-        if action.loan_status or action.loan_sub_status:
-            status, sub = run.labels.loan_status(action.loan_status or loan.loan_status,
-                                                 action.loan_sub_status if action.loan_sub_status else
-                                                 (None if action.loan_status else loan.loan_sub_status))
-            if (status, sub) != (loan.loan_status, loan.loan_sub_status):
-                changes["loan_status"], changes["loan_sub_status"] = status, sub
-    except Invalid as error:
-        raise _labels_error(error) from None
+    changes = {**_status_changes(run, action), **_portfolio_changes(run, action)}
     if action.credit_status and action.credit_status != loan.credit_status:
         changes["credit_status"] = action.credit_status
-    portfolios = [p for p in loan.portfolios if p.casefold() not in {r.casefold() for r in action.remove_portfolios}]
-    portfolios += [p for p in action.add_portfolios if p.casefold() not in {x.casefold() for x in portfolios}]
-    if portfolios != loan.portfolios:
-        changes["portfolios"] = portfolios
-    subs = [s for s in loan.sub_portfolios if s.casefold() not in {r.casefold() for r in action.remove_sub_portfolios}]
-    allowed = {s.casefold(): s for p in portfolios if p.casefold() in run.labels.portfolios
-               for s in run.labels.portfolios[p.casefold()].sub_portfolios}
-    for title in action.add_sub_portfolios:
-        if title.casefold() not in allowed:
-            raise ActionError(f"{title!r} is not a sub-portfolio of the loan's portfolios")
-        if title.casefold() not in {x.casefold() for x in subs}:
-            subs.append(allowed[title.casefold()])
-    subs = [s for s in subs if s.casefold() in allowed]  # a removed portfolio takes its sub-portfolios
-    if subs != loan.sub_portfolios:
-        changes["sub_portfolios"] = subs
     fields = dict(loan.custom_fields)
     for name, value in action.custom_fields.items():
         fields[name] = run.amount(value) if isinstance(value, AmountSpec) else value
@@ -134,6 +126,50 @@ def loan_settings(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
         if "loan_status" in changes and run.loan.active:
             run.loan = loans.late_fee_change(run.loan, run.today, run.labels)
     return {to_camel(name): _shown(value) for name, value in changes.items()}
+
+
+def _status_changes(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
+    loan = run.loan
+    changes: dict[str, Any] = {}
+    try:
+        if action.loan_status or action.loan_sub_status:
+            status, sub = run.labels.loan_status(
+                action.loan_status or loan.loan_status,
+                action.loan_sub_status
+                if action.loan_sub_status
+                else (None if action.loan_status else loan.loan_sub_status),
+            )
+            if (status, sub) != (loan.loan_status, loan.loan_sub_status):
+                changes["loan_status"], changes["loan_sub_status"] = status, sub
+    except Invalid as error:
+        raise _labels_error(error) from None
+    return changes
+
+
+def _portfolio_changes(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
+    """Portfolios and sub-portfolios after the action (a removed portfolio takes its sub-portfolios)."""
+    loan = run.loan
+    changes: dict[str, Any] = {}
+    portfolios = [p for p in loan.portfolios if p.casefold() not in {r.casefold() for r in action.remove_portfolios}]
+    portfolios += [p for p in action.add_portfolios if p.casefold() not in {x.casefold() for x in portfolios}]
+    if portfolios != loan.portfolios:
+        changes["portfolios"] = portfolios
+    subs = [s for s in loan.sub_portfolios if s.casefold() not in {r.casefold() for r in action.remove_sub_portfolios}]
+    allowed = {
+        s.casefold(): s
+        for p in portfolios
+        if p.casefold() in run.labels.portfolios
+        for s in run.labels.portfolios[p.casefold()].sub_portfolios
+    }
+    for title in action.add_sub_portfolios:
+        if title.casefold() not in allowed:
+            raise ActionError(f"{title!r} is not a sub-portfolio of the loan's portfolios")
+        if title.casefold() not in {x.casefold() for x in subs}:
+            subs.append(allowed[title.casefold()])
+    subs = [s for s in subs if s.casefold() in allowed]  # a removed portfolio takes its sub-portfolios
+    if subs != loan.sub_portfolios:
+        changes["sub_portfolios"] = subs
+    return changes
 
 
 def _shown(value: Any) -> Any:
@@ -150,10 +186,17 @@ def account_tools(run: Run, action: AccountToolsAction) -> dict[str, Any]:
         if loan.active:
             return {}
         status, sub = run.labels.loan_status("Open", "Repaying")
-        run.loan = loan.model_copy(update={
-            "active": True, "activated_at": utc_now(), "loan_status": status, "loan_sub_status": sub,
-            "late_fee_history": [LateFeePeriod(since=loan.setup.contract_date, allowed=run.labels.late_fees(status, sub))],
-        })
+        run.loan = loan.model_copy(
+            update={
+                "active": True,
+                "activated_at": utc_now(),
+                "loan_status": status,
+                "loan_sub_status": sub,
+                "late_fee_history": [
+                    LateFeePeriod(since=loan.setup.contract_date, allowed=run.labels.late_fees(status, sub))
+                ],
+            }
+        )
         run.recompute()
         return {"active": True}
     if action.operation == "inactivate":
@@ -202,8 +245,11 @@ def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
         raise ActionError(f"the next due date {row.due_date} cannot move {days} days: it would pass the one before it")
     shifts = [*loan.setup.due_date_shifts, DueDateShift(from_installment=row.number, days=days)]
     run.loan = loan.model_copy(update={"setup": loan.setup.model_copy(update={"due_date_shifts": shifts})})
-    applied: dict[str, Any] = {"installment": row.number, "from": row.due_date.isoformat(),
-                               "to": (row.due_date + timedelta(days=days)).isoformat()}
+    applied: dict[str, Any] = {
+        "installment": row.number,
+        "from": row.due_date.isoformat(),
+        "to": (row.due_date + timedelta(days=days)).isoformat(),
+    }
     if action.charge_fee:
         applied["feeTransactionId"] = run.post("charge", action.charge_fee, title="Due date change fee").id
     else:
@@ -230,14 +276,15 @@ def _check_customer(customer: Customer) -> dict[str, Any]:
     return {
         "email": customer.email is not None and bool(_EMAIL.match(customer.email)),
         "phone": customer.phone is not None and bool(_PHONE.match(customer.phone)),
-        "address": bool(address) and all(address.get(k) for k in ("line1", "city", "postalCode", "country")
-                                          if k in address),
+        "address": bool(address)
+        and all(address.get(k) for k in ("line1", "city", "postalCode", "country") if k in address),
     }
 
 
 def customer_tools(run: Run, action: CustomerToolsAction) -> dict[str, Any]:
-    targets = [link.customer_id for link in run.loan.customers
-               if action.target == "all" or link.role.value == action.target]
+    targets = [
+        link.customer_id for link in run.loan.customers if action.target == "all" or link.role.value == action.target
+    ]
     applied: dict[str, Any] = {}
     for customer_id in targets:
         customer = run.customers.get(customer_id)
@@ -286,9 +333,16 @@ def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
 
 
 APPLY = {
-    "loan-settings": loan_settings, "account-tools": account_tools, "apd-reset": apd_reset, "bankruptcy": bankruptcy,
-    "change-due-date": change_due_date, "credit": credit, "customer-tools": customer_tools,
-    "loan-checklist": loan_checklist, "stop-interest": stop_interest, "notify": notify,
+    "loan-settings": loan_settings,
+    "account-tools": account_tools,
+    "apd-reset": apd_reset,
+    "bankruptcy": bankruptcy,
+    "change-due-date": change_due_date,
+    "credit": credit,
+    "customer-tools": customer_tools,
+    "loan-checklist": loan_checklist,
+    "stop-interest": stop_interest,
+    "notify": notify,
 }
 
 

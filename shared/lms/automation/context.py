@@ -1,4 +1,5 @@
 """A loan's rule variables (RULES.md section 2): the context a compiled criteria reads."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,9 +12,16 @@ from ..servicing import Terms, plan
 def _customer_map(customer: Customer | None) -> dict[str, Any] | None:
     if customer is None:
         return None
-    return {"id": customer.id, "status": customer.status, "credit-score": customer.credit_score,
-            "first-name": customer.first_name, "last-name": customer.last_name, "email": customer.email,
-            "phone": customer.phone, "customer-type": customer.customer_type.value}
+    return {
+        "id": customer.id,
+        "status": customer.status,
+        "credit-score": customer.credit_score,
+        "first-name": customer.first_name,
+        "last-name": customer.last_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "customer-type": customer.customer_type.value,
+    }
 
 
 def loan_context(loan: Loan, customers: dict[str, Customer], today: date) -> dict[str, Any]:

@@ -10,6 +10,7 @@ the stream record of that write starts the next run at depth + 1, which skips th
 applied in the cascade (a rule never applies twice to a loan in one cascade) and stops at depth 5,
 recording why. A write through the API starts a new cascade.
 """
+
 from __future__ import annotations
 
 import random
@@ -105,11 +106,11 @@ class Settings:
     today: date
 
     @classmethod
-    def read(cls, tenant_id: str) -> "Settings":
+    def read(cls, tenant_id: str) -> Settings:
         return cls(load_labels(tenant_id), every_rule(tenant_id), business_date(get_tenant(tenant_id)))
 
     @classmethod
-    def cached(cls, cache: dict[str, "Settings"] | None, tenant_id: str) -> "Settings":
+    def cached(cls, cache: dict[str, Settings] | None, tenant_id: str) -> Settings:
         if cache is None:
             return cls.read(tenant_id)
         if tenant_id not in cache:
@@ -120,16 +121,24 @@ class Settings:
 def needs_customers(rules: list[Rule]) -> bool:
     """Whether any of the rules reads a customer variable or changes a customer."""
     return any(v.startswith("customer") for r in rules for v in r.variables) or any(
-        a.type in ("customer-tools", "notify") for r in rules for a in r.actions)  # notify sends every variable
+        a.type in ("customer-tools", "notify") for r in rules for a in r.actions
+    )  # notify sends every variable
 
 
 def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rule]) -> Run | None:
     if loan is None:
         return None
     loan_id = loan.id
-    customers = customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers(rules) else {}
-    return Run(loan=loan, customers=customers, labels=settings.labels, today=max(settings.today, loan.as_of),
-               load_transactions=lambda: transaction_store.every(tenant_id, loan_id))
+    customers = (
+        customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers(rules) else {}
+    )
+    return Run(
+        loan=loan,
+        customers=customers,
+        labels=settings.labels,
+        today=max(settings.today, loan.as_of),
+        load_transactions=lambda: transaction_store.every(tenant_id, loan_id),
+    )
 
 
 def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
@@ -143,8 +152,9 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
             evaluations.append(_evaluate(run, rule))
         except Exception as failure:
             logger.exception("rule could not be evaluated", extra={"rule_id": rule.id, "loan_id": run.loan.id})
-            evaluations.append(Evaluation(rule, False, {}, [], f"the rule could not be evaluated ({type(failure).__name__})",
-                                          []))
+            evaluations.append(
+                Evaluation(rule, False, {}, [], f"the rule could not be evaluated ({type(failure).__name__})", [])
+            )
     return evaluations
 
 
@@ -157,8 +167,13 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
     error = outcome.error
     sent = len(run.notifications)
     if outcome.matched:
-        saved = (run.loan, list(run.new_transactions), {k: dict(v) for k, v in run.customer_changes.items()},
-                 dict(run.customers), list(run.notifications))
+        saved = (
+            run.loan,
+            list(run.new_transactions),
+            {k: dict(v) for k, v in run.customer_changes.items()},
+            dict(run.customers),
+            list(run.notifications),
+        )
         try:
             for action in rule.actions:
                 applied.append({"type": action.type, **apply_action(run, action)})
@@ -170,29 +185,49 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
                 logger.exception("rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
                 reason = f"the {rule.actions[len(applied)].type} action could not be applied ({type(failure).__name__})"
             error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{reason}", []
-    return Evaluation(rule, outcome.matched and error is None, variables, applied, error, list(run.notifications[sent:]))
+    return Evaluation(
+        rule, outcome.matched and error is None, variables, applied, error, list(run.notifications[sent:])
+    )
 
 
 def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
-    return [RuleApplication(id=new_id("aud"), loan_id=loan_id, rule_id=e.rule.id, rule_version=e.rule.version,
-                            trigger=trigger, time=now, matched=e.matched, variables=e.variables,
-                            actions_applied=e.applied, error=e.error, notifications=e.notifications or None)
-            for e in evaluations if e.matched or e.error]
+    return [
+        RuleApplication(
+            id=new_id("aud"),
+            loan_id=loan_id,
+            rule_id=e.rule.id,
+            rule_version=e.rule.version,
+            trigger=trigger,
+            time=now,
+            matched=e.matched,
+            variables=e.variables,
+            actions_applied=e.applied,
+            error=e.error,
+            notifications=e.notifications or None,
+        )
+        for e in evaluations
+        if e.matched or e.error
+    ]
 
 
 def _would_change(run: Run, rule: Rule) -> bool:
     """Whether the rule's actions would change anything now (tried on a copy of the run)."""
-    trial = replace(run, new_transactions=list(run.new_transactions), customers=dict(run.customers),
-                    customer_changes={k: dict(v) for k, v in run.customer_changes.items()},
-                    notifications=list(run.notifications))
+    trial = replace(
+        run,
+        new_transactions=list(run.new_transactions),
+        customers=dict(run.customers),
+        customer_changes={k: dict(v) for k, v in run.customer_changes.items()},
+        notifications=list(run.notifications),
+    )
     try:
         return any(apply_action(trial, action) for action in rule.actions)
     except Exception:  # an action that fails changes nothing (evaluate() records why)
         return False
 
 
-def _not_again(run: Run, rules: list[Rule], done: set[str], trigger: str, loan_id: str, now: datetime,
-               depth: int) -> list[RuleApplication]:
+def _not_again(
+    run: Run, rules: list[Rule], done: set[str], trigger: str, loan_id: str, now: datetime, depth: int
+) -> list[RuleApplication]:
     """Rules of this cascade that would apply again (match, and change something): recorded with
     why they did not, never applied (a rule that merely still matches is a settled rule, not a cycle)."""
     entries = []
@@ -204,17 +239,36 @@ def _not_again(run: Run, rules: list[Rule], done: set[str], trigger: str, loan_i
             except Exception:  # evaluate() recorded what is wrong with this rule on this loan
                 continue
             if compiled.run(context).matched and _would_change(run, rule):
-                entries.append(RuleApplication(
-                    id=new_id("aud"), loan_id=loan_id, rule_id=rule.id, rule_version=rule.version, trigger=trigger,
-                    time=now, matched=False, variables={n: shown(context[n]) for n in compiled.variables},
-                    actions_applied=[], error=f"not applied again: the rule already applied to this loan in this "
-                                              f"cascade (a cycle of rule changes; stopped at depth {depth})"))
+                entries.append(
+                    RuleApplication(
+                        id=new_id("aud"),
+                        loan_id=loan_id,
+                        rule_id=rule.id,
+                        rule_version=rule.version,
+                        trigger=trigger,
+                        time=now,
+                        matched=False,
+                        variables={n: shown(context[n]) for n in compiled.variables},
+                        actions_applied=[],
+                        error=f"not applied again: the rule already applied to this loan in this "
+                        f"cascade (a cycle of rule changes; stopped at depth {depth})",
+                    )
+                )
     return entries
 
 
-def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | None = None,
-              cascade: dict[str, Any] | None = None, only: Rule | None = None, force: bool = False,
-              cache: dict[str, Settings] | None = None, at_version: int | None = None) -> Outcome:
+def run_rules(
+    tenant_id: str,
+    loan_id: str,
+    trigger: str,
+    *,
+    trigger_id: str | None = None,
+    cascade: dict[str, Any] | None = None,
+    only: Rule | None = None,
+    force: bool = False,
+    cache: dict[str, Settings] | None = None,
+    at_version: int | None = None,
+) -> Outcome:
     """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
     on one loan and writes the result. `cascade` is the state of the rule-made change that caused this
     run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing,
@@ -242,10 +296,19 @@ def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | N
         chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
         now = utc_now()
         if depth > MAX_DEPTH and chosen and not force:
-            stop = RuleApplication(id=new_id("aud"), loan_id=loan_id, rule_id=chosen[0].id, rule_version=chosen[0].version,
-                                   trigger=trigger, time=now, matched=False, variables={}, actions_applied=[],
-                                   error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
-                                         f"(applied in this cascade: {', '.join(sorted(done))})")
+            stop = RuleApplication(
+                id=new_id("aud"),
+                loan_id=loan_id,
+                rule_id=chosen[0].id,
+                rule_version=chosen[0].version,
+                trigger=trigger,
+                time=now,
+                matched=False,
+                variables={},
+                actions_applied=[],
+                error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
+                f"(applied in this cascade: {', '.join(sorted(done))})",
+            )
             try:
                 audit_store.commit(tenant_id, None, [], [stop], trigger_id)
             except audit_store.AlreadyHandled:
@@ -259,13 +322,22 @@ def run_rules(tenant_id: str, loan_id: str, trigger: str, *, trigger_id: str | N
         loan = None
         if changed:
             applied = sorted(done | {e.rule.id for e in evaluations if e.matched and e.applied})
-            loan = run.loan.model_copy(update={
-                "version": previous.version, "updated_at": now,
-                "cascade": {"id": (cascade or {}).get("id") or new_id("cas"), "depth": depth, "applied": applied,
-                            "trigger": trigger},
-            })
+            loan = run.loan.model_copy(
+                update={
+                    "version": previous.version,
+                    "updated_at": now,
+                    "cascade": {
+                        "id": (cascade or {}).get("id") or new_id("cas"),
+                        "depth": depth,
+                        "applied": applied,
+                        "trigger": trigger,
+                    },
+                }
+            )
         try:
-            saved = audit_store.commit(tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None)
+            saved = audit_store.commit(
+                tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None
+            )
         except audit_store.AlreadyHandled:
             return Outcome(None, skipped="handled before")
         except StaleWrite:
@@ -299,8 +371,12 @@ def force(tenant_id: str, loan_id: str, rule_id: str, explain: bool) -> ForceRes
     loans.get(tenant_id, loan_id)  # 404 for an unknown loan
     outcome = run_rules(tenant_id, loan_id, "force", only=rule, force=True)
     evaluation = outcome.evaluations[0]
-    return ForceResult(matched=evaluation.matched, actions_applied=evaluation.applied,
-                       variables=evaluation.variables if explain else {}, error=evaluation.error)
+    return ForceResult(
+        matched=evaluation.matched,
+        actions_applied=evaluation.applied,
+        variables=evaluation.variables if explain else {},
+        error=evaluation.error,
+    )
 
 
 def audit_page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> Page[RuleApplication]:

@@ -5,6 +5,7 @@ into one message per loan, then runs the rule on each loan as a force would. Eve
 run twice: a loan's run is marked handled by the job's id (engine.run_rules), its result counted once
 (store.jobs), the job completed once.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,8 +41,10 @@ def start(tenant_id: str, rule_id: str, request: ForceJobRequest) -> JobStarted:
         found = loan_store.get_many(tenant_id, [i for i in loan_ids if i not in malformed])
         unknown = [i for i in loan_ids if i not in found]
         if unknown:
-            raise Invalid(f"{len(unknown)} of the loanIds are not loans of this tenant",
-                          [{"field": "loanIds", "message": f"unknown loan {i}"} for i in unknown[:20]])
+            raise Invalid(
+                f"{len(unknown)} of the loanIds are not loans of this tenant",
+                [{"field": "loanIds", "message": f"unknown loan {i}"} for i in unknown[:20]],
+            )
     job_id = new_id("job")
     store.create(tenant_id, _key(job_id), {"type": "force", "ruleId": rule_id, "loanIds": loan_ids}, utc_now())
     queues.send(config().force_jobs_queue, [{"type": "expand", "tenantId": tenant_id, "jobId": job_id}])
@@ -52,11 +55,27 @@ def get(tenant_id: str, job_id: str) -> Job:
     job = store.get(tenant_id, _key(job_id)) if well_formed("job", job_id) else None
     if job is None:
         raise NotFound("job not found")
-    failures = [JobFailure(loan_id=r["loanId"], error=r.get("error") or "failed")
-                for r in store.results(tenant_id, job.key, failed_only=True, limit=20)] if job.failed else []
-    return Job(job_id=job_id, type="force", rule_id=job.body["ruleId"], state=job.state, loans_total=job.total,
-               loans_done=job.done, loans_matched=job.matched, loans_failed=job.failed, failures=failures,
-               created_at=job.created_at, finished_at=job.finished_at)
+    failures = (
+        [
+            JobFailure(loan_id=r["loanId"], error=r.get("error") or "failed")
+            for r in store.results(tenant_id, job.key, failed_only=True, limit=20)
+        ]
+        if job.failed
+        else []
+    )
+    return Job(
+        job_id=job_id,
+        type="force",
+        rule_id=job.body["ruleId"],
+        state=job.state,
+        loans_total=job.total,
+        loans_done=job.done,
+        loans_matched=job.matched,
+        loans_failed=job.failed,
+        failures=failures,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
 
 
 def handle(message: dict[str, Any], last_attempt: bool) -> None:
@@ -87,8 +106,10 @@ def _expand(tenant_id: str, job_id: str, job: store.Job) -> None:
                 break
     if rule is None:
         loan_ids = []
-    queues.send(config().force_jobs_queue, [
-        {"type": "loan", "tenantId": tenant_id, "jobId": job_id, "loanId": loan_id} for loan_id in loan_ids])
+    queues.send(
+        config().force_jobs_queue,
+        [{"type": "loan", "tenantId": tenant_id, "jobId": job_id, "loanId": loan_id} for loan_id in loan_ids],
+    )
     store.start(tenant_id, job.key, len(loan_ids))
     store.finish_if_done(tenant_id, job.key, utc_now())
 
@@ -107,18 +128,27 @@ def _run_one(tenant_id: str, job_id: str, job: store.Job, loan_id: str, last_att
                 result = store.Result(loan_id, failed=True, detail={"error": "the loan no longer exists"})
             elif outcome.skipped == "handled before":
                 before = outcome.before or {}
-                result = store.Result(loan_id, matched=bool(before.get("matched")), failed=bool(before.get("failed")),
-                                      detail={"error": "the rule erred: see the loan's audit log"} if before.get("failed") else None)
+                result = store.Result(
+                    loan_id,
+                    matched=bool(before.get("matched")),
+                    failed=bool(before.get("failed")),
+                    detail={"error": "the rule erred: see the loan's audit log"} if before.get("failed") else None,
+                )
             else:
                 evaluation = outcome.evaluations[0]
-                result = store.Result(loan_id, matched=evaluation.matched, failed=evaluation.error is not None,
-                                      detail={"error": evaluation.error} if evaluation.error else None)
+                result = store.Result(
+                    loan_id,
+                    matched=evaluation.matched,
+                    failed=evaluation.error is not None,
+                    detail={"error": evaluation.error} if evaluation.error else None,
+                )
     except Exception as error:
         if not last_attempt:
             raise
-        store.record(tenant_id, job.key, [store.Result(loan_id, failed=True, detail={"error": f"gave up: {error}"[:500]})])
+        store.record(
+            tenant_id, job.key, [store.Result(loan_id, failed=True, detail={"error": f"gave up: {error}"[:500]})]
+        )
         store.finish_if_done(tenant_id, job.key, utc_now())
         raise
     store.record(tenant_id, job.key, [result])
     store.finish_if_done(tenant_id, job.key, utc_now())
-

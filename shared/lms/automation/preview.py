@@ -1,4 +1,5 @@
 """POST /rules/preview: a criteria over every loan of the tenant, applying nothing."""
+
 from __future__ import annotations
 
 from ..contract import PreviewSample, RulePreview
@@ -26,12 +27,15 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
         page, cursor = loan_store.page(tenant_id, PAGE, cursor)
         customers = customer_store.get_many(tenant_id, [c.customer_id for loan in page for c in loan.customers])
         for loan in page:
-            context = loan_context(loan, {c.customer_id: customers.get(c.customer_id) for c in loan.customers},
-                                   max(today, loan.as_of))
+            context = loan_context(
+                loan, {c.customer_id: customers.get(c.customer_id) for c in loan.customers}, max(today, loan.as_of)
+            )
             evaluated += 1
             if rule.run(context).matched:
                 matched += 1
                 if len(sample) < limit:
-                    sample.append(PreviewSample(loan_id=loan.id, variables={v: shown(context[v]) for v in rule.variables}))
+                    sample.append(
+                        PreviewSample(loan_id=loan.id, variables={v: shown(context[v]) for v in rule.variables})
+                    )
         if not cursor:
             return RulePreview(matched=matched, evaluated=evaluated, sample=sample)

@@ -10,19 +10,30 @@ eventID (and the loan), and a run already written is not repeated.
 - A transaction made through the API (payment, charge, credit, reversal): its loan.
 - A customer changed: every loan linked to the customer, in any role.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from ..config import config
-from ..store.attributes import from_dynamo
 from ..store import customers as customer_store
+from ..store.attributes import from_dynamo
 from ..store.customers import loan_links
 from .engine import Outcome, Settings, run_rules
 
 # Loan attributes whose change alone is not an interaction (values move with transactions and days).
-_BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory", "interestStopped", "chargedOff",
-                "ledger", "maintainedThrough"}
+_BOOKKEEPING = {
+    "values",
+    "asOf",
+    "updatedAt",
+    "version",
+    "cascade",
+    "lateFeeHistory",
+    "interestStopped",
+    "chargedOff",
+    "ledger",
+    "maintainedThrough",
+}
 _CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
 
 
@@ -53,11 +64,22 @@ def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> 
     if table == cfg.loans_table:
         return _loan(event_id, old, new, cache)
     if table == cfg.transactions_table:
-        if old is not None or (new.get("body") or {}).get("source") == "rule" or new.get("kind") not in (
-                "payment", "charge", "credit", "reversal"):
+        if (
+            old is not None
+            or (new.get("body") or {}).get("source") == "rule"
+            or new.get("kind") not in ("payment", "charge", "credit", "reversal")
+        ):
             return []  # rule-made transactions belong to the rule run's own loan write
-        return [run_rules(new["tenantId"], new["loanId"], new["kind"], trigger_id=event_id, cache=cache,
-                          at_version=(new.get("body") or {}).get("loanVersion"))]
+        return [
+            run_rules(
+                new["tenantId"],
+                new["loanId"],
+                new["kind"],
+                trigger_id=event_id,
+                cache=cache,
+                at_version=(new.get("body") or {}).get("loanVersion"),
+            )
+        ]
     if table == cfg.customers_table:
         if old is None or not _changed(old, new, _CUSTOMER_BOOKKEEPING):
             return []  # a new customer has no loans yet
@@ -72,11 +94,23 @@ def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache:
     tenant_id, loan_id = new["tenantId"], new["loanId"]
     cascade = new.get("cascade")
     if cascade and (old is None or old.get("cascade") != cascade):
-        return [run_rules(tenant_id, loan_id, "rule-change", trigger_id=event_id, cascade=cascade, cache=cache,
-                          at_version=new.get("version"))]
+        return [
+            run_rules(
+                tenant_id,
+                loan_id,
+                "rule-change",
+                trigger_id=event_id,
+                cascade=cascade,
+                cache=cache,
+                at_version=new.get("version"),
+            )
+        ]
     if old is None:
-        return [run_rules(tenant_id, loan_id, "loan-created", trigger_id=event_id, cache=cache,
-                          at_version=new.get("version"))]
+        return [
+            run_rules(
+                tenant_id, loan_id, "loan-created", trigger_id=event_id, cache=cache, at_version=new.get("version")
+            )
+        ]
     changed = _changed(old, new, _BOOKKEEPING)
     if not changed:
         return []
@@ -89,6 +123,8 @@ def _customer(event_id: str, tenant_id: str, customer_id: str, cache: Any) -> li
     while True:
         links, cursor = loan_links(tenant_id, customer_id, 100, cursor)
         for loan_id, _role in links:
-            outcomes.append(run_rules(tenant_id, loan_id, "customer-changed", trigger_id=f"{event_id}:{loan_id}", cache=cache))
+            outcomes.append(
+                run_rules(tenant_id, loan_id, "customer-changed", trigger_id=f"{event_id}:{loan_id}", cache=cache)
+            )
         if not cursor:
             return outcomes

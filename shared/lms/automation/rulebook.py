@@ -4,6 +4,7 @@ A rule's criteria are checked and compiled when it is saved; its actions' labels
 tenant's settings. Enrollment is derived, never fanned out: a loan is enrolled in a rule when the
 loan existed when the rule was created or the rule has `addToNewLoans`, unless the loan opted out.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,9 @@ def _criteria(text: str) -> list[str]:
 
 
 def _at(index: int, error: DomainError) -> Invalid:
-    details = [{**d, "field": f"actions[{index}].{d.get('field', '')}".rstrip(".")} for d in error.details] or \
-        [{"field": f"actions[{index}]", "message": error.message}]
+    details = [{**d, "field": f"actions[{index}].{d.get('field', '')}".rstrip(".")} for d in error.details] or [
+        {"field": f"actions[{index}]", "message": error.message}
+    ]
     return Invalid(f"actions[{index}]: {error.message}", details)
 
 
@@ -52,23 +54,35 @@ def check_actions(actions: list[Any], labels: Labels) -> list[Any]:
             if isinstance(action, LoanSettingsAction):
                 update: dict[str, Any] = {}
                 if action.loan_status:
-                    update["loan_status"], update["loan_sub_status"] = labels.loan_status(action.loan_status, action.loan_sub_status)
+                    update["loan_status"], update["loan_sub_status"] = labels.loan_status(
+                        action.loan_status, action.loan_sub_status
+                    )
                 elif action.loan_sub_status and not any(
-                        s.title.casefold() == action.loan_sub_status.casefold()
-                        for status in labels.loan_statuses.values() for s in status.sub_statuses):
-                    raise Invalid(f"no loan status has a sub-status {action.loan_sub_status!r}",
-                                  [{"field": "loanSubStatus", "message": "unknown sub-status"}])
+                    s.title.casefold() == action.loan_sub_status.casefold()
+                    for status in labels.loan_statuses.values()
+                    for s in status.sub_statuses
+                ):
+                    raise Invalid(
+                        f"no loan status has a sub-status {action.loan_sub_status!r}",
+                        [{"field": "loanSubStatus", "message": "unknown sub-status"}],
+                    )
                 for name in ("add_portfolios", "remove_portfolios"):
                     update[name] = labels.portfolio_titles(getattr(action, name))
                 subs = {s.casefold() for p in labels.portfolios.values() for s in p.sub_portfolios}
                 for name in ("add_sub_portfolios", "remove_sub_portfolios"):
                     unknown = [t for t in getattr(action, name) if t.casefold() not in subs]
                     if unknown:
-                        raise Invalid(f"unknown sub-portfolio {unknown[0]!r}", [{"field": "subPortfolios", "message": "unknown"}])
+                        raise Invalid(
+                            f"unknown sub-portfolio {unknown[0]!r}", [{"field": "subPortfolios", "message": "unknown"}]
+                        )
                 action = action.model_copy(update=update)
             elif isinstance(action, LoanChecklistAction):
-                action = action.model_copy(update={"check": labels.checklist_titles(action.check),
-                                                   "uncheck": labels.checklist_titles(action.uncheck)})
+                action = action.model_copy(
+                    update={
+                        "check": labels.checklist_titles(action.check),
+                        "uncheck": labels.checklist_titles(action.uncheck),
+                    }
+                )
             elif isinstance(action, CustomerToolsAction) and action.set_status:
                 action = action.model_copy(update={"set_status": labels.customer_status(action.set_status)})
         except Invalid as error:
@@ -83,8 +97,10 @@ def check_webhooks(tenant_id: str, actions: list[Any]) -> None:
 
     for index, action in enumerate(actions):
         if action.type == "notify" and not exists(tenant_id, action.webhook_id):
-            raise Invalid(f"actions[{index}]: no webhook {action.webhook_id!r} (POST /webhooks makes one)",
-                          [{"field": f"actions[{index}].webhookId", "message": "unknown webhook"}])
+            raise Invalid(
+                f"actions[{index}]: no webhook {action.webhook_id!r} (POST /webhooks makes one)",
+                [{"field": f"actions[{index}].webhookId", "message": "unknown webhook"}],
+            )
 
 
 def _rule(tenant_id: str, rule_id: str) -> Rule:
@@ -102,11 +118,18 @@ def create(tenant_id: str, request: RuleCreate) -> Rule:
     if len(existing) >= MAX_RULES:
         raise Invalid(f"a tenant has at most {MAX_RULES} rules")
     now = utc_now()
-    rule = Rule.model_validate({
-        **request.model_dump(mode="python", by_alias=False), "actions": actions, "id": new_id("rul"),
-        "order": max((r.order for r in existing), default=0) + 1, "variables": variables, "version": 1,
-        "created_at": now, "updated_at": now,
-    })
+    rule = Rule.model_validate(
+        {
+            **request.model_dump(mode="python", by_alias=False),
+            "actions": actions,
+            "id": new_id("rul"),
+            "order": max((r.order for r in existing), default=0) + 1,
+            "variables": variables,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     return store.create(tenant_id, rule)
 
 
@@ -130,8 +153,9 @@ def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Rule]:
 def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | None) -> Rule:
     """A partial update; every save is a new version. A stale version answers 409."""
     expected = request.version if request.version is not None else if_match
-    changes = {k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items()
-               if k != "version"}
+    changes = {
+        k: v for k, v in request.model_dump(mode="python", by_alias=False, exclude_unset=True).items() if k != "version"
+    }
     for name, value in changes.items():
         if value is None:
             raise Invalid(f"{name} cannot be null", [{"field": name, "message": "cannot be null"}])
@@ -143,8 +167,10 @@ def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | No
     for _ in range(5):
         current = _rule(tenant_id, rule_id)
         if expected is not None and current.version != expected:
-            raise Conflict(f"the rule is at version {current.version}, not {expected}: read it again",
-                           [{"field": "version", "message": f"current version is {current.version}"}])
+            raise Conflict(
+                f"the rule is at version {current.version}, not {expected}: read it again",
+                [{"field": "version", "message": f"current version is {current.version}"}],
+            )
         if not changes:
             return current
         updated = current.model_copy(update={**changes, "updated_at": utc_now()})
@@ -169,13 +195,18 @@ def reorder(tenant_id: str, request: RuleOrder) -> list[Rule]:
     """The tenant's rules in the order given; every rule must be listed exactly once."""
     current = {r.id: r for r in store.every(tenant_id)}
     if sorted(request.rule_ids) != sorted(current) or len(set(request.rule_ids)) != len(request.rule_ids):
-        raise Invalid("ruleIds must list every rule of the tenant exactly once",
-                      [{"field": "ruleIds", "message": f"the tenant has {len(current)} rules"}])
-    moved = [(current[rid].model_copy(update={"order": position, "updated_at": utc_now()}), current[rid])
-             for position, rid in enumerate(request.rule_ids, start=1) if current[rid].order != position]
+        raise Invalid(
+            "ruleIds must list every rule of the tenant exactly once",
+            [{"field": "ruleIds", "message": f"the tenant has {len(current)} rules"}],
+        )
+    moved = [
+        (current[rid].model_copy(update={"order": position, "updated_at": utc_now()}), current[rid])
+        for position, rid in enumerate(request.rule_ids, start=1)
+        if current[rid].order != position
+    ]
     try:
         for start in range(0, len(moved), 50):
-            store.save_many(tenant_id, moved[start:start + 50])
+            store.save_many(tenant_id, moved[start : start + 50])
     except StaleWrite:
         raise Conflict("a rule changed while reordering: try again") from None
     return store.every(tenant_id)

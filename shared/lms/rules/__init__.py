@@ -4,20 +4,31 @@ the variable catalogue and a type table, compiled once per rule text into a plai
     rule = compile_rule('(and (> status-days-past-due 30) (= loan-status "Open"))')
     rule.run(context)  # Outcome(matched=True, error=None)
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import DivisionByZero, InvalidOperation, Overflow
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .compiler import FUNCTION_NAMES, compile_tree, describe
 from .errors import RuleError, RuleInvalid
 from .reader import read
 from .runtime import RuleRuntimeError
 
-__all__ = ["CompiledRule", "FUNCTION_NAMES", "Outcome", "RuleError", "RuleInvalid", "RuleRuntimeError",
-           "Validation", "compile_rule", "validate"]
+__all__ = [
+    "CompiledRule",
+    "FUNCTION_NAMES",
+    "Outcome",
+    "RuleError",
+    "RuleInvalid",
+    "RuleRuntimeError",
+    "Validation",
+    "compile_rule",
+    "validate",
+]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """The rule variable catalogue (RULES.md section 2): every name a criteria may read, with its type."""
+
 from __future__ import annotations
 
 import sys
@@ -60,7 +61,7 @@ VARIABLES: tuple[VariableSpec, ...] = (
     _v("customer.secondary.credit-score", "int", "credit score of the secondary customer (nil if none)"),
     _v("customer.primary", "map", "the primary customer as a map: (-> customer.primary :status), :id, :credit-score"),
     _v("customer.secondary", "map", "the secondary customer as a map (nil if none)"),
-    _v("custom-fields", "map", "the loan's custom fields by name; (custom-field \"Name\") reads one"),
+    _v("custom-fields", "map", 'the loan\'s custom fields by name; (custom-field "Name") reads one'),
     _v("customer-statuses", "set-of-text", "statuses of every customer linked to the loan"),
     _v("current-date", "date", "the tenant's business date"),
 )

@@ -5,14 +5,17 @@ and the Python AST of the rule is built from the checked nodes alone.
 Nothing of the rule's text reaches Python's compiler: names become dict keys and strings become
 constants of an AST this module builds. The result is one plain function of the loan's context,
 as fast as a hand-written lambda, that can reach only the helpers in runtime.NAMESPACE."""
+
 from __future__ import annotations
 
 import ast
 import difflib
 import types
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 from . import runtime
 from .catalogue import BY_NAME
@@ -22,18 +25,52 @@ from .reader import Node
 # ---------------------------------------------------------------- types
 
 INT, DEC, TEXT, BOOL, NIL, DATE, KW, SET, VEC, MAP, ANY = (
-    "int", "decimal", "text", "bool", "nil", "date", "keyword", "set", "vector", "map", "any")
+    "int",
+    "decimal",
+    "text",
+    "bool",
+    "nil",
+    "date",
+    "keyword",
+    "set",
+    "vector",
+    "map",
+    "any",
+)
 Type = frozenset
 NUM = Type({INT, DEC})
-_DESCRIBE = {INT: "a whole number", DEC: "a number", TEXT: "text", BOOL: "true or false", NIL: "nil",
-             DATE: "a date", KW: "a keyword", SET: "a set", VEC: "a vector", MAP: "a map", ANY: "any value"}
+_DESCRIBE = {
+    INT: "a whole number",
+    DEC: "a number",
+    TEXT: "text",
+    BOOL: "true or false",
+    NIL: "nil",
+    DATE: "a date",
+    KW: "a keyword",
+    SET: "a set",
+    VEC: "a vector",
+    MAP: "a map",
+    ANY: "any value",
+}
 _FAMILY = {INT: "number", DEC: "number", TEXT: TEXT, BOOL: BOOL, DATE: DATE, KW: KW, SET: SET, VEC: VEC, MAP: MAP}
-_CATALOGUE_TYPES = {"int": INT, "money": DEC, "decimal": DEC, "date": DATE, "text": TEXT, "bool": BOOL,
-                    "set-of-text": SET, "map": MAP}
+_CATALOGUE_TYPES = {
+    "int": INT,
+    "money": DEC,
+    "decimal": DEC,
+    "date": DATE,
+    "text": TEXT,
+    "bool": BOOL,
+    "set-of-text": SET,
+    "map": MAP,
+}
 _CUSTOMER = {"status": Type({TEXT}), "id": Type({TEXT}), "credit-score": Type({INT})}
 MAP_KEYS: dict[str, dict[str, Type]] = {"customer.primary": _CUSTOMER, "customer.secondary": _CUSTOMER}
-ELEMENTS: dict[str, Type] = {"portfolios": Type({TEXT}), "sub-portfolios": Type({TEXT}), "checklist": Type({TEXT}),
-                             "customer-statuses": Type({TEXT})}
+ELEMENTS: dict[str, Type] = {
+    "portfolios": Type({TEXT}),
+    "sub-portfolios": Type({TEXT}),
+    "checklist": Type({TEXT}),
+    "customer-statuses": Type({TEXT}),
+}
 
 
 def describe(t: Type) -> str:
@@ -73,17 +110,92 @@ class Typed:
 # ---------------------------------------------------------------- what a rule may call
 
 _FORBIDDEN = {
-    "import", "require", "eval", "exec", "compile", "fn", "fn/a", "defn", "defn/a", "defmacro", "defreader",
-    "setv", "setx", "let", "do", "py", "pys", "eval-when-compile", "eval-and-compile", "quote", "quasiquote",
-    "unquote", "unquote-splice", "for", "while", "loop", "lfor", "sfor", "dfor", "gfor", "with", "try", "raise",
-    "global", "nonlocal", "del", "getattr", "setattr", "hasattr", "open", "print", "input", "breakpoint",
-    "__import__", "globals", "locals", "vars", "dir", "type", "object", "class", "defclass", "lambda",
-    "yield", "await", "assert", "annotate", "unpack-iterable", "unpack-mapping", "get", "cut", "import-from",
+    "import",
+    "require",
+    "eval",
+    "exec",
+    "compile",
+    "fn",
+    "fn/a",
+    "defn",
+    "defn/a",
+    "defmacro",
+    "defreader",
+    "setv",
+    "setx",
+    "let",
+    "do",
+    "py",
+    "pys",
+    "eval-when-compile",
+    "eval-and-compile",
+    "quote",
+    "quasiquote",
+    "unquote",
+    "unquote-splice",
+    "for",
+    "while",
+    "loop",
+    "lfor",
+    "sfor",
+    "dfor",
+    "gfor",
+    "with",
+    "try",
+    "raise",
+    "global",
+    "nonlocal",
+    "del",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "open",
+    "print",
+    "input",
+    "breakpoint",
+    "__import__",
+    "globals",
+    "locals",
+    "vars",
+    "dir",
+    "type",
+    "object",
+    "class",
+    "defclass",
+    "lambda",
+    "yield",
+    "await",
+    "assert",
+    "annotate",
+    "unpack-iterable",
+    "unpack-mapping",
+    "get",
+    "cut",
+    "import-from",
 }
-_ALIASES = {"==": "=", "!=": "not=", "<>": "not=", "&&": "and", "||": "or", "!": "not", "True": "true",
-            "False": "false", "None": "nil", "null": "nil", "contains": "contains?", "in": "contains?",
-            "empty": "empty?", "today": "u/today", "date-compare": "u/date-compare", "parse-int": "v/parse-int",
-            "parse-float": "v/parse-float", "if-not": "if", "elif": "cond", "else": ":else", "%": "mod"}
+_ALIASES = {
+    "==": "=",
+    "!=": "not=",
+    "<>": "not=",
+    "&&": "and",
+    "||": "or",
+    "!": "not",
+    "True": "true",
+    "False": "false",
+    "None": "nil",
+    "null": "nil",
+    "contains": "contains?",
+    "in": "contains?",
+    "empty": "empty?",
+    "today": "u/today",
+    "date-compare": "u/date-compare",
+    "parse-int": "v/parse-int",
+    "parse-float": "v/parse-float",
+    "if-not": "if",
+    "elif": "cond",
+    "else": ":else",
+    "%": "mod",
+}
 _WRITE_NAMES = ("loan-status", "status-days-past-due")  # examples in hints
 
 
@@ -119,10 +231,15 @@ class _Compiler:
         if value.type <= {BOOL, NIL}:
             return value.code
         name = self.temp()
-        return ast.BoolOp(ast.And(), [
-            ast.Compare(ast.NamedExpr(ast.Name(name, ast.Store()), value.code), [ast.IsNot()], [ast.Constant(None)]),
-            ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
-        ])
+        return ast.BoolOp(
+            ast.And(),
+            [
+                ast.Compare(
+                    ast.NamedExpr(ast.Name(name, ast.Store()), value.code), [ast.IsNot()], [ast.Constant(None)]
+                ),
+                ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
+            ],
+        )
 
     def who(self, value: Typed) -> str:
         """How an error names the value it is about."""
@@ -132,7 +249,11 @@ class _Compiler:
         if node.kind == "symbol" and node.value in ("true", "false", "nil"):
             return "nil is no value" if node.value == "nil" else f"{node.value} is {describe(value.type)}"
         if node.kind in ("number", "string", "keyword"):
-            shown = f'"{node.value}"' if node.kind == "string" else (f":{node.value}" if node.kind == "keyword" else str(node.value))
+            shown = (
+                f'"{node.value}"'
+                if node.kind == "string"
+                else (f":{node.value}" if node.kind == "keyword" else str(node.value))
+            )
             return f"{shown} is {describe(value.type)}"
         if node.kind in ("vector", "set"):
             return f"{'[...]' if node.kind == 'vector' else '#{...}'} is {describe(value.type)}"
@@ -171,12 +292,20 @@ class _Compiler:
         if name in _FUNCTIONS or name in _SPECIAL:
             return self.fail("not-allowed", node, f"{name} is a function: call it as ({name} ...)")
         if name in _FORBIDDEN or name.startswith("__") or name.startswith("hy."):
-            return self.fail("not-allowed", node, f"{_short(name)} is not part of the rule language",
-                             "rules read the variables of GET /variables only")
+            return self.fail(
+                "not-allowed",
+                node,
+                f"{_short(name)} is not part of the rule language",
+                "rules read the variables of GET /variables only",
+            )
         if "." in name:
-            return self.fail("not-allowed", node, f"{_short(name)}: dotted names are only the customer variables; "
-                                                   "attribute access is not part of the rule language",
-                             _suggest(name, _VARIABLE_NAMES))
+            return self.fail(
+                "not-allowed",
+                node,
+                f"{_short(name)}: dotted names are only the customer variables; "
+                "attribute access is not part of the rule language",
+                _suggest(name, _VARIABLE_NAMES),
+            )
         return self.fail("unknown-name", node, f"unknown variable {_short(name)}", _suggest(name, _VARIABLE_NAMES))
 
     def collection(self, node: Node) -> Typed:
@@ -184,27 +313,39 @@ class _Compiler:
         for item in node.items:
             if item.kind in ("number", "string") or (item.kind == "symbol" and item.value in ("true", "false", "nil")):
                 typed = self.expr(item)
-                values.append(item.value if item.kind != "symbol" else {"true": True, "false": False, "nil": None}[item.value])
+                values.append(
+                    item.value if item.kind != "symbol" else {"true": True, "false": False, "nil": None}[item.value]
+                )
                 types_ |= typed.type
             elif item.kind == "keyword":
                 values.append(runtime.Keyword(item.value))
                 types_.add(KW)
             else:
-                self.fail("literal", item, f"a {node.kind} in a rule holds only literal values (numbers, text, keywords)",
-                          "variables and calls cannot go inside [...] or #{...}")
+                self.fail(
+                    "literal",
+                    item,
+                    f"a {node.kind} in a rule holds only literal values (numbers, text, keywords)",
+                    "variables and calls cannot go inside [...] or #{...}",
+                )
         elements = Type(types_) or Type({ANY})
         if node.kind == "set":
             if len({(type(v) is bool, v) for v in values}) != len(values):
                 return self.fail("literal", node, "this set lists a value twice")
             if BOOL in elements and elements & NUM:
-                return self.fail("literal", node, "a set cannot hold both true/false and numbers",
-                                 "in Python, as in Java's equals, true is 1: keep them in separate sets")
+                return self.fail(
+                    "literal",
+                    node,
+                    "a set cannot hold both true/false and numbers",
+                    "in Python, as in Java's equals, true is 1: keep them in separate sets",
+                )
             return Typed(self.constant(frozenset(values)), Type({SET}), node, elements=elements)
         return Typed(self.constant(tuple(values)), Type({VEC}), node, elements=elements)
 
     def call(self, node: Node) -> Typed:
         if not node.items:
-            return self.fail("not-allowed", node, "() is empty: write a function and its arguments, like (> status-days-past-due 30)")
+            return self.fail(
+                "not-allowed", node, "() is empty: write a function and its arguments, like (> status-days-past-due 30)"
+            )
         head, args = node.items[0], node.items[1:]
         if head.kind != "symbol":
             if head.kind == "keyword":
@@ -224,11 +365,19 @@ class _Compiler:
     def unknown_function(self, head: Node) -> Typed:
         name = head.value
         if name == "." or "." in name:
-            return self.fail("not-allowed", head, "attribute access is not part of the rule language",
-                             "rules read variables and call the listed functions only")
+            return self.fail(
+                "not-allowed",
+                head,
+                "attribute access is not part of the rule language",
+                "rules read variables and call the listed functions only",
+            )
         if name.startswith("__") or name in _FORBIDDEN or name.startswith("hy.") or name.startswith("py"):
-            return self.fail("not-allowed", head, f"{_short(name)} is not part of the rule language",
-                             "rules can only compare and compute values: see GET /variables and the function list")
+            return self.fail(
+                "not-allowed",
+                head,
+                f"{_short(name)} is not part of the rule language",
+                "rules can only compare and compute values: see GET /variables and the function list",
+            )
         if name in BY_NAME:
             return self.fail("not-allowed", head, f"{name} is a variable, not a function: write it without brackets")
         return self.fail("unknown-name", head, f"unknown function {_short(name)}", _suggest(name, _FUNCTION_NAMES))
@@ -256,6 +405,7 @@ def _suggest(name: str, candidates: list[str]) -> str | None:
 
 # ---------------------------------------------------------------- functions
 
+
 @dataclass(frozen=True)
 class Function:
     arity: tuple[int, int | None]
@@ -279,7 +429,7 @@ def _type_hint(fn: str, value: Typed) -> str | None:
         if runtime.parse_decimal(value.node.value) is not None:
             return f"write the number without quotes: {value.node.value}"
     if TEXT in value.type:
-        return "compare text with = or not=, e.g. (= loan-status \"Open\")"
+        return 'compare text with = or not=, e.g. (= loan-status "Open")'
     return None
 
 
@@ -304,7 +454,9 @@ def _every_argument_first(c: _Compiler, args: list[Typed], build: Callable[[list
     if len(args) == 2 or not any(a.node.kind == "call" for a in args):
         return build([a.code for a in args])
     names = [c.temp() for _ in args]
-    evaluated = ast.Tuple([ast.NamedExpr(ast.Name(n, ast.Store()), a.code) for n, a in zip(names, args)], ast.Load())
+    evaluated = ast.Tuple(
+        [ast.NamedExpr(ast.Name(n, ast.Store()), a.code) for n, a in zip(names, args, strict=True)], ast.Load()
+    )
     return ast.BoolOp(ast.And(), [evaluated, build([ast.Name(n, ast.Load()) for n in names])])
 
 
@@ -313,23 +465,30 @@ def _compare(op: type) -> Callable:
         fn = node.items[0].value
         families = [f for a in args if not a.dynamic for f in [_families(a.type - {NIL})] if f]
         if any(a.type == {NIL} for a in args):
-            c.fail("type", next(a for a in args if a.type == {NIL}).node, f"{fn} cannot compare nil",
-                   "test for nil with (nil? x) or (some? x)")
+            c.fail(
+                "type",
+                next(a for a in args if a.type == {NIL}).node,
+                f"{fn} cannot compare nil",
+                "test for nil with (nil? x) or (some? x)",
+            )
         elif any(f - {"number", DATE} for f in families):
             bad = next(a for a in args if not a.dynamic and _families(a.type - {NIL}) - {"number", DATE})
             c.fail("type", bad.node, f"{c.who(bad)}; {fn} needs numbers or dates", _type_hint(fn, bad))
         elif len({frozenset(f) for f in families}) > 1:
-            c.fail("type", node, f"{fn} compares numbers with dates",
-                   "use (u/date-compare a b) for the days between dates")
+            c.fail(
+                "type", node, f"{fn} compares numbers with dates", "use (u/date-compare a b) for the days between dates"
+            )
         # A value known only at run time (a custom field) is checked when it is compared, not when it is
         # evaluated: like Clojure's (< a b c), a false pair ends the comparison before c is looked at.
         # Clojure's (< x) is true whatever x is (x is still evaluated).
         dynamic = [a.dynamic and len(args) > 1 for a in args]
 
         def chain(codes: list[ast.expr]) -> ast.expr:
-            codes = [_call("_ord", code) if checked else code for code, checked in zip(codes, dynamic)]
+            codes = [_call("_ord", code) if checked else code for code, checked in zip(codes, dynamic, strict=True)]
             return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)
+
         return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
+
     return build
 
 
@@ -337,10 +496,14 @@ def _equal(negate: bool) -> Callable:
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
         fn = node.items[0].value
         known = [a for a in args if not a.dynamic and a.type - {NIL}]
-        for a, b in zip(known, known[1:]):
+        for a, b in pairwise(known):
             if not _families(a.type - {NIL}) & _families(b.type - {NIL}):
-                c.fail("type", b.node, f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be "
-                                       f"{'true' if negate else 'false'}", _equal_hint(a, b))
+                c.fail(
+                    "type",
+                    b.node,
+                    f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be {'true' if negate else 'false'}",
+                    _equal_hint(a, b),
+                )
                 break
         dynamic = any(a.dynamic for a in args)  # a custom field may hold true, and Python's True == 1
 
@@ -354,7 +517,9 @@ def _equal(negate: bool) -> Callable:
             else:
                 test = ast.Compare(codes[0], [ast.Eq() for _ in codes[1:]], codes[1:])
             return ast.UnaryOp(ast.Not(), test) if negate else test
+
         return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
+
     return build
 
 
@@ -383,22 +548,26 @@ def _arithmetic(op: type, identity: int) -> Callable:
         for a in args[1:]:
             code = ast.BinOp(code, op(), _numeric(c, a))
         return Typed(code, _number_type(args), node)
+
     return build
 
 
-def _helper(helper: str, result: Type | Callable[[list[Typed]], Type], allowed: list[Type] | Type | None = None,
-            what: str = "") -> Callable:
+def _helper(
+    helper: str, result: Type | Callable[[list[Typed]], Type], allowed: list[Type] | Type | None = None, what: str = ""
+) -> Callable:
     """A function compiled to a call of a runtime helper; `allowed` is one type for every argument
     or a list with one per position."""
+
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
         fn = node.items[0].value
         if isinstance(allowed, list):
-            for a, t in zip(args, allowed):
+            for a, t in zip(args, allowed, strict=False):
                 _need(c, fn, [a], t, describe(t))
         elif allowed is not None:
             _need(c, fn, args, allowed, what or describe(allowed))
         t = result(args) if callable(result) else result
         return Typed(_call(helper, *[a.code for a in args]), t, node)
+
     return build
 
 
@@ -416,12 +585,19 @@ def _logic(is_and: bool) -> Callable:
         code = args[-1].code
         for a in reversed(args[:-1]):
             name = c.temp()
-            test = ast.BoolOp(ast.And(), [
-                ast.Compare(ast.NamedExpr(ast.Name(name, ast.Store()), a.code), [ast.IsNot()], [ast.Constant(None)]),
-                ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)])])
+            test = ast.BoolOp(
+                ast.And(),
+                [
+                    ast.Compare(
+                        ast.NamedExpr(ast.Name(name, ast.Store()), a.code), [ast.IsNot()], [ast.Constant(None)]
+                    ),
+                    ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
+                ],
+            )
             kept = ast.Name(name, ast.Load())
             code = ast.IfExp(test, code, kept) if is_and else ast.IfExp(test, kept, code)
         return Typed(code, result_type, node)
+
     return build
 
 
@@ -435,14 +611,19 @@ def _min_max(helper: str) -> Callable:
         if len(args) == 1:
             return Typed(args[0].code, _number_type(args), node)  # as Clojure: (min x) is x
         return Typed(_call(helper, *[a.code for a in args]), Type().union(*(a.type for a in args)), node)
+
     return build
 
 
 def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
     collection, value = args
     if VEC in collection.type:
-        return c.fail("type", collection.node, f"{c.who(collection)}; contains? on a vector asks about positions in "
-                                              "Clojure, not values", "write a set: #{\"a\" \"b\"}")
+        return c.fail(
+            "type",
+            collection.node,
+            f"{c.who(collection)}; contains? on a vector asks about positions in Clojure, not values",
+            'write a set: #{"a" "b"}',
+        )
     if not _need(c, "contains?", [collection], Type({SET, MAP, NIL}), "a set or a map"):
         return Typed(ast.Constant(False), Type({BOOL}), node)
     elements = collection.elements
@@ -457,7 +638,10 @@ def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
 
 def _nil_test(is_nil: bool) -> Callable:
     def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        return Typed(ast.Compare(args[0].code, [ast.Is() if is_nil else ast.IsNot()], [ast.Constant(None)]), Type({BOOL}), node)
+        return Typed(
+            ast.Compare(args[0].code, [ast.Is() if is_nil else ast.IsNot()], [ast.Constant(None)]), Type({BOOL}), node
+        )
+
     return build
 
 
@@ -494,7 +678,9 @@ def _date(c: _Compiler, node: Node, args: list[Node]) -> Typed:
         return c.fail("arity", node, 'date takes one text literal: (date "2026-01-31")')
     day = runtime.parse_date(args[0].value)
     if day is None:
-        return c.fail("literal", args[0], f'"{args[0].value}" is not a date; write YYYY-MM-DD, like (date "2026-01-31")')
+        return c.fail(
+            "literal", args[0], f'"{args[0].value}" is not a date; write YYYY-MM-DD, like (date "2026-01-31")'
+        )
     return Typed(c.constant(day), Type({DATE}), node)
 
 
@@ -524,9 +710,13 @@ def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
             return c.fail("not-allowed", key, "-> in a rule takes keywords only, like (-> customer.primary :status)")
         if schema is not None and step == 0:
             if key.value not in schema:
-                return c.fail("unknown-name", key, f"{args[0].value} has no :{key.value}",
-                              _suggest(":" + key.value, sorted(":" + k for k in schema))
-                              or f"keys: {', '.join(':' + k for k in schema)}")
+                return c.fail(
+                    "unknown-name",
+                    key,
+                    f"{args[0].value} has no :{key.value}",
+                    _suggest(":" + key.value, sorted(":" + k for k in schema))
+                    or f"keys: {', '.join(':' + k for k in schema)}",
+                )
             result = schema[key.value]
         else:
             result = Type({ANY})
@@ -566,7 +756,12 @@ def _cond(c: _Compiler, node: Node, args: list[Node]) -> Typed:
 
 
 _SPECIAL: dict[str, Callable[[_Compiler, Node, list[Node]], Typed]] = {
-    "if": _if, "when": _when, "cond": _cond, "->": _thread, "date": _date, "u/today": _today,
+    "if": _if,
+    "when": _when,
+    "cond": _cond,
+    "->": _thread,
+    "date": _date,
+    "u/today": _today,
     "custom-field": _custom_field,
 }
 
@@ -596,7 +791,9 @@ _FUNCTIONS: dict[str, Function] = {
     "str": Function((0, None), _helper("_str", _TEXTY), '(str loan-status "/" loan-sub-status)'),
     "subs": Function((2, 3), _helper("_subs", _TEXTY, [_TEXTY, Type({INT}), Type({INT})]), "(subs text start end)"),
     "count": Function((1, 1), _helper("_count", Type({INT}), _COUNTABLE, "text or a collection"), "(count portfolios)"),
-    "empty?": Function((1, 1), _helper("_empty", Type({BOOL}), _COUNTABLE, "text or a collection"), "(empty? checklist)"),
+    "empty?": Function(
+        (1, 1), _helper("_empty", Type({BOOL}), _COUNTABLE, "text or a collection"), "(empty? checklist)"
+    ),
     "contains?": Function((2, 2), _contains, '(contains? portfolios "Collections")'),
     "some?": Function((1, 1), _nil_test(False), "(some? status-last-payment-date)"),
     "nil?": Function((1, 1), _nil_test(True), "(nil? status-last-payment-date)"),
@@ -606,15 +803,19 @@ _FUNCTIONS: dict[str, Function] = {
     "ends-with?": Function((2, 2), _helper("_ends", Type({BOOL}), _TEXTY), '(ends-with? loan-sub-status "Due")'),
     "includes?": Function((2, 2), _helper("_includes", Type({BOOL}), _TEXTY), '(includes? loan-sub-status "Due")'),
     "u/date-compare": Function((2, 2), _date_compare, "(u/date-compare (u/today) status-next-payment-date)"),
-    "v/parse-int": Function((1, 1), _helper("_parse_int", Type({INT, NIL}), Type({TEXT, INT, DEC})), '(v/parse-int "42")'),
-    "v/parse-float": Function((1, 1), _helper("_parse_decimal", Type({DEC, NIL}), Type({TEXT, INT, DEC})),
-                              '(v/parse-float "4.5")'),
+    "v/parse-int": Function(
+        (1, 1), _helper("_parse_int", Type({INT, NIL}), Type({TEXT, INT, DEC})), '(v/parse-int "42")'
+    ),
+    "v/parse-float": Function(
+        (1, 1), _helper("_parse_decimal", Type({DEC, NIL}), Type({TEXT, INT, DEC})), '(v/parse-float "4.5")'
+    ),
 }
 _FUNCTION_NAMES = sorted(set(_FUNCTIONS) | set(_SPECIAL))
 FUNCTION_NAMES = tuple(_FUNCTION_NAMES)
 
 
 # ---------------------------------------------------------------- the compiled rule
+
 
 @dataclass(frozen=True)
 class Compiled:
@@ -627,9 +828,18 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
     """Checks the tree; when it holds, builds and compiles it into one function of the context."""
     compiler = _Compiler()
     typed = compiler.expr(node)
-    if criteria and not compiler.errors and not typed.dynamic and not (typed.type & {BOOL} and typed.type <= {BOOL, NIL}):
-        compiler.fail("not-boolean", node, f"the criteria gives {describe(typed.type)}; it must give true or false",
-                      "compare the value, like (> status-days-past-due 30)")
+    if (
+        criteria
+        and not compiler.errors
+        and not typed.dynamic
+        and not (typed.type & {BOOL} and typed.type <= {BOOL, NIL})
+    ):
+        compiler.fail(
+            "not-boolean",
+            node,
+            f"the criteria gives {describe(typed.type)}; it must give true or false",
+            "compare the value, like (> status-days-past-due 30)",
+        )
     if compiler.errors:
         return None, compiler.errors
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("c")], kwonlyargs=[], kw_defaults=[], defaults=[])
@@ -641,5 +851,3 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
     body = next(k for k in outer.co_consts if isinstance(k, types.CodeType))
     namespace = {**runtime.NAMESPACE, **compiler.constants}
     return Compiled(types.FunctionType(body, namespace, "rule"), typed.type, tuple(compiler.variables)), []
-
-

@@ -1,4 +1,5 @@
 """What a lender sees when a rule is wrong: a message, where (line and column, 1-based), and a hint."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

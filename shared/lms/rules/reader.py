@@ -4,6 +4,7 @@ Before hy sees the text: its length, bracket nesting and `#` dispatch are checke
 knows strings and comments (hy's reader slows sharply with depth, and `#` reaches reader macros).
 After reading: exactly one form, at most MAX_NODES nodes, and only the literals the language has.
 hy's models become `Node`s here, so nothing downstream ever touches a hy object."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -23,7 +24,7 @@ _CLOSERS = {v: k for k, v in _OPENERS.items()}
 
 
 # Letters of other scripts that look like ASCII ones (Cyrillic, Greek): what a hint suggests instead.
-_LOOKALIKES = dict(zip("аеорсухіјѕԁһкмтвοαικνρτυχ", "aeopcyxijsdhkmtboaikvptux"))
+_LOOKALIKES = dict(zip("аеорсухіјѕԁһкмтвοαικνρτυχ", "aeopcyxijsdhkmtboaikvptux", strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +42,22 @@ class Node:
 def read(text: str) -> Node:
     """The one form of `text` as a Node tree; RuleInvalid with every reason found otherwise."""
     if not isinstance(text, str) or not text.strip():
-        raise RuleInvalid([RuleError("empty", "the rule is empty: write one expression, like (> status-days-past-due 30)", 1, 1)])
+        raise RuleInvalid(
+            [RuleError("empty", "the rule is empty: write one expression, like (> status-days-past-due 30)", 1, 1)]
+        )
     if len(text) > MAX_CHARS:
         line, column = _position(text, MAX_CHARS)
-        raise RuleInvalid([RuleError("too-long", f"the rule is {len(text):,} characters long; at most {MAX_CHARS:,} are allowed",
-                                     line, column, "split it into several rules")])
+        raise RuleInvalid(
+            [
+                RuleError(
+                    "too-long",
+                    f"the rule is {len(text):,} characters long; at most {MAX_CHARS:,} are allowed",
+                    line,
+                    column,
+                    "split it into several rules",
+                )
+            ]
+        )
     _scan(text)
     form = _read_one(text)
     converter = _Converter(text)
@@ -60,7 +72,7 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _scan(text: str) -> None:
+def _scan(text: str) -> None:  # noqa: C901 - one pass over the characters: a branch per kind is the clearest form
     """Brackets, strings, comments and `#` checked in one pass, before hy reads anything."""
     stack: list[tuple[str, int]] = []
     i, n = 0, len(text)
@@ -73,33 +85,54 @@ def _scan(text: str) -> None:
                 prefix_start = i
                 while prefix_start and (text[prefix_start - 1].isalnum() or text[prefix_start - 1] in "_-"):
                     prefix_start -= 1
-                raise _invalid(text, prefix_start, "literal", f"{text[prefix_start:i]}\"...\" strings are not part "
-                               "of the rule language", "write text as plain \"...\"")
+                raise _invalid(
+                    text,
+                    prefix_start,
+                    "literal",
+                    f'{text[prefix_start:i]}"..." strings are not part of the rule language',
+                    'write text as plain "..."',
+                )
             i += 1
             while i < n and text[i] != '"':
                 i += 2 if text[i] == "\\" else 1
             if i >= n:
-                raise _invalid(text, start, "syntax", "this string is never closed: add a \"")
+                raise _invalid(text, start, "syntax", 'this string is never closed: add a "')
         elif c == ";":
             while i < n and text[i] != "\n":
                 i += 1
         elif c == "#":
-            if text[i + 1:i + 2] != "{":
-                raise _invalid(text, i, "dispatch", "# may only start a set, like #{\"Collections\" \"Bankruptcy\"}",
-                               "reader macros, tuples and other # forms are not part of the rule language")
+            if text[i + 1 : i + 2] != "{":
+                raise _invalid(
+                    text,
+                    i,
+                    "dispatch",
+                    '# may only start a set, like #{"Collections" "Bankruptcy"}',
+                    "reader macros, tuples and other # forms are not part of the rule language",
+                )
         elif c in _OPENERS:
             stack.append((c, i))
             if len(stack) > MAX_DEPTH:
-                raise _invalid(text, i, "too-deep", f"brackets are nested more than {MAX_DEPTH} deep",
-                               "split the condition into simpler parts or several rules")
+                raise _invalid(
+                    text,
+                    i,
+                    "too-deep",
+                    f"brackets are nested more than {MAX_DEPTH} deep",
+                    "split the condition into simpler parts or several rules",
+                )
         elif c in _CLOSERS:
             if not stack:
-                raise _invalid(text, i, "syntax", f"this {c} closes nothing", "remove it or add the matching opening bracket")
+                raise _invalid(
+                    text, i, "syntax", f"this {c} closes nothing", "remove it or add the matching opening bracket"
+                )
             opener, at = stack.pop()
             if _OPENERS[opener] != c:
                 line, column = _position(text, at)
-                raise _invalid(text, i, "syntax", f"expected {_OPENERS[opener]} to close the {opener} at line {line}, "
-                                                  f"column {column}, found {c}")
+                raise _invalid(
+                    text,
+                    i,
+                    "syntax",
+                    f"expected {_OPENERS[opener]} to close the {opener} at line {line}, column {column}, found {c}",
+                )
         i += 1
     if stack:
         opener, at = stack[-1]
@@ -123,12 +156,28 @@ def _read_one(text: str) -> Any:
         second = next(forms, None)
     except LexException as error:
         message = str(getattr(error, "msg", "") or "the rule cannot be read").rstrip(".")
-        raise RuleInvalid([RuleError("syntax", f"the rule cannot be read: {message}",
-                                     getattr(error, "lineno", 1) or 1, getattr(error, "offset", 1) or 1)]) from None
+        raise RuleInvalid(
+            [
+                RuleError(
+                    "syntax",
+                    f"the rule cannot be read: {message}",
+                    getattr(error, "lineno", 1) or 1,
+                    getattr(error, "offset", 1) or 1,
+                )
+            ]
+        ) from None
     if second is not None:
-        raise RuleInvalid([RuleError("one-form", "a rule is one expression; this is a second one",
-                                     second.start_line, second.start_column,
-                                     "combine the conditions with (and ...) or (or ...)")])
+        raise RuleInvalid(
+            [
+                RuleError(
+                    "one-form",
+                    "a rule is one expression; this is a second one",
+                    second.start_line,
+                    second.start_column,
+                    "combine the conditions with (and ...) or (or ...)",
+                )
+            ]
+        )
     return first
 
 
@@ -141,15 +190,22 @@ class _Converter:
         self.errors: list[RuleError] = []
         self.nodes = 0
 
-    def convert(self, model: Any, line: int = 1, column: int = 1) -> Node:
+    def convert(self, model: Any, line: int = 1, column: int = 1) -> Node:  # noqa: C901 - a case per hy model type
         import hy.models as m
 
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise RuleInvalid([RuleError("too-many-nodes", f"the rule has more than {MAX_NODES} parts",
-                                         getattr(model, "start_line", line) or line,
-                                         getattr(model, "start_column", column) or column,
-                                         "split it into several rules")])
+            raise RuleInvalid(
+                [
+                    RuleError(
+                        "too-many-nodes",
+                        f"the rule has more than {MAX_NODES} parts",
+                        getattr(model, "start_line", line) or line,
+                        getattr(model, "start_column", column) or column,
+                        "split it into several rules",
+                    )
+                ]
+            )
         line = getattr(model, "start_line", None) or line
         column = getattr(model, "start_column", None) or column
         if isinstance(model, m.Expression):
@@ -162,7 +218,9 @@ class _Converter:
         if isinstance(model, m.Set):
             return Node("set", tuple(self.convert(x, line, column) for x in model), line, column)
         if isinstance(model, m.Dict):
-            return self._refuse(line, column, "maps {...} cannot be written in a rule", "use a set #{...} or a vector [...]")
+            return self._refuse(
+                line, column, "maps {...} cannot be written in a rule", "use a set #{...} or a vector [...]"
+            )
         if isinstance(model, m.Keyword):
             if not str(model.name).isascii():
                 return self._not_ascii(str(model.name), "a keyword", line, column)
@@ -172,11 +230,13 @@ class _Converter:
                 return self._not_ascii(str(model), "a name", line, column)
             return Node("symbol", str(model), line, column)
         if isinstance(model, m.FString):
-            return self._refuse(line, column, "f-strings are not part of the rule language", "use (str ...) to join text")
+            return self._refuse(
+                line, column, "f-strings are not part of the rule language", "use (str ...) to join text"
+            )
         if isinstance(model, m.String):
             return Node("string", str(model), line, column)
         if isinstance(model, m.Bytes):
-            return self._refuse(line, column, "byte strings are not part of the rule language", "write text as \"...\"")
+            return self._refuse(line, column, "byte strings are not part of the rule language", 'write text as "..."')
         if isinstance(model, (m.Integer, m.Float)) and not self._source(model).isascii():
             return self._not_ascii(self._source(model) or str(model), "a number", line, column)
         if isinstance(model, m.Integer):
@@ -203,7 +263,7 @@ class _Converter:
     def _source(self, model: Any) -> str:
         if model.start_line != model.end_line:
             return ""
-        return self.lines[model.start_line - 1][model.start_column - 1:model.end_column]
+        return self.lines[model.start_line - 1][model.start_column - 1 : model.end_column]
 
     def _decimal(self, model: Any, line: int, column: int) -> Node:
         # hy reads 1.5 as a float; the exact value is in the source text.
@@ -222,24 +282,43 @@ class _Converter:
             too_big = value != 0 and value.adjusted() >= MAX_DIGITS_BEFORE_POINT
             too_fine = int(value.as_tuple().exponent) < -MAX_DIGITS_AFTER_POINT
         else:
-            too_big, too_fine = abs(value) >= 10 ** MAX_DIGITS_BEFORE_POINT, False
+            too_big, too_fine = abs(value) >= 10**MAX_DIGITS_BEFORE_POINT, False
         if too_big or too_fine:
-            return self._refuse(line, column, "this number is out of range",
-                                f"numbers in rules have at most {MAX_DIGITS_BEFORE_POINT} digits before the point "
-                                f"and {MAX_DIGITS_AFTER_POINT} after it")
+            return self._refuse(
+                line,
+                column,
+                "this number is out of range",
+                f"numbers in rules have at most {MAX_DIGITS_BEFORE_POINT} digits before the point "
+                f"and {MAX_DIGITS_AFTER_POINT} after it",
+            )
         return Node("number", value, line, column)
 
     def _not_ascii(self, text: str, what: str, line: int, column: int) -> Node:
         """Outside text in quotes, a rule is ASCII: Python would read ৪0 (Bengali 4, which looks like 8) or
         ３０ as a number, and a Cyrillic х in a name looks like x."""
         character = next(c for c in text if not c.isascii())
-        plain = "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
-                        else _LOOKALIKES.get(c, c) for c in unicodedata.normalize("NFKC", text))
-        hint = f"did you mean {plain}?" if plain.isascii() else (
-            "numbers are written with the digits 0-9" if what == "a number" else "names are written in ASCII letters")
+        plain = "".join(
+            str(unicodedata.decimal(c))
+            if not c.isascii() and unicodedata.decimal(c, None) is not None
+            else _LOOKALIKES.get(c, c)
+            for c in unicodedata.normalize("NFKC", text)
+        )
+        hint = (
+            f"did you mean {plain}?"
+            if plain.isascii()
+            else (
+                "numbers are written with the digits 0-9"
+                if what == "a number"
+                else "names are written in ASCII letters"
+            )
+        )
         kind = "not an ASCII digit" if character.isdigit() or unicodedata.category(character) == "Nd" else "not ASCII"
-        return self._refuse(line, column, f"{character!r} ({unicodedata.name(character, 'unnamed character')}) in "
-                                          f"{what} is {kind}", hint)
+        return self._refuse(
+            line,
+            column,
+            f"{character!r} ({unicodedata.name(character, 'unnamed character')}) in {what} is {kind}",
+            hint,
+        )
 
     def _refuse(self, line: int, column: int, message: str, hint: str | None = None) -> Node:
         self.errors.append(RuleError("literal", message, line, column, hint))

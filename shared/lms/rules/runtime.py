@@ -3,6 +3,7 @@
 Everything here is pure; a bad value (nil where a number is needed, division by zero, text out
 of range) raises RuleRuntimeError or a Python TypeError/ArithmeticError, which the caller counts
 as "not matched, with an error" for that loan and rule."""
+
 from __future__ import annotations
 
 import datetime
@@ -143,7 +144,9 @@ def subs(s: Any, start: Any, end: Any = _ABSENT) -> str:
     s = _text(s)
     end = len(s) if end is _ABSENT else end
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in (start, end)) or not 0 <= start <= end <= len(s):
-        raise RuleRuntimeError(f"subs: positions {_quoted(start)}..{_quoted(end)} are outside a text of {len(s)} characters")
+        raise RuleRuntimeError(
+            f"subs: positions {_quoted(start)}..{_quoted(end)} are outside a text of {len(s)} characters"
+        )
     return s[start:end]
 
 
@@ -270,9 +273,30 @@ def truthy(x: Any) -> bool:
 
 NAMESPACE: dict[str, Any] = {
     "__builtins__": {},  # compiled rules reach nothing but what is listed here
-    "_div": div, "_quot": quot, "_rem": rem, "_mod": mod, "_round": round_half_up, "_min": smallest, "_max": largest,
-    "_abs": absolute, "_num": _number, "_ord": orderable, "_eq": equal, "_str": text, "_subs": subs, "_count": count, "_empty": is_empty,
-    "_contains": contains, "_lower": lower, "_upper": upper, "_starts": starts_with, "_ends": ends_with,
-    "_includes": includes, "_date_compare": date_compare, "_parse_int": parse_int, "_parse_decimal": parse_decimal,
-    "_get": get, "_truthy": truthy,
+    "_div": div,
+    "_quot": quot,
+    "_rem": rem,
+    "_mod": mod,
+    "_round": round_half_up,
+    "_min": smallest,
+    "_max": largest,
+    "_abs": absolute,
+    "_num": _number,
+    "_ord": orderable,
+    "_eq": equal,
+    "_str": text,
+    "_subs": subs,
+    "_count": count,
+    "_empty": is_empty,
+    "_contains": contains,
+    "_lower": lower,
+    "_upper": upper,
+    "_starts": starts_with,
+    "_ends": ends_with,
+    "_includes": includes,
+    "_date_compare": date_compare,
+    "_parse_int": parse_int,
+    "_parse_decimal": parse_decimal,
+    "_get": get,
+    "_truthy": truthy,
 }

@@ -17,13 +17,15 @@ scheduled through the last past due date minus what payments (after fees) and cr
 toward installments, capped by the payoff; after the last due date the whole payoff is due. So a
 payment made early counts toward the next installment, and an overpayment reduces principal.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .schedule import Plan, Terms, plan
 
@@ -55,9 +57,25 @@ class Allocation:
 
 
 STATE_FIELDS = (  # a ledger's state, field by field (what maintenance will keep per loan)
-    "day", "principal", "interest", "fees", "credited", "past", "stopped", "charged_off", "total_paid",
-    "interest_paid", "principal_paid", "fees_paid", "credits", "fees_charged", "interest_charged",
-    "late_fees", "last_payment_day", "last_payment_amount")
+    "day",
+    "principal",
+    "interest",
+    "fees",
+    "credited",
+    "past",
+    "stopped",
+    "charged_off",
+    "total_paid",
+    "interest_paid",
+    "principal_paid",
+    "fees_paid",
+    "credits",
+    "fees_charged",
+    "interest_charged",
+    "late_fees",
+    "last_payment_day",
+    "last_payment_amount",
+)
 
 
 @dataclass(slots=True)
@@ -96,12 +114,19 @@ class Ledger:
         return {name: getattr(self, name) for name in STATE_FIELDS}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Ledger":
+    def from_doc(cls, doc: dict[str, Any]) -> Ledger:
         """A ledger from to_doc()'s fields as stored (DynamoDB gives every number back as a Decimal)."""
         ints = {"day", "past", "late_fees", "last_payment_day"}
-        return cls(**{name: (None if doc.get(name) is None else int(doc[name])) if name in ints
-                      else bool(doc[name]) if name in ("stopped", "charged_off")
-                      else doc.get(name) for name in STATE_FIELDS})
+        return cls(
+            **{
+                name: (None if doc.get(name) is None else int(doc[name]))
+                if name in ints
+                else bool(doc[name])
+                if name in ("stopped", "charged_off")
+                else doc.get(name)
+                for name in STATE_FIELDS
+            }
+        )
 
 
 def open_ledger(terms: Terms) -> Ledger:
@@ -195,8 +220,13 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
     k = schedule.fee_day.get(day)
     # Unpaid: the installment is not covered, and something is owed (the schedule's interest can
     # exceed the interest actually accrued, so a loan paid off can be "short" of the schedule).
-    if (k is not None and late_fees and not ledger.charged_off and schedule.cumulative[k] > ledger.credited
-            and ledger.principal + ledger.interest + ledger.fees > 0):
+    if (
+        k is not None
+        and late_fees
+        and not ledger.charged_off
+        and schedule.cumulative[k] > ledger.credited
+        and ledger.principal + ledger.interest + ledger.fees > 0
+    ):
         fee = schedule.late_fees[k]
         if fee:
             ledger.fees += fee
@@ -205,8 +235,9 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
     return ledger
 
 
-def replay(terms: Terms, entries: Iterable[Entry], through: date,
-           late_fees: bool | Sequence[tuple[date, bool]] = True) -> Ledger:
+def replay(
+    terms: Terms, entries: Iterable[Entry], through: date, late_fees: bool | Sequence[tuple[date, bool]] = True
+) -> Ledger:
     """The ledger at the end of `through`, from the contract date and every entry (in posting
     order within a day). Entries after `through` are not applied. late_fees: whether the loan's
     status allows them, always or from each date on (the first period also covers the days before it)."""
@@ -220,15 +251,25 @@ def replay(terms: Terms, entries: Iterable[Entry], through: date,
     return _forward(ledger, terms, schedule, by_day, through, late_fees)
 
 
-def advance(ledger: Ledger, terms: Terms, through: date, late_fees: bool | Sequence[tuple[date, bool]] = True) -> Ledger:
+def advance(
+    ledger: Ledger, terms: Terms, through: date, late_fees: bool | Sequence[tuple[date, bool]] = True
+) -> Ledger:
     """Brings a ledger (the end of some day) forward to the end of `through`, day by day, with no
     new entries: one night (or a missed week) of daily maintenance. Same days as replay steps."""
     return _forward(ledger, terms, plan(terms), {}, through, late_fees)
 
 
-def _forward(ledger: Ledger, terms: Terms, schedule: Plan, by_day: dict[int, list[Entry]], through: date,
-             late_fees: bool | Sequence[tuple[date, bool]]) -> Ledger:
-    changes = [(day.toordinal(), allowed) for day, allowed in sorted(late_fees)] if not isinstance(late_fees, bool) else []
+def _forward(
+    ledger: Ledger,
+    terms: Terms,
+    schedule: Plan,
+    by_day: dict[int, list[Entry]],
+    through: date,
+    late_fees: bool | Sequence[tuple[date, bool]],
+) -> Ledger:
+    changes = (
+        [(day.toordinal(), allowed) for day, allowed in sorted(late_fees)] if not isinstance(late_fees, bool) else []
+    )
     allowed = changes[0][1] if changes else bool(late_fees) if isinstance(late_fees, bool) else True
     end = through.toordinal()
     while ledger.day < end:

@@ -1,4 +1,5 @@
 """Loan terms and the amortization schedule (SERVICING.md "Schedule")."""
+
 from __future__ import annotations
 
 import calendar
@@ -38,7 +39,7 @@ class Terms:
     shifts: tuple[tuple[int, int], ...] = ()  # (installment number, days): it and those after it move
 
     @classmethod
-    def of(cls, setup) -> "Terms":
+    def of(cls, setup) -> Terms:
         """From a contract LoanSetup."""
         fee = setup.late_fee
         return cls(
@@ -83,7 +84,7 @@ def due_dates(terms: Terms) -> tuple[date, ...]:
     A shift (change-due-date) moves one installment and every one after it by some days."""
     dates = _regular_due_dates(terms)
     for number, days in terms.shifts:
-        dates = dates[:number - 1] + tuple(d + timedelta(days=days) for d in dates[number - 1:])
+        dates = dates[: number - 1] + tuple(d + timedelta(days=days) for d in dates[number - 1 :])
     return dates
 
 
@@ -94,8 +95,10 @@ def _regular_due_dates(terms: Terms) -> tuple[date, ...]:
         return tuple(add_months(first, k, first.day) for k in range(n))
     if frequency == "semi-monthly":
         second = first + timedelta(days=15)
-        return tuple(add_months(first, k // 2, first.day) if k % 2 == 0 else add_months(second, k // 2, second.day)
-                     for k in range(n))
+        return tuple(
+            add_months(first, k // 2, first.day) if k % 2 == 0 else add_months(second, k // 2, second.day)
+            for k in range(n)
+        )
     step = timedelta(days=14 if frequency == "biweekly" else 7)
     return tuple(first + step * k for k in range(n))
 

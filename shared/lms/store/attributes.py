@@ -1,4 +1,5 @@
 """Exact attribute types: numbers round-trip as Decimal/int, never through float."""
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,7 @@ def to_dynamo(value: Any) -> dict[str, Any]:
 
 
 def from_dynamo(attribute_value: dict[str, Any]) -> Any:
-    (kind, value), = attribute_value.items()
+    ((kind, value),) = attribute_value.items()
     if kind == "NULL":
         return None
     if kind == "N":

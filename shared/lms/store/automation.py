@@ -1,6 +1,7 @@
 """What one rule run on one loan writes, in one DynamoDB transaction: the loan at its version, the
 transactions its actions made, its audit entries, and (for a stream record) a marker that the record
 was handled, so a redelivered record changes nothing twice."""
+
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -45,10 +46,13 @@ def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | N
             return None, None
     client = LoanItem._get_connection().connection.client
     marker = {"loanKey": {"S": scoped(tenant_id, loan_id)}, "entryId": {"S": _marker_key(trigger_id)}}
-    request = {LoanItem.Meta.table_name: {"Keys": [{"tenantId": {"S": tenant_id}, "loanId": {"S": loan_id}}],
-                                          "ConsistentRead": True},
-               AuditItem.Meta.table_name: {"Keys": [marker], "ConsistentRead": True,
-                                           "ProjectionExpression": "loanKey, body"}}
+    request = {
+        LoanItem.Meta.table_name: {
+            "Keys": [{"tenantId": {"S": tenant_id}, "loanId": {"S": loan_id}}],
+            "ConsistentRead": True,
+        },
+        AuditItem.Meta.table_name: {"Keys": [marker], "ConsistentRead": True, "ProjectionExpression": "loanKey, body"},
+    }
     found: dict[str, list] = {}
     for _ in range(10):
         answer = client.batch_get_item(RequestItems=request)
@@ -67,12 +71,20 @@ def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | N
 
 def _marker(tenant_id: str, loan_id: str, trigger_id: str, entries: list[RuleApplication]) -> AuditItem:
     """What a later delivery of the same trigger learns: whether a rule matched, whether one erred."""
-    return AuditItem(scoped(tenant_id, loan_id), _marker_key(trigger_id),
-                     body={"matched": any(e.matched for e in entries), "failed": any(e.error for e in entries)})
+    return AuditItem(
+        scoped(tenant_id, loan_id),
+        _marker_key(trigger_id),
+        body={"matched": any(e.matched for e in entries), "failed": any(e.error for e in entries)},
+    )
 
 
-def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], entries: list[RuleApplication],
-           trigger_id: str | None = None) -> Loan | None:
+def commit(
+    tenant_id: str,
+    loan: Loan | None,
+    transactions: list[Transaction],
+    entries: list[RuleApplication],
+    trigger_id: str | None = None,
+) -> Loan | None:
     """Writes it all or nothing. loan None: the loan itself did not change (audit entries only).
     StaleWrite when the loan changed since it was read; AlreadyHandled when the marker exists."""
     items = (1 if loan is not None else 0) + len(transactions) + len(entries) + (1 if trigger_id else 0)
@@ -81,26 +93,23 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
     if items == 0:
         return loan
     if loan is None and not transactions:
-        # Audit entries only (a rule matched and changed nothing, or erred): one BatchWriteItem. The
-        # marker needs no condition here: a shard's records are handled one at a time, and the
-        # caller checked the marker when it read the loan.
-        with AuditItem.batch_write() as batch:
-            for entry in entries:
-                batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)))
-            if trigger_id:
-                batch.save(_marker(tenant_id, entries[0].loan_id, trigger_id, entries))
+        _write_entries(tenant_id, entries, trigger_id)
         return None
     item = loan_item(tenant_id, loan, loan.version) if loan is not None else None
     try:
         with TransactWrite(connection=AuditItem._get_connection().connection) as write:
             if trigger_id:
-                write.save(_marker(tenant_id, entries[0].loan_id if entries else loan.id, trigger_id, entries),
-                           condition=AuditItem.entry_id.does_not_exist())
+                write.save(
+                    _marker(tenant_id, entries[0].loan_id if entries else loan.id, trigger_id, entries),
+                    condition=AuditItem.entry_id.does_not_exist(),
+                )
             for tx in transactions:
                 write.save(transaction_item(tenant_id, tx))
             for entry in entries:
-                write.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)),
-                           condition=AuditItem.entry_id.does_not_exist())
+                write.save(
+                    AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)),
+                    condition=AuditItem.entry_id.does_not_exist(),
+                )
             if item is not None:
                 write.save(item)
     except TransactWriteError as error:
@@ -113,13 +122,32 @@ def commit(tenant_id: str, loan: Loan | None, transactions: list[Transaction], e
     return None if loan is None else loan.model_copy(update={"version": item.version})
 
 
-def entries_page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> tuple[list[RuleApplication], str | None]:
+def _write_entries(tenant_id: str, entries: list[RuleApplication], trigger_id: str | None) -> None:
+    """Audit entries only (a rule matched and changed nothing, or erred): one BatchWriteItem. The marker
+    needs no condition here: a shard's records are handled one at a time, and the caller checked the
+    marker when it read the loan."""
+    with AuditItem.batch_write() as batch:
+        for entry in entries:
+            batch.save(AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)))
+        if trigger_id:
+            batch.save(_marker(tenant_id, entries[0].loan_id, trigger_id, entries))
+
+
+def entries_page(
+    tenant_id: str, loan_id: str, limit: int, cursor: str | None
+) -> tuple[list[RuleApplication], str | None]:
     """A page of the loan's audit log, newest first."""
     after = decode_cursor(cursor)
     key = scoped(tenant_id, loan_id)
     start = {"loanKey": {"S": key}, "entryId": {"S": after}} if after else None
-    results = AuditItem.query(key, AuditItem.entry_id.startswith("e#"), limit=limit, last_evaluated_key=start,
-                              scan_index_forward=False, consistent_read=True)
+    results = AuditItem.query(
+        key,
+        AuditItem.entry_id.startswith("e#"),
+        limit=limit,
+        last_evaluated_key=start,
+        scan_index_forward=False,
+        consistent_read=True,
+    )
     entries = [RuleApplication.model_validate(item.body) for item in results]
     last = results.last_evaluated_key
     return entries, encode_cursor(last["entryId"]["S"]) if last else None

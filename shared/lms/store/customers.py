@@ -1,4 +1,5 @@
 """Customers and the customer side of customer<->loan links."""
+
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -56,8 +57,10 @@ def get(tenant_id: str, customer_id: str) -> Customer | None:
 def get_many(tenant_id: str, customer_ids: list[str]) -> dict[str, Customer]:
     if not customer_ids:
         return {}
-    return {item.customer_id: _entity(item)
-            for item in CustomerItem.batch_get([(tenant_id, c) for c in set(customer_ids)], consistent_read=True)}
+    return {
+        item.customer_id: _entity(item)
+        for item in CustomerItem.batch_get([(tenant_id, c) for c in set(customer_ids)], consistent_read=True)
+    }
 
 
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
@@ -85,7 +88,9 @@ def replace(tenant_id: str, customer: Customer) -> Customer:
     return customer.model_copy(update={"version": save_versioned(_item(tenant_id, customer, customer.version))})
 
 
-def loan_links(tenant_id: str, customer_id: str, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+def loan_links(
+    tenant_id: str, customer_id: str, limit: int, cursor: str | None
+) -> tuple[list[tuple[str, str]], str | None]:
     """(loan id, role) of the customer's loans, a page at a time."""
     after = decode_cursor(cursor)
     key = scoped(tenant_id, customer_id)

@@ -1,8 +1,8 @@
 """Store-level outcomes the domain decides about."""
+
 from __future__ import annotations
 
 from typing import Any
-
 
 # Cancellation reasons of a DynamoDB transaction that a re-read and retry resolves.
 RETRYABLE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})

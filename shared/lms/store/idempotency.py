@@ -1,5 +1,6 @@
 """The Powertools Idempotency persistence layer on template.yaml's IdempotencyTable, over the DynamoDB
 client every pynamodb model already shares (no second client, no second endpoint setting)."""
+
 from __future__ import annotations
 
 import functools

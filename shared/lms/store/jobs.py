@@ -4,6 +4,7 @@ A result and the counters it adds are written in one transaction, conditional on
 new: a message delivered twice counts once. Completion is a conditional state change, so exactly
 one caller learns that it completed the job.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,9 +41,17 @@ class Result:
 
 
 def _job(item: JobItem) -> Job:
-    return Job(key=item.sk, state=item.state or "queued", total=None if item.total is None else int(item.total),
-               done=int(item.done or 0), matched=int(item.matched or 0), failed=int(item.failed or 0),
-               body=dict(item.body or {}), created_at=item.created_at, finished_at=item.finished_at)
+    return Job(
+        key=item.sk,
+        state=item.state or "queued",
+        total=None if item.total is None else int(item.total),
+        done=int(item.done or 0),
+        matched=int(item.matched or 0),
+        failed=int(item.failed or 0),
+        body=dict(item.body or {}),
+        created_at=item.created_at,
+        finished_at=item.finished_at,
+    )
 
 
 def create(tenant_id: str, key: str, body: dict[str, Any], now: datetime) -> bool:
@@ -92,7 +101,7 @@ def _expires(now: datetime | None = None) -> int:
 def record(tenant_id: str, key: str, results: list[Result]) -> None:
     """Adds results to the job: each counted once, however often it is recorded."""
     for start_at in range(0, len(results), MAX_RESULTS):
-        chunk = results[start_at:start_at + MAX_RESULTS]
+        chunk = results[start_at : start_at + MAX_RESULTS]
         try:
             _record(tenant_id, key, chunk)
         except TransactWriteError as error:
@@ -108,15 +117,25 @@ def record(tenant_id: str, key: str, results: list[Result]) -> None:
 def _record(tenant_id: str, key: str, results: list[Result]) -> None:
     with TransactWrite(connection=JobItem._get_connection().connection) as write:
         for result in results:
-            write.save(JobItem(tenant_id, _result_key(key, result.loan_id), state="failed" if result.failed else "done",
-                               body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
-                               expires_at=_expires()),
-                       condition=JobItem.sk.does_not_exist())
-        write.update(JobItem(tenant_id, key), actions=[
-            JobItem.done.add(len(results)),
-            JobItem.matched.add(sum(r.matched for r in results)),
-            JobItem.failed.add(sum(r.failed for r in results)),
-        ], condition=JobItem.sk.exists())
+            write.save(
+                JobItem(
+                    tenant_id,
+                    _result_key(key, result.loan_id),
+                    state="failed" if result.failed else "done",
+                    body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
+                    expires_at=_expires(),
+                ),
+                condition=JobItem.sk.does_not_exist(),
+            )
+        write.update(
+            JobItem(tenant_id, key),
+            actions=[
+                JobItem.done.add(len(results)),
+                JobItem.matched.add(sum(r.matched for r in results)),
+                JobItem.failed.add(sum(r.failed for r in results)),
+            ],
+            condition=JobItem.sk.exists(),
+        )
 
 
 def _finish(tenant_id: str, key: str, total: int, failed: int, now: datetime, *actions: Any) -> Job | None:
@@ -124,8 +143,10 @@ def _finish(tenant_id: str, key: str, total: int, failed: int, now: datetime, *a
     finished job for the one caller whose change it was, None for everyone else."""
     state = "failed" if total and failed >= total else "completed"
     try:
-        JobItem(tenant_id, key).update(actions=[JobItem.state.set(state), JobItem.finished_at.set(now), *actions],
-                                       condition=JobItem.state.is_in("queued", "running"))
+        JobItem(tenant_id, key).update(
+            actions=[JobItem.state.set(state), JobItem.finished_at.set(now), *actions],
+            condition=JobItem.state.is_in("queued", "running"),
+        )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return None
@@ -144,8 +165,12 @@ def finish_if_done(tenant_id: str, key: str, now: datetime) -> Job | None:
 
 def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
     """Recorded results of the job (the failed ones only, if asked), oldest loan id first."""
-    items = JobItem.query(tenant_id, JobItem.sk.startswith(f"res#{key}#"), consistent_read=True,
-                          filter_condition=(JobItem.state == "failed") if failed_only else None)
+    items = JobItem.query(
+        tenant_id,
+        JobItem.sk.startswith(f"res#{key}#"),
+        consistent_read=True,
+        filter_condition=(JobItem.state == "failed") if failed_only else None,
+    )
     out = []
     for item in items:
         out.append(dict(item.body or {}))
@@ -160,6 +185,7 @@ def results(tenant_id: str, key: str, failed_only: bool = False, limit: int = 10
 # and adds to an approximate counter, which can only run ahead (a redelivered batch adds again),
 # never behind. When it reaches the total, the results are counted exactly (a COUNT query).
 
+
 def put_results(tenant_id: str, key: str, results: list[Result]) -> tuple[int, int | None]:
     """Writes the results and adds their number to the job's approximate count; (the new count, the
     job's total if known). A finished job: (0, None)."""
@@ -167,9 +193,15 @@ def put_results(tenant_id: str, key: str, results: list[Result]) -> tuple[int, i
         return 0, None
     with JobItem.batch_write() as batch:
         for result in results:
-            batch.save(JobItem(tenant_id, _result_key(key, result.loan_id), state="failed" if result.failed else "done",
-                               body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
-                               expires_at=_expires()))
+            batch.save(
+                JobItem(
+                    tenant_id,
+                    _result_key(key, result.loan_id),
+                    state="failed" if result.failed else "done",
+                    body={"loanId": result.loan_id, "matched": result.matched, **(result.detail or {})},
+                    expires_at=_expires(),
+                )
+            )
     item = JobItem(tenant_id, key)
     try:  # a finished job's counts are exact: a late duplicate adds nothing
         item.update(actions=[JobItem.done.add(len(results))], condition=JobItem.state.is_in("queued", "running"))
@@ -202,8 +234,12 @@ def settle(tenant_id: str, key: str, now: datetime) -> Job | None:
 
 def unfinished(tenant_id: str, prefix: str) -> list[Job]:
     """The tenant's jobs under a key prefix ("run#") that have not finished."""
-    items = JobItem.query(tenant_id, JobItem.sk.startswith(prefix), consistent_read=True,
-                          filter_condition=JobItem.state.is_in("queued", "running"))
+    items = JobItem.query(
+        tenant_id,
+        JobItem.sk.startswith(prefix),
+        consistent_read=True,
+        filter_condition=JobItem.state.is_in("queued", "running"),
+    )
     return [_job(item) for item in items]
 
 
@@ -211,7 +247,8 @@ def put_marker(tenant_id: str, key: str, name: str, body: dict[str, Any]) -> boo
     """A conditional marker item of the job (a page of its loans queued): False if it exists."""
     try:
         JobItem(tenant_id, f"mark#{key}#{name}", body=body, expires_at=_expires()).save(
-            condition=JobItem.sk.does_not_exist())
+            condition=JobItem.sk.does_not_exist()
+        )
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -220,8 +257,10 @@ def put_marker(tenant_id: str, key: str, name: str, body: dict[str, Any]) -> boo
 
 
 def markers(tenant_id: str, key: str) -> list[dict[str, Any]]:
-    return [dict(item.body or {}) for item in JobItem.query(tenant_id, JobItem.sk.startswith(f"mark#{key}#"),
-                                                             consistent_read=True)]
+    return [
+        dict(item.body or {})
+        for item in JobItem.query(tenant_id, JobItem.sk.startswith(f"mark#{key}#"), consistent_read=True)
+    ]
 
 
 def from_image(image: dict) -> Job:

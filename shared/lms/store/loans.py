@@ -1,4 +1,5 @@
 """Loans, written together with their customer links in one transaction."""
+
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -63,7 +64,9 @@ def _item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
         checklist=list(loan.checklist),
         custom_fields=dict(loan.custom_fields),
         values=loan.values.model_dump(mode="python", by_alias=True),
-        late_fee_history={"list": [p.model_dump(mode="json") for p in loan.late_fee_history]} if loan.late_fee_history else None,
+        late_fee_history={"list": [p.model_dump(mode="json") for p in loan.late_fee_history]}
+        if loan.late_fee_history
+        else None,
         rule_opt_outs=list(loan.rule_opt_outs) or None,
         cascade=loan.cascade,
         ledger=loan.ledger,
@@ -123,14 +126,16 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
             for customer_id in after:
                 tx.condition_check(CustomerItem, tenant_id, customer_id, condition=CustomerItem.customer_id.exists())
             for customer_id in removed:
-                tx.delete(LinkItem(scoped(tenant_id, customer_id), scoped(tenant_id, loan.id)), add_version_condition=False)
+                tx.delete(
+                    LinkItem(scoped(tenant_id, customer_id), scoped(tenant_id, loan.id)), add_version_condition=False
+                )
             tx.save(item, condition=LoanItem.loan_id.does_not_exist() if previous is None else None)
             for customer_id, link in after.items():
                 if before.get(customer_id) != link:
                     tx.save(_link(tenant_id, loan.id, link))
     except TransactWriteError as error:
         reasons = [r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])]
-        missing = [cid for cid, failed in zip(after, reasons) if failed]
+        missing = [cid for cid, failed in zip(after, reasons, strict=False) if failed]
         if missing:
             raise MissingReference(missing) from None
         if len(reasons) > len(after) + len(removed) and reasons[len(after) + len(removed)]:
@@ -150,16 +155,19 @@ def put(tenant_id: str, loan: Loan) -> Loan:
 def get_many_consistent(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:
     if not loan_ids:
         return {}
-    return {item.loan_id: _entity(item)
-            for item in LoanItem.batch_get([(tenant_id, i) for i in dict.fromkeys(loan_ids)], consistent_read=True)}
+    return {
+        item.loan_id: _entity(item)
+        for item in LoanItem.batch_get([(tenant_id, i) for i in dict.fromkeys(loan_ids)], consistent_read=True)
+    }
 
 
 def active_ids_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
     """A page of the tenant's loans as ids only, the active and unarchived ones (daily maintenance)."""
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "loanId": {"S": after}} if after else None
-    results = LoanItem.query(tenant_id, limit=limit, last_evaluated_key=start,
-                             attributes_to_get=["tenantId", "loanId", "active", "archived"])  # keys: pynamodb
+    results = LoanItem.query(
+        tenant_id, limit=limit, last_evaluated_key=start, attributes_to_get=["tenantId", "loanId", "active", "archived"]
+    )  # keys: pynamodb
     # makes the next page's start from the last item when the limit stops it mid-page
     ids = [item.loan_id for item in results if item.active and not item.archived]
     last = results.last_evaluated_key

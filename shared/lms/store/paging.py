@@ -1,5 +1,6 @@
 """Opaque list cursors. A cursor carries only the last sort key: the tenant always comes from the
 caller's key, so a cursor can never reach another tenant's items."""
+
 from __future__ import annotations
 
 import base64
@@ -27,4 +28,6 @@ def decode_cursor(cursor: str | None) -> str | None:
             raise ValueError
         return value
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise BadRequest("cursor is not one this API returned", [{"field": "cursor", "message": "invalid cursor"}]) from None
+        raise BadRequest(
+            "cursor is not one this API returned", [{"field": "cursor", "message": "invalid cursor"}]
+        ) from None

@@ -1,4 +1,5 @@
 """Rules, each save also kept as an immutable version (the audit log names the version that fired)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,9 @@ def every(tenant_id: str) -> list[Rule]:
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Rule], str | None]:
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "sk": {"S": _current_key(after)}} if after else None
-    results = RuleItem.query(tenant_id, RuleItem.sk.startswith(_CURRENT), limit=limit, last_evaluated_key=start,
-                             consistent_read=True)
+    results = RuleItem.query(
+        tenant_id, RuleItem.sk.startswith(_CURRENT), limit=limit, last_evaluated_key=start, consistent_read=True
+    )
     rules = [_entity(item) for item in results]
     last = results.last_evaluated_key
     return rules, encode_cursor(last["sk"]["S"].removeprefix(_CURRENT)) if last else None
@@ -72,8 +74,10 @@ def _write(tenant_id: str, rules: list[tuple[Rule, Rule | None]]) -> list[Rule]:
                     item.version = previous.version
                 write.save(item, condition=RuleItem.sk.does_not_exist() if previous is None else None)
                 number = 1 if previous is None else previous.version + 1
-                write.save(RuleItem(tenant_id, _version_key(rule.id, number), body=_body(rule)),
-                           condition=RuleItem.sk.does_not_exist())
+                write.save(
+                    RuleItem(tenant_id, _version_key(rule.id, number), body=_body(rule)),
+                    condition=RuleItem.sk.does_not_exist(),
+                )
                 saved.append(rule.model_copy(update={"version": number}))
     except TransactWriteError as error:
         if any(r is not None and r.code in RETRYABLE for r in (error.cancellation_reasons or [])):

@@ -1,17 +1,24 @@
 """Tenant records, API keys and labels in the settings table."""
+
 from __future__ import annotations
 
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from .errors import AlreadyExists, StaleWrite, save_versioned
 from .tables import ApiKeyItem, SettingItem
 
 TENANT_SK = "tenant"
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +42,46 @@ def _row(item: SettingItem) -> SettingRow:
     return SettingRow(item.kind, item_id, dict(item.body or {}), item.version)
 
 
+# One read of a tenant's settings partition (its record and its labels) per request: an API request
+# needs both (the business date and the labels), and a write here forgets what was read.
+_partitions: ContextVar[dict[str, list[SettingRow]] | None] = ContextVar("settings_partitions", default=None)
+
+
+@contextmanager
+def one_read_per_request() -> Iterator[None]:
+    """Within it, the tenant record and the labels come from one consistent Query per tenant."""
+    token = _partitions.set({})
+    try:
+        yield
+    finally:
+        _partitions.reset(token)
+
+
+def _partition(tenant_id: str) -> list[SettingRow] | None:
+    partitions = _partitions.get()
+    if partitions is None:
+        return None
+    if tenant_id not in partitions:
+        partitions[tenant_id] = [_row(item) for item in SettingItem.query(tenant_id, consistent_read=True)]
+    return [SettingRow(row.kind, row.id, copy.deepcopy(row.body), row.version) for row in partitions[tenant_id]]
+
+
+def _writes(function: Callable[..., T]) -> Callable[..., T]:
+    """A write of the tenant's settings (first argument), whatever its outcome, makes the request read
+    the partition again."""
+
+    @functools.wraps(function)
+    def write(tenant_id: str, *args: Any, **kwargs: Any) -> T:
+        try:
+            return function(tenant_id, *args, **kwargs)
+        finally:
+            partitions = _partitions.get()
+            if partitions is not None:
+                partitions.pop(tenant_id, None)
+
+    return write
+
+
 def _connection() -> Any:
     return SettingItem._get_connection().connection
 
@@ -43,6 +90,7 @@ def _cancelled_by_condition(error: TransactWriteError) -> bool:
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or []))
 
 
+@_writes
 def create_tenant(tenant_id: str, tenant_body: dict, labels: list[SettingRow], key_hash: str, key_prefix: str) -> None:
     """The tenant, its default labels and its first API key, all or nothing."""
     with TransactWrite(connection=_connection()) as tx:
@@ -50,7 +98,7 @@ def create_tenant(tenant_id: str, tenant_body: dict, labels: list[SettingRow], k
         for row in labels:
             tx.save(SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body))
             tx.save(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"]), kind="title", body={"id": row.id}))
-        tx.save(ApiKeyItem(key_hash, tenant_id=tenant_id, prefix=key_prefix, created_at=datetime.now(timezone.utc)))
+        tx.save(ApiKeyItem(key_hash, tenant_id=tenant_id, prefix=key_prefix, created_at=datetime.now(UTC)))
 
 
 def tenant_for_key(key_hash: str) -> str | None:
@@ -61,12 +109,16 @@ def tenant_for_key(key_hash: str) -> str | None:
 
 
 def get_tenant(tenant_id: str) -> SettingRow | None:
+    rows = _partition(tenant_id)
+    if rows is not None:
+        return next((row for row in rows if row.kind == "tenant"), None)
     try:
         return _row(SettingItem.get(tenant_id, TENANT_SK, consistent_read=True))
     except DoesNotExist:
         return None
 
 
+@_writes
 def save_tenant(tenant_id: str, row: SettingRow) -> int:
     """Replace the tenant record if it is still at row.version; returns the new version."""
     return save_versioned(SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version))
@@ -74,8 +126,10 @@ def save_tenant(tenant_id: str, row: SettingRow) -> int:
 
 def list_labels(tenant_id: str, kind: str | None = None) -> list[SettingRow]:
     """Every label of the tenant (one query), in id order."""
-    condition = SettingItem.sk.startswith(f"{kind}#") if kind else None
-    rows = [_row(item) for item in SettingItem.query(tenant_id, condition, consistent_read=True)]
+    rows = _partition(tenant_id) if kind is None else None
+    if rows is None:
+        condition = SettingItem.sk.startswith(f"{kind}#") if kind else None
+        rows = [_row(item) for item in SettingItem.query(tenant_id, condition, consistent_read=True)]
     return [row for row in rows if row.kind not in ("tenant", "title")]
 
 
@@ -87,14 +141,19 @@ def get_label(tenant_id: str, kind: str, label_id: str) -> SettingRow | None:
     return _row(item) if item.kind == kind else None
 
 
+@_writes
 def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
     """Creates the label and claims its title (unique per kind, case-insensitive)."""
     try:
         with TransactWrite(connection=_connection()) as tx:
-            tx.save(SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body),
-                    condition=SettingItem.sk.does_not_exist())
-            tx.save(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"]), kind="title", body={"id": row.id}),
-                    condition=SettingItem.sk.does_not_exist())
+            tx.save(
+                SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body),
+                condition=SettingItem.sk.does_not_exist(),
+            )
+            tx.save(
+                SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"]), kind="title", body={"id": row.id}),
+                condition=SettingItem.sk.does_not_exist(),
+            )
     except TransactWriteError as error:
         if _cancelled_by_condition(error):
             raise AlreadyExists() from None
@@ -102,12 +161,14 @@ def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
     return SettingRow(row.kind, row.id, row.body, 1)
 
 
+@_writes
 def update_label(tenant_id: str, row: SettingRow) -> SettingRow:
     """Saves the label if it is still at row.version (titles never change, so the claim stays)."""
     item = SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body, version=row.version)
     return SettingRow(row.kind, row.id, row.body, save_versioned(item))
 
 
+@_writes
 def delete_label(tenant_id: str, row: SettingRow) -> None:
     try:
         with TransactWrite(connection=_connection()) as tx:
@@ -117,7 +178,6 @@ def delete_label(tenant_id: str, row: SettingRow) -> None:
         if _cancelled_by_condition(error):
             raise StaleWrite() from None
         raise
-
 
 
 def every_tenant() -> list[tuple[str, SettingRow]]:

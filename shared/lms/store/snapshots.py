@@ -1,6 +1,7 @@
 """Daily snapshots of a loan's values: key "<tenant>#<loan>", then the business date. Written with
 BatchWriteItem before the loan's own conditional write: a snapshot is the same item however often
 the day is computed, so a redelivered message writes it again unchanged."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,9 @@ def put_many(tenant_id: str, loan_id: str, snapshots: list[tuple[str, dict[str, 
             batch.save(SnapshotItem(key, day, body=body))
 
 
-def page(tenant_id: str, loan_id: str, limit: int, cursor: str | None, since: str | None = None,
-         until: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def page(
+    tenant_id: str, loan_id: str, limit: int, cursor: str | None, since: str | None = None, until: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Snapshots oldest first, between two dates (inclusive) when given."""
     after = decode_cursor(cursor)
     key = scoped(tenant_id, loan_id)

@@ -1,4 +1,5 @@
 """pynamodb models, one per table in template.yaml (names and endpoint from the environment)."""
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -218,5 +219,18 @@ def _one_connection(models: list[type[Model]]) -> None:
         table.connection = shared
 
 
-_one_connection([SettingItem, ApiKeyItem, CustomerItem, LoanItem, LinkItem, TransactionItem, RuleItem, AuditItem,
-                 JobItem, SnapshotItem, WebhookItem])
+_one_connection(
+    [
+        SettingItem,
+        ApiKeyItem,
+        CustomerItem,
+        LoanItem,
+        LinkItem,
+        TransactionItem,
+        RuleItem,
+        AuditItem,
+        JobItem,
+        SnapshotItem,
+        WebhookItem,
+    ]
+)

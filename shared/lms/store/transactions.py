@@ -1,4 +1,5 @@
 """Loan transactions, each written in one DynamoDB transaction with the loan's new values."""
+
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -15,27 +16,38 @@ _BODY = ("method", "title", "category", "charge_off", "reverses", "allocation", 
 
 def _entity(item: TransactionItem) -> Transaction:
     body = item.body or {}
-    return Transaction.model_validate({
-        "id": item.transaction_id,
-        "loan_id": item.loan_id,
-        "type": item.kind,
-        "amount": body["amount"],
-        "date": item.day,
-        "reversed": item.reversed_by is not None,
-        "reversed_by": item.reversed_by,
-        "created_at": item.created_at,
-        **{name: body[name] for name in _BODY if body.get(name) is not None},
-    })
+    return Transaction.model_validate(
+        {
+            "id": item.transaction_id,
+            "loan_id": item.loan_id,
+            "type": item.kind,
+            "amount": body["amount"],
+            "date": item.day,
+            "reversed": item.reversed_by is not None,
+            "reversed_by": item.reversed_by,
+            "created_at": item.created_at,
+            **{name: body[name] for name in _BODY if body.get(name) is not None},
+        }
+    )
 
 
 def _item(tenant_id: str, tx: Transaction) -> TransactionItem:
-    body = {"amount": tx.amount, **{name: getattr(tx, name) for name in _BODY if getattr(tx, name) not in (None, False)}}
+    body = {
+        "amount": tx.amount,
+        **{name: getattr(tx, name) for name in _BODY if getattr(tx, name) not in (None, False)},
+    }
     if tx.allocation is not None:
         body["allocation"] = tx.allocation.model_dump(mode="python")
     return TransactionItem(
-        scoped(tenant_id, tx.loan_id), tx.id,
-        tenant_id=tenant_id, loan_id=tx.loan_id, kind=tx.type, day=tx.date.isoformat(), body=body,
-        reversed_by=tx.reversed_by, created_at=tx.created_at,
+        scoped(tenant_id, tx.loan_id),
+        tx.id,
+        tenant_id=tenant_id,
+        loan_id=tx.loan_id,
+        kind=tx.type,
+        day=tx.date.isoformat(),
+        body=body,
+        reversed_by=tx.reversed_by,
+        created_at=tx.created_at,
     )
 
 
@@ -73,8 +85,11 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
             write.save(record, condition=TransactionItem.transaction_id.does_not_exist())
             if reverses is not None:
                 original = TransactionItem(scoped(tenant_id, loan.id), reverses)
-                write.update(original, actions=[TransactionItem.reversed_by.set(tx.id)],
-                             condition=TransactionItem.transaction_id.exists() & TransactionItem.reversed_by.does_not_exist())
+                write.update(
+                    original,
+                    actions=[TransactionItem.reversed_by.set(tx.id)],
+                    condition=TransactionItem.transaction_id.exists() & TransactionItem.reversed_by.does_not_exist(),
+                )
             write.save(item)
     except TransactWriteError as error:
         # A failed condition, or another transaction on the same items in flight: the caller re-reads

@@ -4,6 +4,7 @@ A message is created once per (event, subscription) (conditional put: a stream r
 makes one message); an attempt's outcome is written once per (message, round, attempt number), so two
 deliveries of the same queue message never both carry the retry chain on.
 """
+
 from __future__ import annotations
 
 import time
@@ -30,6 +31,7 @@ def _conditional(error: PutError | UpdateError | DeleteError) -> bool:
 
 # ---------------------------------------------------------------- subscriptions (body: the stored fields)
 
+
 def get(tenant_id: str, webhook_id: str) -> tuple[dict[str, Any], int] | None:
     try:
         item = WebhookItem.get(tenant_id, _HOOK + webhook_id, consistent_read=True)
@@ -45,11 +47,12 @@ def every(tenant_id: str) -> list[dict[str, Any]]:
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[tuple[dict[str, Any], int]], str | None]:
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "sk": {"S": _HOOK + after}} if after else None
-    results = WebhookItem.query(tenant_id, WebhookItem.sk.startswith(_HOOK), limit=limit, last_evaluated_key=start,
-                                consistent_read=True)
+    results = WebhookItem.query(
+        tenant_id, WebhookItem.sk.startswith(_HOOK), limit=limit, last_evaluated_key=start, consistent_read=True
+    )
     found = [(dict(i.body), int(i.version)) for i in results]
     last = results.last_evaluated_key
-    return found, encode_cursor(last["sk"]["S"][len(_HOOK):]) if last else None
+    return found, encode_cursor(last["sk"]["S"][len(_HOOK) :]) if last else None
 
 
 def create(tenant_id: str, body: dict[str, Any]) -> int:
@@ -61,7 +64,8 @@ def save(tenant_id: str, body: dict[str, Any], version: int) -> int:
     """Saves over `version`; the new version. StaleWrite when it changed since."""
     try:
         WebhookItem(tenant_id, _HOOK + body["id"], body=body, version=version + 1).save(
-            condition=WebhookItem.version == version)
+            condition=WebhookItem.version == version
+        )
     except PutError as error:
         if _conditional(error):
             raise StaleWrite() from None
@@ -80,6 +84,7 @@ def delete(tenant_id: str, webhook_id: str, version: int) -> None:
 
 # ---------------------------------------------------------------- messages
 
+
 @dataclass(frozen=True)
 class Message:
     webhook_id: str
@@ -95,8 +100,9 @@ def _message_key(webhook_id: str, message_id: str) -> str:
 
 def put_message(tenant_id: str, webhook_id: str, message_id: str, body: dict[str, Any]) -> bool:
     """Creates the message unless it exists (a redelivered stream record); whether it was new."""
-    item = WebhookItem(tenant_id, _message_key(webhook_id, message_id), state="pending", round=1, body=body,
-                       expires_at=_expiry())
+    item = WebhookItem(
+        tenant_id, _message_key(webhook_id, message_id), state="pending", round=1, body=body, expires_at=_expiry()
+    )
     try:
         item.save(condition=WebhookItem.sk.does_not_exist())
     except PutError as error:
@@ -118,8 +124,9 @@ def set_state(tenant_id: str, webhook_id: str, message_id: str, round_: int, sta
     """The message's state after its round's last attempt (only while that round is the current one)."""
     item = WebhookItem(tenant_id, _message_key(webhook_id, message_id))
     try:
-        item.update(actions=[WebhookItem.state.set(state)],
-                    condition=WebhookItem.sk.exists() & (WebhookItem.round == round_))
+        item.update(
+            actions=[WebhookItem.state.set(state)], condition=WebhookItem.sk.exists() & (WebhookItem.round == round_)
+        )
     except UpdateError as error:
         if not _conditional(error):
             raise
@@ -133,9 +140,14 @@ def new_round(tenant_id: str, webhook_id: str, message_id: str) -> int:
             raise LookupError(message_id)
         item = WebhookItem(tenant_id, _message_key(webhook_id, message_id))
         try:
-            item.update(actions=[WebhookItem.state.set("pending"), WebhookItem.round.set(found.round + 1),
-                                 WebhookItem.expires_at.set(_expiry())],
-                        condition=WebhookItem.round == found.round)
+            item.update(
+                actions=[
+                    WebhookItem.state.set("pending"),
+                    WebhookItem.round.set(found.round + 1),
+                    WebhookItem.expires_at.set(_expiry()),
+                ],
+                condition=WebhookItem.round == found.round,
+            )
             return found.round + 1
         except UpdateError as error:
             if not _conditional(error):
@@ -144,6 +156,7 @@ def new_round(tenant_id: str, webhook_id: str, message_id: str) -> int:
 
 
 # ---------------------------------------------------------------- attempts (the delivery log)
+
 
 def _attempt_key(webhook_id: str, message_id: str, round_: int, number: int) -> str:
     return f"att#{webhook_id}#{message_id}#{round_:03d}#{number:02d}"
@@ -160,8 +173,7 @@ class Claim:
     followed: bool = False
 
 
-def claim(tenant_id: str, webhook_id: str, message_id: str, round_: int, number: int, now: int,
-          lease: int) -> Claim:
+def claim(tenant_id: str, webhook_id: str, message_id: str, round_: int, number: int, now: int, lease: int) -> Claim:
     """Takes the attempt (a conditional put: one delivery at a time makes it). A claim older than `lease`
     seconds is taken over: its maker died before recording the outcome."""
     key = _attempt_key(webhook_id, message_id, round_, number)
@@ -184,12 +196,19 @@ def claim(tenant_id: str, webhook_id: str, message_id: str, round_: int, number:
     return Claim()
 
 
-def record_attempt(tenant_id: str, webhook_id: str, message_id: str, round_: int, number: int, claimed_at: int,
-                   body: dict[str, Any]) -> bool:
+def record_attempt(
+    tenant_id: str, webhook_id: str, message_id: str, round_: int, number: int, claimed_at: int, body: dict[str, Any]
+) -> bool:
     """The outcome of a claimed attempt; False when the claim was taken over meanwhile (the other maker
     records it)."""
-    item = WebhookItem(tenant_id, _attempt_key(webhook_id, message_id, round_, number), state=body["status"],
-                       body=body, claimed_at=claimed_at, expires_at=_expiry())
+    item = WebhookItem(
+        tenant_id,
+        _attempt_key(webhook_id, message_id, round_, number),
+        state=body["status"],
+        body=body,
+        claimed_at=claimed_at,
+        expires_at=_expiry(),
+    )
     try:
         item.save(condition=(WebhookItem.state == "sending") & (WebhookItem.claimed_at == claimed_at))
     except PutError as error:
@@ -201,17 +220,25 @@ def record_attempt(tenant_id: str, webhook_id: str, message_id: str, round_: int
 
 def mark_followed(tenant_id: str, webhook_id: str, message_id: str, round_: int, number: int) -> None:
     WebhookItem(tenant_id, _attempt_key(webhook_id, message_id, round_, number)).update(
-        actions=[WebhookItem.followed.set(True)])
+        actions=[WebhookItem.followed.set(True)]
+    )
 
 
-def attempts_page(tenant_id: str, webhook_id: str, limit: int, cursor: str | None,
-                  message_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def attempts_page(
+    tenant_id: str, webhook_id: str, limit: int, cursor: str | None, message_id: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """A page of a webhook's attempts, newest message first (message ids sort by event time)."""
     prefix = f"att#{webhook_id}#" + (f"{message_id}#" if message_id else "")
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "sk": {"S": after}} if after and after.startswith(prefix) else None
-    results = WebhookItem.query(tenant_id, WebhookItem.sk.startswith(prefix), limit=limit, last_evaluated_key=start,
-                                scan_index_forward=False, consistent_read=True)
+    results = WebhookItem.query(
+        tenant_id,
+        WebhookItem.sk.startswith(prefix),
+        limit=limit,
+        last_evaluated_key=start,
+        scan_index_forward=False,
+        consistent_read=True,
+    )
     found = [dict(i.body) for i in results if i.state != "sending"]  # an attempt being made shows once made
     last = results.last_evaluated_key
     return found, encode_cursor(last["sk"]["S"]) if last else None

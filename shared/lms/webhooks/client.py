@@ -9,6 +9,7 @@ receiver trickling bytes cannot hold a sender thread; at most `max_body` bytes a
 
 Connections are kept alive in a small cache of urllib3 pools shared by the sender's threads.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -68,8 +69,16 @@ class Response:
     error: str | None
 
 
-def request(target: Target, method: str, headers: dict[str, str], body: bytes | None, *,
-            connect_timeout: float = 3.0, read_timeout: float = 10.0, max_body: int = 16384) -> Response:
+def request(
+    target: Target,
+    method: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    *,
+    connect_timeout: float = 3.0,
+    read_timeout: float = 10.0,
+    max_body: int = 16384,
+) -> Response:
     """Make one attempt of `method` `target.path` to the vetted target; never raises for network
     or HTTP problems. Unsendable (a ValueError) for bad arguments: an unknown method or scheme, an
     address that is not an IP literal, CR/LF/NUL in a header or the path, a header name that is not a
@@ -105,16 +114,27 @@ def request(target: Target, method: str, headers: dict[str, str], body: bytes | 
 
     started = time.monotonic()
     try:
-        response = _urlopen((target.scheme, target.address, target.port, target.host), method,
-                            target.path, body=body, headers=send,
-                            timeout=Timeout(connect=connect_timeout, read=read_timeout),
-                            preload_content=False, release_conn=False)
+        response = _urlopen(
+            (target.scheme, target.address, target.port, target.host),
+            method,
+            target.path,
+            body=body,
+            headers=send,
+            timeout=Timeout(connect=connect_timeout, read=read_timeout),
+            preload_content=False,
+            release_conn=False,
+        )
     except (HTTPError, OSError, http.client.HTTPException) as error:
         return Response(None, {}, b"", _elapsed_ms(started), _reason(error))
 
     data, error = _read_capped(response, max_body)
-    return Response(response.status, {name.lower(): response.headers[name] for name in response.headers},
-                    data, _elapsed_ms(started), error)
+    return Response(
+        response.status,
+        {name.lower(): response.headers[name] for name in response.headers},
+        data,
+        _elapsed_ms(started),
+        error,
+    )
 
 
 def plain_post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -123,9 +143,14 @@ def plain_post(url: str, body: bytes, headers: dict[str, str]) -> int:
     parsed = parse_url(url)
     if parsed.scheme != "http" or not parsed.host:
         raise ValueError("plain_post takes an http:// URL")
-    response = _urlopen(("http", parsed.host, parsed.port or 80, parsed.host), "POST",
-                        parsed.request_uri, body=body, headers=headers,
-                        timeout=Timeout(connect=3.0, read=10.0))
+    response = _urlopen(
+        ("http", parsed.host, parsed.port or 80, parsed.host),
+        "POST",
+        parsed.request_uri,
+        body=body,
+        headers=headers,
+        timeout=Timeout(connect=3.0, read=10.0),
+    )
     return response.status
 
 
@@ -162,7 +187,9 @@ def _reason(error: BaseException) -> str:
     query may hold a secret, so they are not passed on."""
     if isinstance(error, NewConnectionError):
         cause = error.__cause__
-        return f"connect failed: {cause.strerror}" if isinstance(cause, OSError) and cause.strerror else "connect failed"
+        return (
+            f"connect failed: {cause.strerror}" if isinstance(cause, OSError) and cause.strerror else "connect failed"
+        )
     if isinstance(error, ConnectTimeoutError):
         return "connect timeout"
     if isinstance(error, (Urllib3Timeout, TimeoutError)):
@@ -207,7 +234,7 @@ class _DeadlineReader(io.RawIOBase):
         if self._deadline is not None:
             left = self._deadline - time.monotonic()
             if left <= 0:
-                raise socket.timeout("response deadline passed")
+                raise TimeoutError("response deadline passed")
             self._sock.settimeout(left)
         return self._raw.readinto(buffer)
 

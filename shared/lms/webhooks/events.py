@@ -9,12 +9,14 @@ records each attempt once.
 A rule's `notify` action sends through its webhook whatever that webhook's `events` and `filter` say;
 the variables it sends are those the action saw (kept in the audit entry written with the loan's change).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -38,8 +40,16 @@ from . import subscriptions
 logger = Logger(child=True)
 
 # Loan and customer attributes whose change alone is no event (values move with days and payments).
-_LOAN_BOOKKEEPING = {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory", "ledger",
-                     "maintainedThrough"}
+_LOAN_BOOKKEEPING = {
+    "values",
+    "asOf",
+    "updatedAt",
+    "version",
+    "cascade",
+    "lateFeeHistory",
+    "ledger",
+    "maintainedThrough",
+}
 _CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
 _TRANSACTION_EVENTS = {"payment": "payment.posted", "reversal": "payment.reversed", "charge": "charge.posted"}
 
@@ -58,8 +68,13 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """The default body: {id, type, timestamp, tenantId, data}."""
-        return {"id": self.id, "type": self.type, "timestamp": self.time.isoformat().replace("+00:00", "Z"),
-                "tenantId": self.tenant_id, "data": self.data}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "timestamp": self.time.isoformat().replace("+00:00", "Z"),
+            "tenantId": self.tenant_id,
+            "data": self.data,
+        }
 
 
 def _table(record: dict[str, Any]) -> str:
@@ -70,7 +85,7 @@ def _table(record: dict[str, Any]) -> str:
 def _when(record: dict[str, Any]) -> datetime:
     created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
     if isinstance(created, (int, float)):
-        return datetime.fromtimestamp(created, tz=timezone.utc)
+        return datetime.fromtimestamp(created, tz=UTC)
     return utc_now()
 
 
@@ -101,17 +116,34 @@ def from_record(record: dict[str, Any]) -> list[Event]:
             return []
         tx = transaction_store.from_image(new)
         tenant_id = new["tenantId"]["S"]
-        return [_event(_TRANSACTION_EVENTS[kind], key, tenant_id, tx.created_at or when, tx.model_dump(mode="json"),
-                       loan_id=tx.loan_id)]
+        return [
+            _event(
+                _TRANSACTION_EVENTS[kind],
+                key,
+                tenant_id,
+                tx.created_at or when,
+                tx.model_dump(mode="json"),
+                loan_id=tx.loan_id,
+            )
+        ]
     if table == cfg.audit_table and old is None:
         found = audit_store.entry_from_image(new)
         if found is None or not found[1].matched:
             return []
         tenant_id, entry = found
         notifications = entry.notifications or []
-        return [_event("rule.applied", key, tenant_id, entry.time, entry.model_dump(mode="json"), loan_id=entry.loan_id,
-                       variables=notifications[0]["variables"] if notifications else None,
-                       notify=[n["webhookId"] for n in notifications])]
+        return [
+            _event(
+                "rule.applied",
+                key,
+                tenant_id,
+                entry.time,
+                entry.model_dump(mode="json"),
+                loan_id=entry.loan_id,
+                variables=notifications[0]["variables"] if notifications else None,
+                notify=[n["webhookId"] for n in notifications],
+            )
+        ]
     if table == cfg.jobs_table:
         return _run_events(when, old, new)
     return []
@@ -134,7 +166,10 @@ def _loan_events(key: str, when: datetime, old: dict | None, new: dict) -> list[
     if (loan.loan_status, loan.loan_sub_status) != (before.loan_status, before.loan_sub_status):
         events.append("loan.status-changed")
         data = {**data, "previousLoanStatus": before.loan_status, "previousLoanSubStatus": before.loan_sub_status}
-    if (sorted(loan.portfolios), sorted(loan.sub_portfolios)) != (sorted(before.portfolios), sorted(before.sub_portfolios)):
+    if (sorted(loan.portfolios), sorted(loan.sub_portfolios)) != (
+        sorted(before.portfolios),
+        sorted(before.sub_portfolios),
+    ):
         events.append("loan.portfolios-changed")
         data = {**data, "previousPortfolios": before.portfolios, "previousSubPortfolios": before.sub_portfolios}
     events.append("loan.updated")
@@ -168,15 +203,22 @@ def _run_events(when: datetime, old: dict | None, new: dict) -> list[Event]:
         return []
     tenant_id = new["tenantId"]["S"]
     day = job.body["businessDate"]
-    data = {"runId": run_id(datetime.fromisoformat(day).date()), "businessDate": day, "state": job.state,
-            "loansQueued": job.total, "loansDone": job.done, "loansFailed": job.failed,
-            "startedAt": job.created_at.isoformat() if job.created_at else None,
-            "finishedAt": job.finished_at.isoformat() if job.finished_at else None}
+    data = {
+        "runId": run_id(datetime.fromisoformat(day).date()),
+        "businessDate": day,
+        "state": job.state,
+        "loansQueued": job.total,
+        "loansDone": job.done,
+        "loansFailed": job.failed,
+        "startedAt": job.created_at.isoformat() if job.created_at else None,
+        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+    }
     # One event per run however often its completion is written (keyed by the run, not the record).
     return [_event("maintenance.completed", f"{tenant_id}/{job.key}", tenant_id, job.finished_at or when, data)]
 
 
 # ---------------------------------------------------------------- matching and queueing
+
 
 class Batch:
     """What the records of one stream batch share: each tenant's subscriptions and business date."""
@@ -249,13 +291,23 @@ def publish(event: Event, batch: Batch) -> int:
     messages = []
     for hook in chosen:
         message_id = stable_id("msg", millis, event.id, hook["id"])
-        store.put_message(event.tenant_id, hook["id"], message_id, {
-            "event": event.type, "eventId": event.id, "payload": json.loads(json.dumps(event.payload(), default=str)),
-            "variables": variables or {}, "createdAt": utc_now().isoformat()})
+        store.put_message(
+            event.tenant_id,
+            hook["id"],
+            message_id,
+            {
+                "event": event.type,
+                "eventId": event.id,
+                "payload": json.loads(json.dumps(event.payload(), default=str)),
+                "variables": variables or {},
+                "createdAt": utc_now().isoformat(),
+            },
+        )
         # Queued even when an earlier delivery of this record made the message (it may have died before
         # queueing it): the sender's claims keep two copies of a message from both sending.
-        messages.append({"tenantId": event.tenant_id, "webhookId": hook["id"], "messageId": message_id,
-                         "round": 1, "attempt": 1})
+        messages.append(
+            {"tenantId": event.tenant_id, "webhookId": hook["id"], "messageId": message_id, "round": 1, "attempt": 1}
+        )
     queues.send(config().webhook_queue, messages)
     return len(messages)
 

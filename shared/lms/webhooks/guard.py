@@ -1,5 +1,6 @@
 """The SSRF guard: a webhook URL is resolved and checked at send time; the sender connects to the
 vetted address only."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -45,45 +46,54 @@ MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
 # Instance metadata services: credentials live here, so they get their own reason.
-_METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",  # AWS, GCP, Azure, OpenStack
-    "169.254.170.2",  # AWS ECS task metadata
-    "100.100.100.200",  # Alibaba Cloud
-    "fd00:ec2::254",  # AWS IPv6
-))
+_METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack
+        "169.254.170.2",  # AWS ECS task metadata
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS IPv6
+    )
+)
 
 # Special-purpose ranges (IANA registries) that are not globally reachable, checked in order, so
 # the more specific reason wins; `not is_global` below catches anything these miss.
-_IPV4_RANGES = [(ipaddress.IPv4Network(net), why) for net, why in (
-    ("255.255.255.255/32", "broadcast address"),
-    ("0.0.0.0/8", "'this network' address"),
-    ("127.0.0.0/8", "loopback address"),
-    ("10.0.0.0/8", "private address"),
-    ("172.16.0.0/12", "private address"),
-    ("192.168.0.0/16", "private address"),
-    ("100.64.0.0/10", "shared address space (carrier-grade NAT) address"),
-    ("169.254.0.0/16", "link-local address"),
-    ("192.0.0.0/24", "IETF protocol assignment address"),
-    ("192.0.2.0/24", "documentation address"),
-    ("198.51.100.0/24", "documentation address"),
-    ("203.0.113.0/24", "documentation address"),
-    ("192.88.99.0/24", "reserved address"),  # deprecated 6to4 relay anycast
-    ("198.18.0.0/15", "benchmarking address"),
-    ("224.0.0.0/4", "multicast address"),
-    ("240.0.0.0/4", "reserved address"),
-)]
-_IPV6_RANGES = [(ipaddress.IPv6Network(net), why) for net, why in (
-    ("64:ff9b:1::/48", "local-use NAT64 address"),
-    ("100::/64", "discard-only address"),
-    ("2001:db8::/32", "documentation address"),
-    ("3fff::/20", "documentation address"),
-    ("2001::/23", "IETF protocol assignment address"),  # includes Teredo 2001::/32
-    ("5f00::/16", "segment routing (SRv6) address"),
-    ("fc00::/7", "private (unique local) address"),
-    ("fe80::/10", "link-local address"),
-    ("fec0::/10", "site-local address"),
-    ("ff00::/8", "multicast address"),
-)]
+_IPV4_RANGES = [
+    (ipaddress.IPv4Network(net), why)
+    for net, why in (
+        ("255.255.255.255/32", "broadcast address"),
+        ("0.0.0.0/8", "'this network' address"),
+        ("127.0.0.0/8", "loopback address"),
+        ("10.0.0.0/8", "private address"),
+        ("172.16.0.0/12", "private address"),
+        ("192.168.0.0/16", "private address"),
+        ("100.64.0.0/10", "shared address space (carrier-grade NAT) address"),
+        ("169.254.0.0/16", "link-local address"),
+        ("192.0.0.0/24", "IETF protocol assignment address"),
+        ("192.0.2.0/24", "documentation address"),
+        ("198.51.100.0/24", "documentation address"),
+        ("203.0.113.0/24", "documentation address"),
+        ("192.88.99.0/24", "reserved address"),  # deprecated 6to4 relay anycast
+        ("198.18.0.0/15", "benchmarking address"),
+        ("224.0.0.0/4", "multicast address"),
+        ("240.0.0.0/4", "reserved address"),
+    )
+]
+_IPV6_RANGES = [
+    (ipaddress.IPv6Network(net), why)
+    for net, why in (
+        ("64:ff9b:1::/48", "local-use NAT64 address"),
+        ("100::/64", "discard-only address"),
+        ("2001:db8::/32", "documentation address"),
+        ("3fff::/20", "documentation address"),
+        ("2001::/23", "IETF protocol assignment address"),  # includes Teredo 2001::/32
+        ("5f00::/16", "segment routing (SRv6) address"),
+        ("fc00::/7", "private (unique local) address"),
+        ("fe80::/10", "link-local address"),
+        ("fec0::/10", "site-local address"),
+        ("ff00::/8", "multicast address"),
+    )
+]
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
@@ -108,9 +118,13 @@ class _Parsed:
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
 
-def vet(url: str, *, resolve: Resolver | None = None,
-        allowed: frozenset[tuple[str, int]] | None = None,
-        https_only: bool | None = None) -> Target:
+def vet(
+    url: str,
+    *,
+    resolve: Resolver | None = None,
+    allowed: frozenset[tuple[str, int]] | None = None,
+    https_only: bool | None = None,
+) -> Target:
     """Check `url`, resolve its host once and return where to connect; raise Refused if any
     resolved address is dangerous. `allowed` (default: allowed_targets()) lists (ip, port) pairs
     permitted anyway; `https_only` (default: env WEBHOOK_HTTPS_ONLY, on) refuses plain http except
@@ -123,8 +137,14 @@ def vet(url: str, *, resolve: Resolver | None = None,
     else:
         addresses = _resolve(parsed.host, parsed.port, resolve or _system_resolve)
     _check_addresses(parsed, addresses, allowed, https_only)
-    return Target(scheme=parsed.scheme, host=parsed.host, port=parsed.port,
-                  address=str(addresses[0]), path=parsed.path, host_header=parsed.host_header)
+    return Target(
+        scheme=parsed.scheme,
+        host=parsed.host,
+        port=parsed.port,
+        address=str(addresses[0]),
+        path=parsed.path,
+        host_header=parsed.host_header,
+    )
 
 
 def check_syntax(url: str) -> None:
@@ -136,8 +156,10 @@ def check_syntax(url: str) -> None:
         _check_addresses(parsed, [parsed.address], allowed_targets(), _https_only_from_env())
     elif parsed.scheme == "http" and _https_only_from_env():
         # Allowed targets are IP:port pairs: a name can never be one, so plain http to it never goes out.
-        raise Refused("plain http is not allowed (use https; a local target allowed by "
-                      "WEBHOOK_ALLOWED_TARGETS is written as its IP address)")
+        raise Refused(
+            "plain http is not allowed (use https; a local target allowed by "
+            "WEBHOOK_ALLOWED_TARGETS is written as its IP address)"
+        )
 
 
 def _allowed_entries() -> list[str]:
@@ -175,8 +197,9 @@ def parse_target(entry: str) -> tuple[str, int]:
             raise ValueError
         return str(ipaddress.ip_address(host)), int(port)
     except ValueError:
-        raise ValueError(f"WEBHOOK_ALLOWED_TARGETS: bad entry {entry!r} "
-                         "(expected ip:port, IPv6 as [ip]:port)") from None
+        raise ValueError(
+            f"WEBHOOK_ALLOWED_TARGETS: bad entry {entry!r} (expected ip:port, IPv6 as [ip]:port)"
+        ) from None
 
 
 def forbidden(address: IPAddress) -> str | None:
@@ -209,6 +232,18 @@ def _forbidden_v6(address: ipaddress.IPv6Address) -> str | None:
     if address in _NAT64_WELL_KNOWN:
         return _embedded(ipaddress.IPv4Address(value & 0xFFFFFFFF), "NAT64", address)
     # Other embeddings: a forbidden embedded address is refused, then the IPv6 checks apply.
+    for kind, ipv4 in _embeddings(address):
+        if reason := _embedded(ipv4, kind, address):
+            return reason
+    for network, why in _IPV6_RANGES:
+        if address in network:
+            return f"{why} {address}"
+    return _forbidden_by_attributes(address)
+
+
+def _embeddings(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries besides the mapped and well-known NAT64 forms."""
+    value = int(address)
     embedded = []
     if value >> 32 == 0:
         embedded.append(("IPv4-compatible", ipaddress.IPv4Address(value)))
@@ -219,17 +254,10 @@ def _forbidden_v6(address: ipaddress.IPv6Address) -> str | None:
         embedded += [("Teredo server", server), ("Teredo client", client)]
     if address in _NAT64_LOCAL:
         embedded.append(("NAT64", ipaddress.IPv4Address(value & 0xFFFFFFFF)))
-    for kind, ipv4 in embedded:
-        if reason := _embedded(ipv4, kind, address):
-            return reason
-    for network, why in _IPV6_RANGES:
-        if address in network:
-            return f"{why} {address}"
-    return _forbidden_by_attributes(address)
+    return embedded
 
 
-def _embedded(ipv4: ipaddress.IPv4Address, kind: str,
-              address: ipaddress.IPv6Address) -> str | None:
+def _embedded(ipv4: ipaddress.IPv4Address, kind: str, address: ipaddress.IPv6Address) -> str | None:
     """The reason to refuse `address` for the IPv4 address it embeds, if any."""
     reason = forbidden(ipv4)
     return f"{reason} (embedded in {kind} address {address})" if reason else None
@@ -237,11 +265,13 @@ def _embedded(ipv4: ipaddress.IPv4Address, kind: str,
 
 def _forbidden_by_attributes(address: IPAddress) -> str | None:
     """The catch-all after the explicit tables: whatever the ipaddress module knows is special."""
-    for attribute, why in (("is_loopback", "loopback address"),
-                           ("is_private", "private address"),
-                           ("is_link_local", "link-local address"),
-                           ("is_multicast", "multicast address"),
-                           ("is_reserved", "reserved address")):
+    for attribute, why in (
+        ("is_loopback", "loopback address"),
+        ("is_private", "private address"),
+        ("is_link_local", "link-local address"),
+        ("is_multicast", "multicast address"),
+        ("is_reserved", "reserved address"),
+    ):
         if getattr(address, attribute):
             return f"{why} {address}"
     if not address.is_global:
@@ -283,10 +313,10 @@ def _split_netloc(netloc: str) -> tuple[str, str | None]:
     """Split "host[:port]" or "[ipv6][:port]"; the port text is None when there is no colon."""
     if netloc.startswith("["):
         end = netloc.find("]")
-        rest = netloc[end + 1:]
+        rest = netloc[end + 1 :]
         if end < 0 or (rest and not rest.startswith(":")):
             raise Refused("malformed IPv6 host")
-        return netloc[:end + 1], rest[1:] if rest else None
+        return netloc[: end + 1], rest[1:] if rest else None
     if ":" not in netloc:
         return netloc, None
     host, _, port = netloc.rpartition(":")
@@ -345,8 +375,9 @@ def _parse_port(text: str | None, default: int) -> int:
 
 # getaddrinfo's answers that mean the name has no address, now or later (the others, EAI_AGAIN and
 # EAI_FAIL included, may be a resolver's passing trouble).
-_NO_SUCH_NAME = frozenset(getattr(socket, code) for code in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
-                          if hasattr(socket, code))
+_NO_SUCH_NAME = frozenset(
+    getattr(socket, code) for code in ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY") if hasattr(socket, code)
+)
 
 
 def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
@@ -378,12 +409,13 @@ def _system_resolve(host: str, port: int) -> list[str]:
     return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
-def _check_addresses(parsed: _Parsed, addresses: list[IPAddress],
-                     allowed: frozenset[tuple[str, int]], https_only: bool) -> None:
+def _check_addresses(
+    parsed: _Parsed, addresses: list[IPAddress], allowed: frozenset[tuple[str, int]], https_only: bool
+) -> None:
     """Refuse unless every address is allowed or harmless, and plain http goes only to allowed
     targets when `https_only` is on."""
     is_allowed = [(str(address), parsed.port) in allowed for address in addresses]
-    for address, ok in zip(addresses, is_allowed):
+    for address, ok in zip(addresses, is_allowed, strict=True):
         if not ok and (reason := forbidden(address)):
             hint = _local_receiver_hint(address, parsed.port)
             if parsed.address is not None:
@@ -398,8 +430,10 @@ def _local_receiver_hint(address: IPAddress, port: int) -> str:
     if address in _METADATA or not (address.is_loopback or address.is_private) or address.is_unspecified:
         return ""
     target = f"[{address}]:{port}" if isinstance(address, ipaddress.IPv6Address) else f"{address}:{port}"
-    return (f" (to call a receiver there on purpose, add {target} to WEBHOOK_ALLOWED_TARGETS; on the local "
-            f"stack, while it runs: make webhook-target TARGET={target}, or POST /_local/webhook-targets)")
+    return (
+        f" (to call a receiver there on purpose, add {target} to WEBHOOK_ALLOWED_TARGETS; on the local "
+        f"stack, while it runs: make webhook-target TARGET={target}, or POST /_local/webhook-targets)"
+    )
 
 
 def _normalise_allowed(allowed: Iterable[tuple[str, int]]) -> frozenset[tuple[str, int]]:

@@ -16,6 +16,7 @@
   host name that does not exist) fails at once; the rest (the network, a temporary DNS failure,
   the unexpected) retries on the schedule. Reasons never quote a header value, the path or the query.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,7 +30,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -74,7 +75,7 @@ def retry_after(headers: dict[str, str], now: float) -> int | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0, math.ceil(when.timestamp() - now))
 
 
@@ -163,8 +164,13 @@ def _attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
         reason = str(refused)
         return Outcome(None, reason if reason.startswith("refused") else f"refused: {reason}", final=True)
     stamp = int(time.time())  # the real time, not the business clock: receivers check it
-    headers.update({"webhook-id": message.message_id, "webhook-timestamp": str(stamp),
-                    "webhook-signature": sign(hook["secret"], message.message_id, stamp, body or b"")})
+    headers.update(
+        {
+            "webhook-id": message.message_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": sign(hook["secret"], message.message_id, stamp, body or b""),
+        }
+    )
     try:
         answer = client.request(target, method, headers, body)
     except client.Unsendable as unsendable:
@@ -183,8 +189,10 @@ def _log_unexpected(error: Exception, message: store.Message) -> None:
     """Where an unforeseen failure happened, without its message (which may quote a header value)."""
     frames = traceback.extract_tb(error.__traceback__)
     where = [f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in frames[-5:]]
-    logger.error("webhook attempt failed unexpectedly", extra={"message_id": message.message_id,
-                                                              "error_type": type(error).__name__, "where": where})
+    logger.error(
+        "webhook attempt failed unexpectedly",
+        extra={"message_id": message.message_id, "error_type": type(error).__name__, "where": where},
+    )
 
 
 LEASE = 180  # seconds: an attempt claimed longer ago than this was abandoned (the sender's timeout is 60)
@@ -219,21 +227,40 @@ def deliver(body: dict[str, Any]) -> str:
         hook = subscriptions.stored(tenant_id, webhook_id)
         if hook is None or not hook.get("active", True):
             store.set_state(tenant_id, webhook_id, message_id, round_, "cancelled")
-            logger.info("webhook message dropped: the webhook was deleted or deactivated",
-                        extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "message_id": message_id})
+            logger.info(
+                "webhook message dropped: the webhook was deleted or deactivated",
+                extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "message_id": message_id},
+            )
             return "cancelled"
         outcome = attempt(hook, message)
         delay = next_delay(number, outcome)
         recorded = {
-            "attemptId": new_id("att"), "messageId": message_id, "event": message.body.get("event"), "attempt": number,
-            "round": round_, "status": "succeeded" if outcome.succeeded else ("retrying" if delay is not None else "failed"),
-            "responseCode": outcome.status, "latencyMs": outcome.latency_ms,
-            "at": datetime.now(timezone.utc).isoformat(), "error": outcome.error, "delay": delay}
+            "attemptId": new_id("att"),
+            "messageId": message_id,
+            "event": message.body.get("event"),
+            "attempt": number,
+            "round": round_,
+            "status": "succeeded" if outcome.succeeded else ("retrying" if delay is not None else "failed"),
+            "responseCode": outcome.status,
+            "latencyMs": outcome.latency_ms,
+            "at": datetime.now(UTC).isoformat(),
+            "error": outcome.error,
+            "delay": delay,
+        }
         if not store.record_attempt(tenant_id, webhook_id, message_id, round_, number, claim.claimed_at, recorded):
             return "duplicate"  # our claim was taken over (we were too slow): the other maker carries on
-        logger.info("webhook attempt", extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "message_id": message_id,
-                                              "attempt": number, "status": recorded["status"],
-                                              "response_code": outcome.status, "error": outcome.error})
+        logger.info(
+            "webhook attempt",
+            extra={
+                "tenant_id": tenant_id,
+                "webhook_id": webhook_id,
+                "message_id": message_id,
+                "attempt": number,
+                "status": recorded["status"],
+                "response_code": outcome.status,
+                "error": outcome.error,
+            },
+        )
     # What follows the attempt. A settled message stops every later copy before its claim; only a
     # queued retry needs the attempt marked (a copy would queue the next attempt twice).
     status = recorded["status"]
@@ -241,8 +268,9 @@ def deliver(body: dict[str, Any]) -> str:
         store.set_state(tenant_id, webhook_id, message_id, round_, "succeeded")
     elif status == "retrying":
         delay = int(recorded["delay"])
-        queues.send(config().webhook_queue, [{**body, "attempt": number + 1, "notBefore": time.time() + delay}],
-                    delay=delay)
+        queues.send(
+            config().webhook_queue, [{**body, "attempt": number + 1, "notBefore": time.time() + delay}], delay=delay
+        )
         store.mark_followed(tenant_id, webhook_id, message_id, round_, number)
     else:
         queues.send(config().webhook_dead_letter_queue, [{**body, "error": recorded.get("error")}])
@@ -252,6 +280,7 @@ def deliver(body: dict[str, Any]) -> str:
 
 def handle_batch(messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
     """A batch of queue messages, delivered side by side; the ids of those to deliver again."""
+
     def one(item: tuple[str, dict[str, Any]]) -> str | None:
         message_id, body = item
         try:
@@ -271,13 +300,15 @@ def handle_batch(messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 # ---------------------------------------------------------------- the API: delivery log and redelivery
 
+
 def _hook(tenant_id: str, webhook_id: str) -> None:
     if not subscriptions.exists(tenant_id, webhook_id):
         raise NotFound("webhook not found")
 
 
-def deliveries(tenant_id: str, webhook_id: str, limit: int, cursor: str | None,
-               message_id: str | None = None) -> Page[Delivery]:
+def deliveries(
+    tenant_id: str, webhook_id: str, limit: int, cursor: str | None, message_id: str | None = None
+) -> Page[Delivery]:
     _hook(tenant_id, webhook_id)
     if message_id is not None and not well_formed("msg", message_id):
         return Page[Delivery](items=[])
@@ -291,6 +322,8 @@ def redeliver(tenant_id: str, webhook_id: str, message_id: str) -> Redelivery:
     if not well_formed("msg", message_id) or store.message(tenant_id, webhook_id, message_id) is None:
         raise NotFound("message not found")
     round_ = store.new_round(tenant_id, webhook_id, message_id)
-    queues.send(config().webhook_queue, [{"tenantId": tenant_id, "webhookId": webhook_id, "messageId": message_id,
-                                          "round": round_, "attempt": 1}])
+    queues.send(
+        config().webhook_queue,
+        [{"tenantId": tenant_id, "webhookId": webhook_id, "messageId": message_id, "round": round_, "attempt": 1}],
+    )
     return Redelivery(message_id=message_id)

@@ -6,6 +6,7 @@ variables its templates use, the filter (a rule criteria, compiled like a rule's
 The signing secret is made here and shown once. Header values that look like credentials are never
 shown again: they read as "********", and a PUT that sends "********" back keeps the stored value.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,19 @@ MASK = "********"
 # later one such as webhook-version) and hop-by-hop headers (RFC 9110 7.6.1: they describe the
 # sender's own connection). Content-Type is not among them: the sender sets it only when it is absent.
 RESERVED = frozenset({"host", "content-length", "transfer-encoding", "expect"})
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-                        "te", "trailer", "transfer-encoding", "upgrade"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 MAX_HEADER_NAME = 64  # the contract's limits (HeaderName, HeaderValue); checked again here for stored headers
 MAX_HEADER_VALUE = 2048
 _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # RFC 9110 5.6.2 tchar
@@ -50,8 +62,9 @@ def header_problem(name: object, value: object, *, detail: bool = True) -> tuple
     A value may be empty; it may not begin or end with a space or tab (receivers strip them, so the
     value would not arrive as written)."""
     if not isinstance(name, str) or not name or not _TOKEN.fullmatch(name):
-        return "not a token", (f"header {ascii(name)[:80]}: a name is letters, digits and !#$%&'*+-.^_`|~ "
-                               "(an RFC 9110 token)")
+        return "not a token", (
+            f"header {ascii(name)[:80]}: a name is letters, digits and !#$%&'*+-.^_`|~ (an RFC 9110 token)"
+        )
     if len(name) > MAX_HEADER_NAME:
         return "too long", f"header {name[:20]!r}...: a name has at most {MAX_HEADER_NAME} characters"
     lower = name.lower()
@@ -65,8 +78,10 @@ def header_problem(name: object, value: object, *, detail: bool = True) -> tuple
         return "too long", f"header {name!r}: the value has at most {MAX_HEADER_VALUE} characters"
     if bad := _NOT_IN_VALUE.search(value):
         which = f" (not {describe(bad.group())})" if detail else ""
-        return ("character not allowed",
-                f"header {name!r}: the value may hold only visible ASCII characters, space and tab{which}")
+        return (
+            "character not allowed",
+            f"header {name!r}: the value may hold only visible ASCII characters, space and tab{which}",
+        )
     if value != value.strip(" \t"):
         return "surrounding whitespace", f"header {name!r}: the value may not begin or end with a space or tab"
     return None
@@ -74,8 +89,9 @@ def header_problem(name: object, value: object, *, detail: bool = True) -> tuple
 
 def _shown(body: dict[str, Any], version: int) -> Webhook:
     headers = {k: (MASK if sensitive(k) else v) for k, v in body.get("headers", {}).items()}
-    return Webhook.model_validate({**{k: v for k, v in body.items() if k != "secret"}, "headers": headers,
-                                   "version": version})
+    return Webhook.model_validate(
+        {**{k: v for k, v in body.items() if k != "secret"}, "headers": headers, "version": version}
+    )
 
 
 def _check(fields: dict[str, Any], *, headers: bool = True) -> None:
@@ -88,19 +104,26 @@ def _check(fields: dict[str, Any], *, headers: bool = True) -> None:
     for name, value in fields.get("headers", {}).items() if headers else ():
         if problem := header_problem(name, value):
             raise Invalid(problem[1], [{"field": f"headers.{name}", "message": problem[0]}])
-    where = [("url", fields["url"])] + [(f"headers.{k}", v) for k, v in fields.get("headers", {}).items()] + [
-        ("bodyTemplate", fields.get("body_template"))]
+    where = (
+        [("url", fields["url"])]
+        + [(f"headers.{k}", v) for k, v in fields.get("headers", {}).items()]
+        + [("bodyTemplate", fields.get("body_template"))]
+    )
     for field, text in where:
         unknown = [n for n in templates.names(text) if n not in _KNOWN]
         if unknown:
-            raise Invalid(f"{field}: unknown variable {unknown[0]!r} (GET /variables lists them)",
-                          [{"field": field, "message": f"unknown variable {unknown[0]!r}"}])
+            raise Invalid(
+                f"{field}: unknown variable {unknown[0]!r} (GET /variables lists them)",
+                [{"field": field, "message": f"unknown variable {unknown[0]!r}"}],
+            )
     if fields.get("filter"):
         try:
             compile_rule(fields["filter"])
         except RuleInvalid as invalid:
-            raise Invalid(f"filter is not a valid rule criteria: {invalid}",
-                          [{"field": "filter", **e.as_detail()} for e in invalid.errors]) from None
+            raise Invalid(
+                f"filter is not a valid rule criteria: {invalid}",
+                [{"field": "filter", **e.as_detail()} for e in invalid.errors],
+            ) from None
 
 
 def _find(tenant_id: str, webhook_id: str) -> tuple[dict[str, Any], int]:
@@ -114,16 +137,23 @@ def create(tenant_id: str, request: WebhookCreate) -> WebhookCreated:
     fields = request.model_dump(mode="json", by_alias=False)
     for name, value in fields["headers"].items():
         if value == MASK:
-            raise Invalid(f"header {name!r}: {MASK} stands for a stored value; give the value",
-                          [{"field": f"headers.{name}", "message": "a value is required"}])
+            raise Invalid(
+                f"header {name!r}: {MASK} stands for a stored value; give the value",
+                [{"field": f"headers.{name}", "message": "a value is required"}],
+            )
     _check(fields)
     if len(store.every(tenant_id)) >= MAX_WEBHOOKS:
         raise Invalid(f"a tenant has at most {MAX_WEBHOOKS} webhooks")
     now = utc_now().isoformat()
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    body = {**{Webhook.model_fields[k].alias or k: v for k, v in fields.items()},
-            "events": sorted(set(fields["events"])), "id": new_id("whk"), "secret": secret,
-            "createdAt": now, "updatedAt": now}
+    body = {
+        **{Webhook.model_fields[k].alias or k: v for k, v in fields.items()},
+        "events": sorted(set(fields["events"])),
+        "id": new_id("whk"),
+        "secret": secret,
+        "createdAt": now,
+        "updatedAt": now,
+    }
     version = store.create(tenant_id, body)
     return WebhookCreated.model_validate({**_shown(body, version).model_dump(), "secret": secret})
 
@@ -151,10 +181,16 @@ def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: in
     for _ in range(5):
         body, version = _find(tenant_id, webhook_id)
         if expected is not None and version != expected:
-            raise Conflict(f"the webhook is at version {version}, not {expected}: read it again",
-                           [{"field": "version", "message": f"current version is {version}"}])
-        fields = {"url": body["url"], "headers": body.get("headers", {}), "body_template": body.get("bodyTemplate"),
-                  "filter": body.get("filter")}
+            raise Conflict(
+                f"the webhook is at version {version}, not {expected}: read it again",
+                [{"field": "version", "message": f"current version is {version}"}],
+            )
+        fields = {
+            "url": body["url"],
+            "headers": body.get("headers", {}),
+            "body_template": body.get("bodyTemplate"),
+            "filter": body.get("filter"),
+        }
         fields.update(changes)
         if "headers" in changes:
             kept = {}
@@ -162,16 +198,21 @@ def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: in
                 if value == MASK:
                     old = next((v for k, v in body.get("headers", {}).items() if k.lower() == name.lower()), None)
                     if old is None:
-                        raise Invalid(f"header {name!r}: {MASK} stands for a stored value, and there is none",
-                                      [{"field": f"headers.{name}", "message": "a value is required"}])
+                        raise Invalid(
+                            f"header {name!r}: {MASK} stands for a stored value, and there is none",
+                            [{"field": f"headers.{name}", "message": "a value is required"}],
+                        )
                     value = old
                 kept[name] = value
             fields["headers"] = changes["headers"] = kept
         _check(fields, headers="headers" in changes)
         if "events" in changes:
             changes["events"] = sorted(set(changes["events"]))
-        updated = {**body, **{Webhook.model_fields[k].alias or k: v for k, v in changes.items()},
-                   "updatedAt": utc_now().isoformat()}
+        updated = {
+            **body,
+            **{Webhook.model_fields[k].alias or k: v for k, v in changes.items()},
+            "updatedAt": utc_now().isoformat(),
+        }
         try:
             return _shown(updated, store.save(tenant_id, updated, version))
         except StaleWrite:

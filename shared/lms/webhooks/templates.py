@@ -7,6 +7,7 @@ lists joined with commas, nothing for a missing value. In a URL the value is per
 body it is escaped for a JSON string (a value can never close the string it is placed in); in a header
 line breaks are removed.
 """
+
 from __future__ import annotations
 
 import json

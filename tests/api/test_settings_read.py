@@ -1,0 +1,89 @@
+"""One read of a tenant's settings per request (lms.store.settings.one_read_per_request): the API's
+loan writes need the tenant record (business date) and the labels; both come from one Query, and a
+write of the settings within the request is seen by what the request reads next."""
+
+from collections import Counter
+
+import pytest
+
+from tests.conftest import make_customer, make_loan
+
+
+@pytest.fixture
+def calls():
+    """DynamoDB operations made through botocore, by operation and table."""
+    import botocore.client
+
+    seen: Counter = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(self, operation, params):
+        seen[(operation, params.get("TableName", ""))] += 1
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counted
+    yield seen
+    botocore.client.BaseClient._make_api_call = original
+
+
+def _settings_reads(calls: Counter) -> dict:
+    return {op: n for (op, table), n in calls.items() if "Settings" in table and op in ("Query", "GetItem")}
+
+
+def test_a_payment_reads_the_tenant_settings_once(api, calls):
+    loan = make_loan(api, [(make_customer(api)["id"], "primary")])
+    assert api.post(f"/loans/{loan['id']}/activate").status == 200
+    calls.clear()
+    assert api.post(f"/loans/{loan['id']}/payments", {"amount": "100.00"}).status == 201
+    assert _settings_reads(calls) == {"Query": 1}
+
+
+def test_a_new_loan_reads_the_tenant_settings_once(api, calls):
+    customer = make_customer(api)
+    calls.clear()
+    make_loan(api, [(customer["id"], "primary")])
+    assert _settings_reads(calls) == {"Query": 1}
+
+
+def test_a_write_within_the_request_is_read_back(api):
+    from lms.store import settings
+
+    tenant_id = api.get("/tenant").json["tenantId"]
+    with settings.one_read_per_request():
+        before = settings.get_tenant(tenant_id)
+        before.body["name"] = "changed only in this copy"
+        assert settings.get_tenant(tenant_id).body["name"] != "changed only in this copy"
+        settings.save_tenant(
+            tenant_id, settings.SettingRow("tenant", "", {**before.body, "name": "Renamed"}, before.version)
+        )
+        after = settings.get_tenant(tenant_id)
+        assert (after.body["name"], after.version) == ("Renamed", before.version + 1)
+        count = len(settings.list_labels(tenant_id))
+        created = settings.create_label(
+            tenant_id, settings.SettingRow("customer-status", "cst_readback", {"title": "Read Back", "active": True})
+        )
+        assert [r.id for r in settings.list_labels(tenant_id)].count(created.id) == 1
+        assert len(settings.list_labels(tenant_id)) == count + 1
+
+
+def test_a_failed_write_is_not_remembered_either(api):
+    from lms.store import settings
+    from lms.store.errors import StaleWrite
+
+    tenant_id = api.get("/tenant").json["tenantId"]
+    with settings.one_read_per_request():
+        row = settings.get_tenant(tenant_id)
+        settings.save_tenant(tenant_id, settings.SettingRow("tenant", "", dict(row.body), row.version))  # now +1
+        with pytest.raises(StaleWrite):
+            settings.save_tenant(tenant_id, settings.SettingRow("tenant", "", dict(row.body), row.version))
+        assert settings.get_tenant(tenant_id).version == row.version + 1
+
+
+def test_outside_a_request_every_read_is_fresh(api, calls):
+    from lms.store import settings
+
+    tenant_id = api.get("/tenant").json["tenantId"]
+    calls.clear()
+    settings.get_tenant(tenant_id)
+    settings.get_tenant(tenant_id)
+    assert _settings_reads(calls) == {"GetItem": 2}
