@@ -4,6 +4,7 @@ lms.webhooks.events."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,6 +23,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @invocation_keys(logger)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _batch[0] = events.Batch()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -75,7 +76,8 @@ def reply(value: Any, status: int = 200, raw: bool = False) -> Response:
         return Response(status_code=status, content_type=JSON, body="")
     if isinstance(value, BaseModel):
         body = value.model_dump_json(by_alias=True)
-        headers = {"ETag": f'"{value.version}"'} if getattr(value, "version", None) is not None else None
+        version = getattr(value, "version", None)
+        headers = {"ETag": f'"{version}"'} if version is not None else None
         return Response(status_code=status, content_type=JSON, body=body, headers=headers)
     return Response(status_code=status, content_type=JSON, body=json.dumps(value, separators=(",", ":"), default=str))
 
@@ -94,7 +96,7 @@ def responses(status: int, entity: str | None = None, page: bool = False) -> dic
     if entity is None:
         documented[status] = {"description": "done"}
     else:
-        model = getattr(contract, entity)
+        model: Any = getattr(contract, entity)
         documented[status] = {
             "description": entity,
             "content": {JSON: {"model": contract.Page[model] if page else model}},
@@ -192,7 +194,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "extra_forbidden":
         return "unknown field"
     if error.get("type") == "missing":
@@ -200,7 +202,7 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
-def _details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _location(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors[:50]]
 
 

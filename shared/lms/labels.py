@@ -193,7 +193,7 @@ def create(tenant_id: str, kind: Kind, request: BaseModel) -> Any:
     if kind is CUSTOMER_STATUS and fields.get("display_order") is None:
         existing = store.list_labels(tenant_id, kind.name)
         fields["display_order"] = 1 + max((r.body.get("displayOrder", 0) for r in existing), default=-1)
-    entity = kind.entity.model_validate({"id": new_id(kind.prefix), **fields})
+    entity: Any = kind.entity.model_validate({"id": new_id(kind.prefix), **fields})
     _check(kind, entity, tenant_id)
     try:
         store.create_label(tenant_id, store.SettingRow(kind.name, entity.id, _body(entity)))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.utilities import jmespath_utils
 
@@ -32,7 +33,7 @@ def invocation_keys(logger: Logger, correlation_id_path: str | None = None) -> C
     event) adds correlation_id. The keys are cleared when the call ends, however it ends."""
 
     formatter = logger.registered_formatter
-    if hasattr(formatter, "json_default"):
+    if isinstance(formatter, LambdaPowertoolsFormatter):
         default, indent = formatter.json_default, getattr(formatter, "json_indent", None)
         formatter.json_serializer = lambda line: json_safe(  # Powertools' serializer, then made safe
             json.dumps(line, default=default, separators=(",", ":"), indent=indent, ensure_ascii=False)

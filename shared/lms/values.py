@@ -55,6 +55,12 @@ class JsonNumber(Decimal):
         return number
 
 
+def _places(number: Decimal) -> int:
+    """Digits after the point as written (0 for a whole number; exact_decimal refuses NaN and infinity)."""
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def parse_money(value: Any) -> Decimal:
     """Money from outside (a JSON string or number) is exactly the documented pattern, ^-?[0-9]+(.[0-9]{1,2})?$:
     no exponent, no sign but minus, no spaces, no digit separators, ASCII digits, at most two decimals."""
@@ -62,7 +68,7 @@ def parse_money(value: Any) -> Decimal:
     if written is not None and not _MONEY_TEXT.fullmatch(written):
         raise ValueError(f'must be a money amount written like "1234.50" (at most two decimals), not {written[:40]!r}')
     amount = exact_decimal(value, "money amount")
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
+    if _places(amount) > 2 and amount != amount.quantize(CENT):
         raise ValueError("money has at most two decimals")
     if abs(amount) >= MONEY_LIMIT:
         raise ValueError("money amount is too large")
@@ -75,7 +81,7 @@ def format_money(amount: Decimal) -> str:
 
 def parse_rate(value: Any) -> Decimal:
     rate = exact_decimal(value, "percentage")
-    if rate.as_tuple().exponent < -6 and rate != rate.quantize(Decimal("0.000001")):
+    if _places(rate) > 6 and rate != rate.quantize(Decimal("0.000001")):
         raise ValueError("a rate has at most six decimals")
     if rate < 0 or rate > 100:
         raise ValueError("a rate is a percentage from 0 to 100")

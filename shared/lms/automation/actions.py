@@ -210,7 +210,7 @@ def account_tools(run: Run, action: AccountToolsAction) -> dict[str, Any]:
 
 def apd_reset(run: Run, action: ApdResetAction) -> dict[str, Any]:
     past_due = run.loan.values.amount_past_due
-    target = ZERO if action.adjustment == "zero" else action.amount
+    target = action.amount if action.adjustment != "zero" and action.amount is not None else ZERO
     if past_due <= 0 or past_due <= target:
         return {}  # only when something is past due (and more than the amount to leave)
     tx = run.post("apd-reset", past_due - target, run.today + timedelta(days=action.days_from_applied))
@@ -218,13 +218,14 @@ def apd_reset(run: Run, action: ApdResetAction) -> dict[str, Any]:
 
 
 def bankruptcy(run: Run, action: BankruptcyAction) -> dict[str, Any]:
-    if not run.loan.bankruptcy or not run.loan.bankruptcy.get("active", True):
+    current = run.loan.bankruptcy
+    if not current or not current.get("active", True):
         return {}  # only the active bankruptcy; never creates one
     fields = action.model_dump(mode="json", by_alias=True, exclude={"type", "set_null"}, exclude_none=True)
-    updated = {**run.loan.bankruptcy, **fields}
+    updated = {**current, **fields}
     for name in action.set_null:
         updated[name] = None
-    if updated == run.loan.bankruptcy:
+    if updated == current:
         return {}
     run.loan = run.loan.model_copy(update={"bankruptcy": updated})
     return {"bankruptcy": updated}
@@ -237,7 +238,12 @@ def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
     if not upcoming:
         return {}
     row = upcoming[0]
-    days = action.shift_days if action.shift_days is not None else (action.new_due_date - row.due_date).days
+    if action.shift_days is not None:
+        days = action.shift_days
+    elif action.new_due_date is not None:
+        days = (action.new_due_date - row.due_date).days
+    else:
+        return {}  # the contract asks for one of the two
     if days == 0:
         return {}
     earlier = schedule[row.number - 2].due_date if row.number > 1 else loan.setup.contract_date
@@ -272,7 +278,7 @@ def credit(run: Run, action: CreditAction) -> dict[str, Any]:
 
 
 def _check_customer(customer: Customer) -> dict[str, Any]:
-    address = customer.address.model_dump(mode="json") if customer.address else None
+    address = customer.address.model_dump(mode="json") if customer.address else {}
     return {
         "email": customer.email is not None and bool(_EMAIL.match(customer.email)),
         "phone": customer.phone is not None and bool(_PHONE.match(customer.phone)),
@@ -332,7 +338,7 @@ def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
     return {"webhookId": action.webhook_id, "queued": True}
 
 
-APPLY = {
+APPLY: dict[str, Callable[[Run, Any], dict[str, Any]]] = {
     "loan-settings": loan_settings,
     "account-tools": account_tools,
     "apd-reset": apd_reset,

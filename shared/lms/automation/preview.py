@@ -28,7 +28,9 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
         customers = customer_store.get_many(tenant_id, [c.customer_id for loan in page for c in loan.customers])
         for loan in page:
             context = loan_context(
-                loan, {c.customer_id: customers.get(c.customer_id) for c in loan.customers}, max(today, loan.as_of)
+                loan,
+                {c.customer_id: customers[c.customer_id] for c in loan.customers if c.customer_id in customers},
+                max(today, loan.as_of),
             )
             evaluated += 1
             if rule.run(context).matched:

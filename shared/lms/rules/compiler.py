@@ -309,7 +309,8 @@ class _Compiler:
         return self.fail("unknown-name", node, f"unknown variable {_short(name)}", _suggest(name, _VARIABLE_NAMES))
 
     def collection(self, node: Node) -> Typed:
-        values, types_ = [], set()
+        values: list[Any] = []
+        types_: set[str] = set()
         for item in node.items:
             if item.kind in ("number", "string") or (item.kind == "symbol" and item.value in ("true", "false", "nil")):
                 typed = self.expr(item)
@@ -346,7 +347,7 @@ class _Compiler:
             return self.fail(
                 "not-allowed", node, "() is empty: write a function and its arguments, like (> status-days-past-due 30)"
             )
-        head, args = node.items[0], node.items[1:]
+        head, args = node.items[0], list(node.items[1:])
         if head.kind != "symbol":
             if head.kind == "keyword":
                 return self.fail("not-allowed", head, f"keywords cannot be called: write (-> map :{head.value})")
@@ -664,8 +665,9 @@ def _date_literal_or_value(c: _Compiler, fn: str, a: Typed) -> ast.expr | None:
 
 
 def _date_compare(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-    codes = [_date_literal_or_value(c, "u/date-compare", a) for a in args]
-    if None in codes:
+    found = [_date_literal_or_value(c, "u/date-compare", a) for a in args]
+    codes = [code for code in found if code is not None]
+    if len(codes) < len(found):
         return Typed(ast.Constant(None), Type({ANY}), node)
     if any(a.dynamic for a in args):
         return Typed(_call("_date_compare", *codes), Type({INT}), node)

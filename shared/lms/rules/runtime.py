@@ -50,7 +50,8 @@ def equal(first: Any, *rest: Any) -> bool:
 
 
 def absolute(x: Any) -> int | Decimal:
-    return abs(_number(x))
+    number = _number(x)
+    return -number if number < 0 else number
 
 
 def smallest(first: Any, *rest: Any) -> Any:

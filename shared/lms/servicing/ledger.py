@@ -117,16 +117,15 @@ class Ledger:
     def from_doc(cls, doc: dict[str, Any]) -> Ledger:
         """A ledger from to_doc()'s fields as stored (DynamoDB gives every number back as a Decimal)."""
         ints = {"day", "past", "late_fees", "last_payment_day"}
-        return cls(
-            **{
-                name: (None if doc.get(name) is None else int(doc[name]))
-                if name in ints
-                else bool(doc[name])
-                if name in ("stopped", "charged_off")
-                else doc.get(name)
-                for name in STATE_FIELDS
-            }
-        )
+        fields: dict[str, Any] = {
+            name: (None if doc.get(name) is None else int(doc[name]))
+            if name in ints
+            else bool(doc[name])
+            if name in ("stopped", "charged_off")
+            else doc.get(name)
+            for name in STATE_FIELDS
+        }
+        return cls(**fields)
 
 
 def open_ledger(terms: Terms) -> Ledger:
@@ -316,6 +315,8 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
         days_past_due = ledger.day - due[min(oldest, n - 1)]
     else:
         days_past_due = 0
+    next_date: date | None = None
+    next_amount: Decimal | None = None
     if past < n and payoff:
         # The first installment not yet past due and not already covered by payments made ahead.
         k = past
@@ -327,8 +328,6 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
         else:
             covered = max(credited, cumulative[k - 1]) if k else credited
             next_amount = min(max(cumulative[k] - covered, ZERO), payoff - past_due)
-    else:
-        next_date = next_amount = None
     accruing = not ledger.stopped and not ledger.charged_off
     per_diem = terms.day_interest(ledger.principal) if accruing else ZERO
     return Values(

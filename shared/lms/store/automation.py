@@ -100,7 +100,7 @@ def commit(
         with TransactWrite(connection=AuditItem._get_connection().connection) as write:
             if trigger_id:
                 write.save(
-                    _marker(tenant_id, entries[0].loan_id if entries else loan.id, trigger_id, entries),
+                    _marker(tenant_id, _loan_of(loan, transactions, entries), trigger_id, entries),
                     condition=AuditItem.entry_id.does_not_exist(),
                 )
             for tx in transactions:
@@ -119,7 +119,14 @@ def commit(
         if any(code in RETRYABLE for code in reasons):
             raise StaleWrite() from None
         raise
-    return None if loan is None else loan.model_copy(update={"version": item.version})
+    return None if loan is None or item is None else loan.model_copy(update={"version": item.version})
+
+
+def _loan_of(loan: Loan | None, transactions: list[Transaction], entries: list[RuleApplication]) -> str:
+    """The id of the loan a run wrote about (every item of one run is about one loan)."""
+    if entries:
+        return entries[0].loan_id
+    return loan.id if loan is not None else transactions[0].loan_id
 
 
 def _write_entries(tenant_id: str, entries: list[RuleApplication], trigger_id: str | None) -> None:

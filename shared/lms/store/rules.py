@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
@@ -63,7 +64,7 @@ def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Rule], st
     return rules, encode_cursor(last["sk"]["S"].removeprefix(_CURRENT)) if last else None
 
 
-def _write(tenant_id: str, rules: list[tuple[Rule, Rule | None]]) -> list[Rule]:
+def _write(tenant_id: str, rules: Sequence[tuple[Rule, Rule | None]]) -> list[Rule]:
     """Creates (previous None) or replaces each rule at its version, with its new version kept: all or nothing."""
     saved = []
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from .paging import decode_cursor, encode_cursor
 from .tables import SnapshotItem, scoped
 
@@ -25,7 +27,7 @@ def page(
     """Snapshots oldest first, between two dates (inclusive) when given."""
     after = decode_cursor(cursor)
     key = scoped(tenant_id, loan_id)
-    condition = None
+    condition: Condition | None = None
     if since and until:
         condition = SnapshotItem.day.between(since, until)
     elif since:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -17,7 +19,7 @@ from ..config import config
 from .attributes import DocumentAttribute
 
 
-def _meta(table: str) -> type:
+def _meta(table: str) -> Any:  # pynamodb's Meta: a class with the table's settings
     cfg = config()
 
     class Meta:

@@ -127,13 +127,13 @@ def request(
     except (HTTPError, OSError, http.client.HTTPException) as error:
         return Response(None, {}, b"", _elapsed_ms(started), _reason(error))
 
-    data, error = _read_capped(response, max_body)
+    data, problem = _read_capped(response, max_body)
     return Response(
         response.status,
         {name.lower(): response.headers[name] for name in response.headers},
         data,
         _elapsed_ms(started),
-        error,
+        problem,
     )
 
 

@@ -349,12 +349,12 @@ def _parse_host(host: str) -> tuple[str, IPAddress | None]:
     numeric = host[:-1] if host.endswith(".") else host
     if numeric and set(numeric) <= _NUMERIC_CHARS:
         try:
-            address = ipaddress.IPv4Address(socket.inet_aton(numeric))
+            v4 = ipaddress.IPv4Address(socket.inet_aton(numeric))
         except OSError:
             if _NUMERIC_LABEL.fullmatch(numeric.rpartition(".")[2]):
                 raise Refused(f"malformed numeric host {host!r}") from None
         else:
-            return str(address), address
+            return str(v4), v4
     labels = numeric.split(".")
     if len(numeric) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise Refused(f"invalid host name {host!r}")
@@ -406,7 +406,7 @@ def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
 
 def _system_resolve(host: str, port: int) -> list[str]:
     """The default resolver: every IPv4 and IPv6 address getaddrinfo gives for a stream socket."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def _check_addresses(

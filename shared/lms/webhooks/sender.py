@@ -177,12 +177,12 @@ def _attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
         return Outcome(None, f"cannot send: {unsendable}", final=True)
     if answer.status is None:
         return Outcome(None, answer.error or "no answer", answer.latency_ms)
-    error = None
+    problem = None
     if 300 <= answer.status < 400:
-        error = f"HTTP {answer.status}: redirect not followed"
+        problem = f"HTTP {answer.status}: redirect not followed"
     elif not 200 <= answer.status < 300:
-        error = f"HTTP {answer.status}"
-    return Outcome(answer.status, error, answer.latency_ms, retry_after(answer.headers, time.time()))
+        problem = f"HTTP {answer.status}"
+    return Outcome(answer.status, problem, answer.latency_ms, retry_after(answer.headers, time.time()))
 
 
 def _log_unexpected(error: Exception, message: store.Message) -> None:
@@ -247,7 +247,8 @@ def deliver(body: dict[str, Any]) -> str:
             "error": outcome.error,
             "delay": delay,
         }
-        if not store.record_attempt(tenant_id, webhook_id, message_id, round_, number, claim.claimed_at, recorded):
+        claimed_at = claim.claimed_at if claim.claimed_at is not None else 0  # ours: always set
+        if not store.record_attempt(tenant_id, webhook_id, message_id, round_, number, claimed_at, recorded):
             return "duplicate"  # our claim was taken over (we were too slow): the other maker carries on
         logger.info(
             "webhook attempt",
