@@ -9,103 +9,37 @@ as fast as a hand-written lambda, that can reach only the helpers in runtime.NAM
 from __future__ import annotations
 
 import ast
-import difflib
 import types
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import pairwise
+from dataclasses import dataclass
 from typing import Any
 
 from . import runtime
 from .catalogue import BY_NAME
 from .errors import RuleError
+from .functions import FUNCTION_NAMES, FUNCTIONS, SPECIAL
 from .reader import Node
-
-# ---------------------------------------------------------------- types
-
-INT, DEC, TEXT, BOOL, NIL, DATE, KW, SET, VEC, MAP, ANY = (
-    "int",
-    "decimal",
-    "text",
-    "bool",
-    "nil",
-    "date",
-    "keyword",
-    "set",
-    "vector",
-    "map",
-    "any",
+from .typesystem import (
+    ANY,
+    BOOL,
+    CATALOGUE_TYPES,
+    DEC,
+    ELEMENTS,
+    INT,
+    KW,
+    NIL,
+    NUM,
+    SET,
+    TEXT,
+    VEC,
+    Type,
+    Typed,
+    describe,
+    plural,
+    short,
+    suggest,
 )
-Type = frozenset
-NUM = Type({INT, DEC})
-_DESCRIBE = {
-    INT: "a whole number",
-    DEC: "a number",
-    TEXT: "text",
-    BOOL: "true or false",
-    NIL: "nil",
-    DATE: "a date",
-    KW: "a keyword",
-    SET: "a set",
-    VEC: "a vector",
-    MAP: "a map",
-    ANY: "any value",
-}
-_FAMILY = {INT: "number", DEC: "number", TEXT: TEXT, BOOL: BOOL, DATE: DATE, KW: KW, SET: SET, VEC: VEC, MAP: MAP}
-_CATALOGUE_TYPES = {
-    "int": INT,
-    "money": DEC,
-    "decimal": DEC,
-    "date": DATE,
-    "text": TEXT,
-    "bool": BOOL,
-    "set-of-text": SET,
-    "map": MAP,
-}
-_CUSTOMER = {"status": Type({TEXT}), "id": Type({TEXT}), "credit-score": Type({INT})}
-MAP_KEYS: dict[str, dict[str, Type]] = {"customer.primary": _CUSTOMER, "customer.secondary": _CUSTOMER}
-ELEMENTS: dict[str, Type] = {
-    "portfolios": Type({TEXT}),
-    "sub-portfolios": Type({TEXT}),
-    "checklist": Type({TEXT}),
-    "customer-statuses": Type({TEXT}),
-}
-
-
-def describe(t: Type) -> str:
-    known = t - {NIL}
-    if not known:
-        return _DESCRIBE[NIL]
-    words = [_DESCRIBE[DEC if DEC in known else INT]] if known & NUM else []
-    words += [_DESCRIBE[k] for k in sorted(known - NUM)]
-    return " or ".join(words)
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= 60 else name[:57] + "..."
-
-
-def _plural(n: int, word: str = "argument") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _families(t: Type) -> set[str]:
-    return {_FAMILY[k] for k in t if k in _FAMILY}
-
-
-@dataclass
-class Typed:
-    code: ast.expr
-    type: Type
-    node: Node
-    elements: Type = field(default_factory=lambda: Type({ANY}))  # of a set or vector
-    literal: Any = None  # the value, when the node is a literal text (dates, custom field names)
-
-    @property
-    def dynamic(self) -> bool:
-        return ANY in self.type
-
 
 # ---------------------------------------------------------------- what a rule may call
 
@@ -172,29 +106,6 @@ _FORBIDDEN = {
     "get",
     "cut",
     "import-from",
-}
-_ALIASES = {
-    "==": "=",
-    "!=": "not=",
-    "<>": "not=",
-    "&&": "and",
-    "||": "or",
-    "!": "not",
-    "True": "true",
-    "False": "false",
-    "None": "nil",
-    "null": "nil",
-    "contains": "contains?",
-    "in": "contains?",
-    "empty": "empty?",
-    "today": "u/today",
-    "date-compare": "u/date-compare",
-    "parse-int": "v/parse-int",
-    "parse-float": "v/parse-float",
-    "if-not": "if",
-    "elif": "cond",
-    "else": ":else",
-    "%": "mod",
 }
 _WRITE_NAMES = ("loan-status", "status-days-past-due")  # examples in hints
 
@@ -287,26 +198,26 @@ class _Compiler:
             return Typed(ast.Constant(None), Type({NIL}), node)
         spec = BY_NAME.get(name)
         if spec is not None:
-            kind = _CATALOGUE_TYPES[spec.type]
+            kind = CATALOGUE_TYPES[spec.type]
             return Typed(self.read_variable(name), Type({kind}), node, elements=ELEMENTS.get(name, Type({ANY})))
-        if name in _FUNCTIONS or name in _SPECIAL:
+        if name in FUNCTIONS or name in SPECIAL:
             return self.fail("not-allowed", node, f"{name} is a function: call it as ({name} ...)")
         if name in _FORBIDDEN or name.startswith("__") or name.startswith("hy."):
             return self.fail(
                 "not-allowed",
                 node,
-                f"{_short(name)} is not part of the rule language",
+                f"{short(name)} is not part of the rule language",
                 "rules read the variables of GET /variables only",
             )
         if "." in name:
             return self.fail(
                 "not-allowed",
                 node,
-                f"{_short(name)}: dotted names are only the customer variables; "
+                f"{short(name)}: dotted names are only the customer variables; "
                 "attribute access is not part of the rule language",
-                _suggest(name, _VARIABLE_NAMES),
+                suggest(name, _VARIABLE_NAMES),
             )
-        return self.fail("unknown-name", node, f"unknown variable {_short(name)}", _suggest(name, _VARIABLE_NAMES))
+        return self.fail("unknown-name", node, f"unknown variable {short(name)}", suggest(name, _VARIABLE_NAMES))
 
     def collection(self, node: Node) -> Typed:
         values: list[Any] = []
@@ -353,9 +264,9 @@ class _Compiler:
                 return self.fail("not-allowed", head, f"keywords cannot be called: write (-> map :{head.value})")
             return self.fail("not-allowed", head, "a (...) form must start with a function name")
         name = head.value
-        if name in _SPECIAL:
-            return _SPECIAL[name](self, node, args)
-        function = _FUNCTIONS.get(name)
+        if name in SPECIAL:
+            return SPECIAL[name](self, node, args)
+        function = FUNCTIONS.get(name)
         if function is None:
             return self.unknown_function(head)
         low, high = function.arity
@@ -376,444 +287,23 @@ class _Compiler:
             return self.fail(
                 "not-allowed",
                 head,
-                f"{_short(name)} is not part of the rule language",
+                f"{short(name)} is not part of the rule language",
                 "rules can only compare and compute values: see GET /variables and the function list",
             )
         if name in BY_NAME:
             return self.fail("not-allowed", head, f"{name} is a variable, not a function: write it without brackets")
-        return self.fail("unknown-name", head, f"unknown function {_short(name)}", _suggest(name, _FUNCTION_NAMES))
+        return self.fail("unknown-name", head, f"unknown function {short(name)}", suggest(name, FUNCTION_NAMES))
 
 
 def _arity(low: int, high: int | None) -> str:
     if high == low:
-        return _plural(low)
+        return plural(low)
     if high is None:
-        return f"at least {_plural(low)}"
+        return f"at least {plural(low)}"
     return f"{low} to {high} arguments"
 
 
 _VARIABLE_NAMES = sorted(set(BY_NAME) | {"true", "false", "nil"})
-
-
-def _suggest(name: str, candidates: list[str]) -> str | None:
-    if name in _ALIASES:
-        return f"did you mean {_ALIASES[name]}?"
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in candidates if c.endswith("-" + name) or c.endswith("." + name)][:1]
-    return f"did you mean {close[0]}?" if close else None
-
-
-# ---------------------------------------------------------------- functions
-
-
-@dataclass(frozen=True)
-class Function:
-    arity: tuple[int, int | None]
-    build: Callable[[_Compiler, Node, list[Typed]], Typed]
-    usage: str
-
-
-def _need(c: _Compiler, fn: str, args: list[Typed], allowed: Type, what: str) -> bool:
-    ok = True
-    for a in args:
-        if not a.dynamic and (not (a.type - {NIL}) <= allowed or (a.type == {NIL} and NIL not in allowed)):
-            c.fail("type", a.node, f"{c.who(a)}; {fn} needs {what}", _type_hint(fn, a))
-            ok = False
-    return ok
-
-
-def _type_hint(fn: str, value: Typed) -> str | None:
-    if TEXT in value.type and value.node.kind == "string" and runtime.parse_date(value.node.value):
-        return f'write a date as (date "{value.node.value}")'
-    if TEXT in value.type and value.node.kind == "string":
-        if runtime.parse_decimal(value.node.value) is not None:
-            return f"write the number without quotes: {value.node.value}"
-    if TEXT in value.type:
-        return 'compare text with = or not=, e.g. (= loan-status "Open")'
-    return None
-
-
-def _numeric(c: _Compiler, a: Typed) -> ast.expr:
-    return _call("_num", a.code) if a.dynamic else a.code
-
-
-def _call(helper: str, *args: ast.expr) -> ast.expr:
-    return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
-
-
-def _number_type(args: list[Typed], always_decimal: bool = False) -> Type:
-    if any(a.dynamic for a in args):
-        return NUM | {ANY}  # computed from a custom field: checked at run time
-    return Type({DEC}) if always_decimal or any(DEC in a.type for a in args) else Type({INT})
-
-
-def _every_argument_first(c: _Compiler, args: list[Typed], build: Callable[[list[ast.expr]], ast.expr]) -> ast.expr:
-    """Clojure evaluates every argument of = or < before comparing; Python's chains stop at the
-    first false pair. When an argument that could fail would be skipped, name each one in a tuple
-    first (a non-empty tuple is true, so `tuple and chain` runs both)."""
-    if len(args) == 2 or not any(a.node.kind == "call" for a in args):
-        return build([a.code for a in args])
-    names = [c.temp() for _ in args]
-    evaluated = ast.Tuple(
-        [ast.NamedExpr(ast.Name(n, ast.Store()), a.code) for n, a in zip(names, args, strict=True)], ast.Load()
-    )
-    return ast.BoolOp(ast.And(), [evaluated, build([ast.Name(n, ast.Load()) for n in names])])
-
-
-def _compare(op: type) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        fn = node.items[0].value
-        families = [f for a in args if not a.dynamic for f in [_families(a.type - {NIL})] if f]
-        if any(a.type == {NIL} for a in args):
-            c.fail(
-                "type",
-                next(a for a in args if a.type == {NIL}).node,
-                f"{fn} cannot compare nil",
-                "test for nil with (nil? x) or (some? x)",
-            )
-        elif any(f - {"number", DATE} for f in families):
-            bad = next(a for a in args if not a.dynamic and _families(a.type - {NIL}) - {"number", DATE})
-            c.fail("type", bad.node, f"{c.who(bad)}; {fn} needs numbers or dates", _type_hint(fn, bad))
-        elif len({frozenset(f) for f in families}) > 1:
-            c.fail(
-                "type", node, f"{fn} compares numbers with dates", "use (u/date-compare a b) for the days between dates"
-            )
-        # A value known only at run time (a custom field) is checked when it is compared, not when it is
-        # evaluated: like Clojure's (< a b c), a false pair ends the comparison before c is looked at.
-        # Clojure's (< x) is true whatever x is (x is still evaluated).
-        dynamic = [a.dynamic and len(args) > 1 for a in args]
-
-        def chain(codes: list[ast.expr]) -> ast.expr:
-            codes = [_call("_ord", code) if checked else code for code, checked in zip(codes, dynamic, strict=True)]
-            return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)
-
-        return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
-
-    return build
-
-
-def _equal(negate: bool) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        fn = node.items[0].value
-        known = [a for a in args if not a.dynamic and a.type - {NIL}]
-        for a, b in pairwise(known):
-            if not _families(a.type - {NIL}) & _families(b.type - {NIL}):
-                c.fail(
-                    "type",
-                    b.node,
-                    f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be {'true' if negate else 'false'}",
-                    _equal_hint(a, b),
-                )
-                break
-        dynamic = any(a.dynamic for a in args)  # a custom field may hold true, and Python's True == 1
-
-        def chain(codes: list[ast.expr]) -> ast.expr:
-            if len(codes) == 1:
-                return ast.Constant(not negate)
-            if dynamic:
-                test: ast.expr = _call("_eq", *codes)
-            elif negate and len(codes) == 2:
-                return ast.Compare(codes[0], [ast.NotEq()], [codes[1]])
-            else:
-                test = ast.Compare(codes[0], [ast.Eq() for _ in codes[1:]], codes[1:])
-            return ast.UnaryOp(ast.Not(), test) if negate else test
-
-        return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
-
-    return build
-
-
-def _equal_hint(a: Typed, b: Typed) -> str | None:
-    for one, other in ((a, b), (b, a)):
-        if SET in one.type and TEXT in other.type and one.node.kind == "symbol":
-            shown = f'"{other.node.value}"' if other.node.kind == "string" else "..."
-            return f"to ask whether the set holds it: (contains? {one.node.value} {shown})"
-    if TEXT in a.type and a.node.kind == "symbol" and b.node.kind == "number":
-        return f'write text in quotes, like "{b.node.value}"'
-    if TEXT in b.type and b.node.kind == "string":
-        return _type_hint("=", b)
-    return None
-
-
-def _arithmetic(op: type, identity: int) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        _need(c, node.items[0].value, args, NUM, "numbers")
-        if not args:
-            return Typed(ast.Constant(identity), Type({INT}), node)
-        if len(args) == 1 and op is not ast.Sub:
-            return Typed(args[0].code, _number_type(args), node)  # as Clojure: (+ x) is x
-        code = _numeric(c, args[0])
-        if len(args) == 1:
-            code = ast.UnaryOp(ast.USub(), code)
-        for a in args[1:]:
-            code = ast.BinOp(code, op(), _numeric(c, a))
-        return Typed(code, _number_type(args), node)
-
-    return build
-
-
-def _helper(
-    helper: str, result: Type | Callable[[list[Typed]], Type], allowed: list[Type] | Type | None = None, what: str = ""
-) -> Callable:
-    """A function compiled to a call of a runtime helper; `allowed` is one type for every argument
-    or a list with one per position."""
-
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        fn = node.items[0].value
-        if isinstance(allowed, list):
-            for a, t in zip(args, allowed, strict=False):
-                _need(c, fn, [a], t, describe(t))
-        elif allowed is not None:
-            _need(c, fn, args, allowed, what or describe(allowed))
-        t = result(args) if callable(result) else result
-        return Typed(_call(helper, *[a.code for a in args]), t, node)
-
-    return build
-
-
-def _logic(is_and: bool) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        if not args:
-            return Typed(ast.Constant(True if is_and else None), Type({BOOL} if is_and else {NIL}), node)
-        result_type = Type().union(*(a.type for a in args))
-        if all(a.type <= {BOOL, NIL} for a in args):
-            if len(args) == 1:
-                return args[0]
-            return Typed(ast.BoolOp(ast.And() if is_and else ast.Or(), [a.code for a in args]), result_type, node)
-        # Clojure's and/or return a value and treat 0, "" and empty sets as true: build
-        # a if falsy(a) else (b ...) right to left, naming each tested value once.
-        code = args[-1].code
-        for a in reversed(args[:-1]):
-            name = c.temp()
-            test = ast.BoolOp(
-                ast.And(),
-                [
-                    ast.Compare(
-                        ast.NamedExpr(ast.Name(name, ast.Store()), a.code), [ast.IsNot()], [ast.Constant(None)]
-                    ),
-                    ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
-                ],
-            )
-            kept = ast.Name(name, ast.Load())
-            code = ast.IfExp(test, code, kept) if is_and else ast.IfExp(test, kept, code)
-        return Typed(code, result_type, node)
-
-    return build
-
-
-def _not(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-    return Typed(ast.UnaryOp(ast.Not(), c.truthy(args[0])), Type({BOOL}), node)
-
-
-def _min_max(helper: str) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        _need(c, node.items[0].value, args, NUM, "numbers")
-        if len(args) == 1:
-            return Typed(args[0].code, _number_type(args), node)  # as Clojure: (min x) is x
-        return Typed(_call(helper, *[a.code for a in args]), Type().union(*(a.type for a in args)), node)
-
-    return build
-
-
-def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-    collection, value = args
-    if VEC in collection.type:
-        return c.fail(
-            "type",
-            collection.node,
-            f"{c.who(collection)}; contains? on a vector asks about positions in Clojure, not values",
-            'write a set: #{"a" "b"}',
-        )
-    if not _need(c, "contains?", [collection], Type({SET, MAP, NIL}), "a set or a map"):
-        return Typed(ast.Constant(False), Type({BOOL}), node)
-    elements = collection.elements
-    if SET in collection.type and ANY not in elements and not value.dynamic and value.type - {NIL}:
-        if not _families(value.type - {NIL}) & _families(elements):
-            c.fail("type", value.node, f"{c.who(value)}; the set holds {describe(elements)}")
-    if collection.type == {SET} and not value.dynamic and BOOL not in elements | value.type:
-        # never nil, and no true/false to meet Python's True == 1: a plain membership test
-        return Typed(ast.Compare(value.code, [ast.In()], [collection.code]), Type({BOOL}), node)
-    return Typed(_call("_contains", collection.code, value.code), Type({BOOL}), node)
-
-
-def _nil_test(is_nil: bool) -> Callable:
-    def build(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-        return Typed(
-            ast.Compare(args[0].code, [ast.Is() if is_nil else ast.IsNot()], [ast.Constant(None)]), Type({BOOL}), node
-        )
-
-    return build
-
-
-def _round(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-    _need(c, "round", args[:1], NUM, "a number")
-    _need(c, "round", args[1:], Type({INT}), "a whole number of places")
-    return Typed(_call("_round", *[a.code for a in args]), Type({INT} if len(args) == 1 else {DEC}), node)
-
-
-def _date_literal_or_value(c: _Compiler, fn: str, a: Typed) -> ast.expr | None:
-    if a.node.kind == "string":
-        day = runtime.parse_date(a.node.value)
-        if day is None:
-            c.fail("literal", a.node, f'"{a.node.value}" is not a date; write YYYY-MM-DD')
-            return None
-        return c.constant(day)
-    if _need(c, fn, [a], Type({DATE}), "dates"):
-        return a.code
-    return None
-
-
-def _date_compare(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
-    found = [_date_literal_or_value(c, "u/date-compare", a) for a in args]
-    codes = [code for code in found if code is not None]
-    if len(codes) < len(found):
-        return Typed(ast.Constant(None), Type({ANY}), node)
-    if any(a.dynamic for a in args):
-        return Typed(_call("_date_compare", *codes), Type({INT}), node)
-    days = ast.Attribute(ast.BinOp(codes[0], ast.Sub(), codes[1]), "days", ast.Load())
-    return Typed(days, Type({INT}), node)
-
-
-def _date(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if len(args) != 1 or args[0].kind != "string":
-        return c.fail("arity", node, 'date takes one text literal: (date "2026-01-31")')
-    day = runtime.parse_date(args[0].value)
-    if day is None:
-        return c.fail(
-            "literal", args[0], f'"{args[0].value}" is not a date; write YYYY-MM-DD, like (date "2026-01-31")'
-        )
-    return Typed(c.constant(day), Type({DATE}), node)
-
-
-def _today(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    options = [(a.kind, a.value) for a in args]
-    if options and options != [("keyword", "format"), ("keyword", "date")]:
-        return c.fail("arity", node, "u/today takes no arguments, or :format :date")
-    return Typed(c.read_variable("current-date"), Type({DATE}), node)
-
-
-def _custom_field(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if len(args) != 1 or args[0].kind != "string" or not args[0].value:
-        return c.fail("arity", node, 'custom-field takes the field\'s name as text: (custom-field "Dealer")')
-    return Typed(_call("_get", c.read_variable("custom-fields"), ast.Constant(args[0].value)), Type({ANY}), node)
-
-
-def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if len(args) < 2:
-        return c.fail("arity", node, "-> takes a map and at least one keyword: (-> customer.primary :status)")
-    start = c.expr(args[0])
-    if not start.dynamic and not start.type - {NIL} <= {MAP}:
-        return c.fail("type", args[0], f"{c.who(start)}; -> needs a map")
-    code, result = start.code, Type({ANY})
-    schema = MAP_KEYS.get(args[0].value) if args[0].kind == "symbol" else None
-    for step, key in enumerate(args[1:]):
-        if key.kind != "keyword":
-            return c.fail("not-allowed", key, "-> in a rule takes keywords only, like (-> customer.primary :status)")
-        if schema is not None and step == 0:
-            if key.value not in schema:
-                return c.fail(
-                    "unknown-name",
-                    key,
-                    f"{args[0].value} has no :{key.value}",
-                    _suggest(":" + key.value, sorted(":" + k for k in schema))
-                    or f"keys: {', '.join(':' + k for k in schema)}",
-                )
-            result = schema[key.value]
-        else:
-            result = Type({ANY})
-        code = _call("_get", code, ast.Constant(key.value))
-    return Typed(code, result, node)
-
-
-def _if(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if len(args) not in (2, 3):
-        return c.fail("arity", node, f"if takes a test, a then and an optional else, got {_plural(len(args))}")
-    test, then = c.expr(args[0]), c.expr(args[1])
-    otherwise = c.expr(args[2]) if len(args) == 3 else Typed(ast.Constant(None), Type({NIL}), node)
-    return Typed(ast.IfExp(c.truthy(test), then.code, otherwise.code), then.type | otherwise.type, node)
-
-
-def _when(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if len(args) != 2:
-        return c.fail("arity", node, f"when takes a test and one expression, got {_plural(len(args))}")
-    test, then = c.expr(args[0]), c.expr(args[1])
-    return Typed(ast.IfExp(c.truthy(test), then.code, ast.Constant(None)), then.type | {NIL}, node)
-
-
-def _cond(c: _Compiler, node: Node, args: list[Node]) -> Typed:
-    if not args or len(args) % 2:
-        return c.fail("arity", node, "cond takes pairs of test and value, like (cond (> a 1) true :else false)")
-    pairs = [(args[i], args[i + 1]) for i in range(0, len(args), 2)]
-    code: ast.expr = ast.Constant(None)
-    result = Type({NIL})
-    for test_node, value_node in reversed(pairs):
-        value = c.expr(value_node)
-        if test_node.kind == "keyword" or (test_node.kind == "symbol" and test_node.value == "true"):
-            code, result = value.code, value.type  # :else: what follows it is never reached
-            continue
-        test = c.expr(test_node)
-        code, result = ast.IfExp(c.truthy(test), value.code, code), result | value.type
-    return Typed(code, result, node)
-
-
-_SPECIAL: dict[str, Callable[[_Compiler, Node, list[Node]], Typed]] = {
-    "if": _if,
-    "when": _when,
-    "cond": _cond,
-    "->": _thread,
-    "date": _date,
-    "u/today": _today,
-    "custom-field": _custom_field,
-}
-
-_TEXTY = Type({TEXT})
-_COUNTABLE = Type({TEXT, SET, VEC, MAP, NIL})
-_FUNCTIONS: dict[str, Function] = {
-    "and": Function((0, None), _logic(True), "(and test test ...)"),
-    "or": Function((0, None), _logic(False), "(or test test ...)"),
-    "not": Function((1, 1), _not, "(not test)"),
-    "=": Function((1, None), _equal(False), '(= loan-status "Open")'),
-    "not=": Function((1, None), _equal(True), '(not= loan-status "Closed")'),
-    "<": Function((1, None), _compare(ast.Lt), "(< status-days-past-due 30)"),
-    ">": Function((1, None), _compare(ast.Gt), "(> status-days-past-due 30)"),
-    "<=": Function((1, None), _compare(ast.LtE), "(<= status-days-past-due 30)"),
-    ">=": Function((1, None), _compare(ast.GtE), "(>= status-days-past-due 30)"),
-    "+": Function((0, None), _arithmetic(ast.Add, 0), "(+ status-principal-balance status-due-fees)"),
-    "-": Function((1, None), _arithmetic(ast.Sub, 0), "(- status-payoff 100)"),
-    "*": Function((0, None), _arithmetic(ast.Mult, 1), "(* status-payoff 0.05)"),
-    "/": Function((1, None), _helper("_div", Type({DEC}), NUM, "numbers"), "(/ status-payoff 2)"),
-    "quot": Function((2, 2), _helper("_quot", lambda a: _number_type(a), NUM, "numbers"), "(quot 7 2)"),
-    "rem": Function((2, 2), _helper("_rem", lambda a: _number_type(a), NUM, "numbers"), "(rem 7 2)"),
-    "mod": Function((2, 2), _helper("_mod", lambda a: _number_type(a), NUM, "numbers"), "(mod -7 2)"),
-    "min": Function((1, None), _min_max("_min"), "(min status-payoff 500)"),
-    "max": Function((1, None), _min_max("_max"), "(max status-payoff 500)"),
-    "abs": Function((1, 1), _helper("_abs", lambda a: _number_type(a), NUM, "a number"), "(abs x)"),
-    "round": Function((1, 2), _round, "(round status-payoff) or (round status-payoff 2)"),
-    "str": Function((0, None), _helper("_str", _TEXTY), '(str loan-status "/" loan-sub-status)'),
-    "subs": Function((2, 3), _helper("_subs", _TEXTY, [_TEXTY, Type({INT}), Type({INT})]), "(subs text start end)"),
-    "count": Function((1, 1), _helper("_count", Type({INT}), _COUNTABLE, "text or a collection"), "(count portfolios)"),
-    "empty?": Function(
-        (1, 1), _helper("_empty", Type({BOOL}), _COUNTABLE, "text or a collection"), "(empty? checklist)"
-    ),
-    "contains?": Function((2, 2), _contains, '(contains? portfolios "Collections")'),
-    "some?": Function((1, 1), _nil_test(False), "(some? status-last-payment-date)"),
-    "nil?": Function((1, 1), _nil_test(True), "(nil? status-last-payment-date)"),
-    "lower-case": Function((1, 1), _helper("_lower", _TEXTY, _TEXTY), "(lower-case loan-status)"),
-    "upper-case": Function((1, 1), _helper("_upper", _TEXTY, _TEXTY), "(upper-case loan-status)"),
-    "starts-with?": Function((2, 2), _helper("_starts", Type({BOOL}), _TEXTY), '(starts-with? loan-sub-status "Past")'),
-    "ends-with?": Function((2, 2), _helper("_ends", Type({BOOL}), _TEXTY), '(ends-with? loan-sub-status "Due")'),
-    "includes?": Function((2, 2), _helper("_includes", Type({BOOL}), _TEXTY), '(includes? loan-sub-status "Due")'),
-    "u/date-compare": Function((2, 2), _date_compare, "(u/date-compare (u/today) status-next-payment-date)"),
-    "v/parse-int": Function(
-        (1, 1), _helper("_parse_int", Type({INT, NIL}), Type({TEXT, INT, DEC})), '(v/parse-int "42")'
-    ),
-    "v/parse-float": Function(
-        (1, 1), _helper("_parse_decimal", Type({DEC, NIL}), Type({TEXT, INT, DEC})), '(v/parse-float "4.5")'
-    ),
-}
-_FUNCTION_NAMES = sorted(set(_FUNCTIONS) | set(_SPECIAL))
-FUNCTION_NAMES = tuple(_FUNCTION_NAMES)
 
 
 # ---------------------------------------------------------------- the compiled rule
