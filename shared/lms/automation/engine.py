@@ -190,7 +190,7 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
     )
 
 
-def _entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
+def audit_entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
     return [
         RuleApplication(
             id=new_id("aud"),
@@ -315,7 +315,7 @@ def run_rules(
                 pass
             return Outcome(None, skipped="cascade too deep")
         evaluations = evaluate(run, chosen)
-        entries = _entries(loan_id, evaluations, trigger, now)
+        entries = audit_entries(loan_id, evaluations, trigger, now)
         changed = run.loan != previous or run.new_transactions
         if not changed and done:  # the cascade settles here: say which rules it kept from applying again
             entries += _not_again(run, rules, done, trigger, loan_id, now, depth)
@@ -343,12 +343,12 @@ def run_rules(
         except StaleWrite:
             time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
             continue
-        _change_customers(tenant_id, run)
+        change_customers(tenant_id, run)
         return Outcome(saved or previous, evaluations)
     raise Conflict("the loan keeps changing: try again")
 
 
-def _change_customers(tenant_id: str, run: Run) -> None:
+def change_customers(tenant_id: str, run: Run) -> None:
     """customer-tools changes, each its own write (its stream record re-evaluates that customer's
     other loans). A concurrent edit of the customer is re-read and the change applied again."""
     for customer_id, change in run.customer_changes.items():
