@@ -1,4 +1,4 @@
-"""The HTTP API (API.md): a thin Powertools router. Each route makes one call into the lms library;
+"""The HTTP API (docs/http.md): a thin Powertools router. Each route makes one call into the lms library;
 errors map to HTTP in one place (lms.http)."""
 
 from typing import Annotated, Any

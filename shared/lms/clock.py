@@ -1,4 +1,4 @@
-"""The one clock: "now" in UTC and a tenant's business date (ARCHITECTURE.md "Clock").
+"""The one clock: "now" in UTC and a tenant's business date (docs/architecture.md#clock).
 
 Tests freeze time by replacing `utc_now`; nothing else reads the system clock.
 """
@@ -13,7 +13,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def business_date(tz_name: str, override: date | None) -> date:
+def local_date(tz_name: str, override: date | None) -> date:
     if override is not None:
         return override
     return utc_now().astimezone(ZoneInfo(tz_name)).date()

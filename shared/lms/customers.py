@@ -6,12 +6,12 @@ from pydantic.alias_generators import to_camel
 
 from .clock import utc_now
 from .contract import Customer, CustomerCreate, CustomerLoan, CustomerUpdate, Page
-from .errors import Conflict, NotFound, field_error
+from .errors import NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import load as load_labels
 from .store import customers as store
 from .store import loans as loan_store
-from .store.errors import StaleWrite
+from .store.errors import check_version, update_versioned
 
 _REQUIRED = ("first_name", "last_name", "customer_type", "status")
 
@@ -57,24 +57,18 @@ def update(tenant_id: str, customer_id: str, request: CustomerUpdate, if_match: 
             raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
     if "status" in changes:
         changes["status"] = load_labels(tenant_id).customer_status(changes["status"])
-    for _ in range(5):
+
+    def attempt() -> Customer:
         current = get(tenant_id, customer_id)
-        if expected is not None and current.version != expected:
-            raise Conflict(
-                f"the customer is at version {current.version}, not {expected}: read it again",
-                [{"field": "version", "message": f"current version is {current.version}"}],
-            )
+        check_version("customer", current.version, expected)
         if not changes:
             return current
         updated = Customer.model_validate(
             {**current.model_dump(mode="python", by_alias=False), **changes, "updated_at": utc_now()}
         )
-        try:
-            return store.replace(tenant_id, updated)
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict("the customer changed while saving: read it again") from None
-    raise Conflict("the customer keeps changing: try again")
+        return store.replace(tenant_id, updated)
+
+    return update_versioned("customer", expected, attempt)
 
 
 def loans(tenant_id: str, customer_id: str, limit: int, cursor: str | None) -> Page[CustomerLoan]:

@@ -23,7 +23,7 @@ from .contract import (
 from .errors import Conflict, Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .store import settings as store
-from .store.errors import AlreadyExists, StaleWrite
+from .store.errors import AlreadyExists, StaleWrite, check_version, update_versioned
 from .store.paging import decode_cursor, encode_cursor
 
 # The statuses the service itself sets (creation, activation, charge-off, payoff).
@@ -209,14 +209,11 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel, if_mat
     expected = if_match if expected is None else expected
     if any(value is None for value in changes.values()):
         raise Invalid("null is not a value here: leave a field out to keep it")
-    for _ in range(5):
+
+    def attempt() -> Any:
         row = _row(tenant_id, kind, label_id)
         current = _entity(kind, row)
-        if expected is not None and current.version != expected:
-            raise Conflict(
-                f"the {kind.noun} is at version {current.version}, not {expected}: read it again",
-                [{"field": "version", "message": f"current version is {current.version}"}],
-            )
+        check_version(kind.noun, current.version, expected)
         if "title" in changes and changes["title"] != current.title:
             raise field_error(
                 "title",
@@ -225,13 +222,10 @@ def update(tenant_id: str, kind: Kind, label_id: str, request: BaseModel, if_mat
             )
         entity = kind.entity.model_validate({**current.model_dump(mode="python", by_alias=False), **changes})
         _check(kind, entity, tenant_id)
-        try:
-            saved = store.update_label(tenant_id, store.SettingRow(kind.name, label_id, _body(entity), row.version))
-            return entity.model_copy(update={"version": saved.version})
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict(f"the {kind.noun} changed while saving: read it again") from None
-    raise Conflict(f"the {kind.noun} keeps changing: try again")
+        saved = store.update_label(tenant_id, store.SettingRow(kind.name, label_id, _body(entity), row.version))
+        return entity.model_copy(update={"version": saved.version})
+
+    return update_versioned(kind.noun, expected, attempt)
 
 
 def delete(tenant_id: str, kind: Kind, label_id: str) -> None:

@@ -11,13 +11,13 @@ from pydantic.alias_generators import to_camel
 from . import servicing
 from .clock import utc_now
 from .contract import LateFeePeriod, Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
-from .errors import Conflict, Invalid, NotFound, field_error
+from .errors import Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import Labels
 from .labels import load as load_labels
 from .servicing import initial_values
 from .store import loans as store
-from .store.errors import MissingReference, StaleWrite
+from .store.errors import MissingReference, check_version, update_versioned
 from .tenancy import business_date, get_tenant
 
 _NOT_NULL = (
@@ -145,13 +145,10 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
         if name in changes and changes[name] is None:
             raise field_error(to_camel(name), f"{to_camel(name)} cannot be null")
     labels = load_labels(tenant_id)
-    for _ in range(5):
+
+    def attempt() -> Loan:
         current = get(tenant_id, loan_id)
-        if expected is not None and current.version != expected:
-            raise Conflict(
-                f"the loan is at version {current.version}, not {expected}: read it again",
-                [{"field": "version", "message": f"current version is {current.version}"}],
-            )
+        check_version("loan", current.version, expected)
         if not changes:
             return current
         updated = _apply(current, dict(changes), labels)
@@ -160,12 +157,9 @@ def update(tenant_id: str, loan_id: str, request: LoanUpdate, if_match: int | No
             current.loan_sub_status,
         ):
             updated = late_fee_change(updated, today(current, tenant_id), labels)
-        try:
-            return _save(tenant_id, updated, current)
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict("the loan changed while saving: read it again") from None
-    raise Conflict("the loan keeps changing: try again")
+        return _save(tenant_id, updated, current)
+
+    return update_versioned("loan", expected, attempt)
 
 
 def recompute(
@@ -210,7 +204,8 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
     """Activates the loan (status Open / Repaying) and brings its values to today (a loan whose
     contract date is past has installments due already). Activating an active loan changes nothing."""
     labels = load_labels(tenant_id)
-    for _ in range(5):
+
+    def attempt() -> Loan:
         current = get(tenant_id, loan_id)
         if current.active:
             return current
@@ -235,8 +230,6 @@ def activate(tenant_id: str, loan_id: str) -> Loan:
         )
         # Daily maintenance takes it from its first day: the next run snapshots it and runs the daily rules.
         activated = activated.model_copy(update={"maintained_through": activated.as_of - timedelta(days=1)})
-        try:
-            return _save(tenant_id, activated, current)
-        except StaleWrite:
-            continue
-    raise Conflict("the loan keeps changing: try again")
+        return _save(tenant_id, activated, current)
+
+    return update_versioned("loan", None, attempt)

@@ -58,3 +58,22 @@ def send(queue: str, messages: list[dict[str, Any]], delay: int = 0) -> int:
         else:
             raise RuntimeError(f"SQS refused {len(pending)} message(s) for {queue}")
     return len(messages)
+
+
+def read_batch(event: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any], int]], list[str]]:
+    """An SQS event's messages as (message id, body, receive count), and the ids of the messages whose
+    body is not a JSON object: those are reported as failures, so SQS delivers them again and then
+    dead-letters them (never dropped silently)."""
+    from aws_lambda_powertools.utilities.data_classes import SQSEvent
+
+    messages, unreadable = [], []
+    for record in SQSEvent(event).records:
+        try:
+            body = json.loads(record.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            unreadable.append(record.message_id)
+            continue
+        messages.append((record.message_id, body, int(record.attributes.approximate_receive_count or 1)))
+    return messages, unreadable

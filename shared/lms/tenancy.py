@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from . import clock
 from .config import config
 from .contract import Tenant, TenantCreate, TenantCreated, TenantUpdate
-from .errors import Conflict, NotFound, Unauthorized, field_error
+from .errors import NotFound, Unauthorized, field_error
 from .ids import new_id
 from .store import settings as store
-from .store.errors import StaleWrite
+from .store.errors import check_version, update_versioned
 from .store.settings import one_read_per_request as one_read_per_request  # the API: one settings read per request
 
 KEY_PREFIX = "lk_"
@@ -134,7 +134,7 @@ def get_tenant(tenant_id: str) -> Tenant:
 
 
 def business_date(tenant: Tenant) -> date:
-    return clock.business_date(tenant.timezone, tenant.business_date)
+    return clock.local_date(tenant.timezone, tenant.business_date)
 
 
 def update_tenant(tenant_id: str, update: TenantUpdate, if_match: int | None) -> Tenant:
@@ -145,17 +145,14 @@ def update_tenant(tenant_id: str, update: TenantUpdate, if_match: int | None) ->
             raise field_error(required, f"{required} cannot be null")
     if changes.get("timezone"):
         check_timezone(changes["timezone"])
-    for _ in range(5):
+
+    def attempt() -> Tenant:
         row = store.get_tenant(tenant_id)
         if row is None:
             raise NotFound("tenant not found")
-        if expected is not None and row.version != expected:
-            raise Conflict(f"the tenant is at version {row.version}, not {expected}: read it again")
+        check_version("tenant", row.version, expected)
         row.body.update(changes)
-        try:
-            row.version = store.save_tenant(tenant_id, row)
-            return _tenant(tenant_id, row)
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict("the tenant changed while saving: read it again") from None
-    raise Conflict("the tenant keeps changing: try again")
+        row.version = store.save_tenant(tenant_id, row)
+        return _tenant(tenant_id, row)
+
+    return update_versioned("tenant", expected, attempt)

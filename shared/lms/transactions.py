@@ -37,7 +37,9 @@ def entries(txs: list[Transaction]) -> list[servicing.Entry]:
     ]
 
 
-def recompute(loan: Loan, txs: list[Transaction], through: date, labels: Labels) -> tuple[Loan, servicing.Ledger]:
+def replay_transactions(
+    loan: Loan, txs: list[Transaction], through: date, labels: Labels
+) -> tuple[Loan, servicing.Ledger]:
     return loans.recompute(loan, entries(txs), through, labels)
 
 
@@ -62,7 +64,7 @@ def _post(tenant_id: str, loan_id: str, build: Any) -> Transaction:
         through = loans.today(loan, tenant_id)
         txs = store.every(tenant_id, loan_id)
         tx, reverses = build(loan, through, txs)
-        updated, ledger = recompute(
+        updated, ledger = replay_transactions(
             loan, txs + [tx] if reverses is None else _marked(txs, reverses, tx), through, labels
         )
         _nothing_unapplied(tx, ledger)
@@ -161,7 +163,7 @@ def page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> Page[T
     items, next_cursor = store.page(tenant_id, loan_id, limit, cursor)
     if items and loan.active:
         txs = store.every(tenant_id, loan_id)
-        _, ledger = recompute(loan, txs, loan.as_of, load_labels(tenant_id))
+        _, ledger = replay_transactions(loan, txs, loan.as_of, load_labels(tenant_id))
         items = [
             t.model_copy(update={"allocation": Allocation.model_validate(ledger.allocations[t.id].to_doc())})
             if t.id in ledger.allocations

@@ -1,1 +1,1 @@
-"""Rules Applied: rules, their evaluation and actions (RULES.md sections 3-6)."""
+"""Rules Applied: rules, their evaluation and actions (docs/rules.md)."""

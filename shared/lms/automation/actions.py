@@ -1,4 +1,4 @@
-"""Rule actions (RULES.md section 5), applied in order to one loan's in-memory state.
+"""Rule actions (docs/rules.md#actions), applied in order to one loan's in-memory state.
 
 Nothing here writes: a `Run` collects the loan's new state, new transactions, customer changes and
 notifications, and the engine writes them. An action that cannot apply to this loan (an unknown
@@ -330,8 +330,7 @@ def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
 def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
     """A trigger-based notification: the loan's variables as this action sees them travel with the audit
     entry (written with the loan's change), and the events function queues the delivery from it."""
-    from .context import loan_context
-    from .engine import shown
+    from .context import loan_context, shown
 
     variables = {name: shown(value) for name, value in loan_context(run.loan, run.customers, run.today).items()}
     run.notifications.append({"webhookId": action.webhook_id, "variables": variables})

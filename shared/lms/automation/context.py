@@ -1,4 +1,4 @@
-"""A loan's rule variables (RULES.md section 2): the context a compiled criteria reads."""
+"""A loan's rule variables (docs/rules.md#variables): the context a compiled criteria reads."""
 
 from __future__ import annotations
 
@@ -79,3 +79,16 @@ def loan_context(loan: Loan, customers: dict[str, Customer], today: date) -> dic
         "custom-fields": dict(loan.custom_fields),
         "current-date": today,
     }
+
+
+def shown(value: Any) -> Any:
+    """A variable's value as the audit log and the API show it (JSON, exact)."""
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "as_tuple"):
+        return f"{value:f}"
+    return value

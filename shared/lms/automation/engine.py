@@ -1,4 +1,4 @@
-"""Running rules on a loan (RULES.md section 4): which rules apply, in tenant order, each seeing the
+"""Running rules on a loan (docs/rules.md#when-rules-run): which rules apply, in tenant order, each seeing the
 changes of the ones before; criteria evaluated once per run; actions applied in order; every match
 and every error written to the loan's audit log, with the loan's new state, in one transaction.
 
@@ -29,14 +29,14 @@ from ..ids import new_id, well_formed
 from ..labels import Labels
 from ..labels import load as load_labels
 from ..rules import compile_rule
-from ..store import automation as audit_store
+from ..store import audit as audit_store
 from ..store import customers as customer_store
 from ..store import transactions as transaction_store
 from ..store.customers import replace as replace_customer
 from ..store.errors import StaleWrite
 from ..tenancy import business_date, get_tenant
 from .actions import ActionError, Run, apply_action
-from .context import loan_context
+from .context import loan_context, shown
 from .rulebook import every as every_rule
 
 logger = Logger(child=True)
@@ -56,7 +56,7 @@ class Evaluation:
 
 
 @dataclass
-class Outcome:
+class RunOutcome:
     """What one run did to one loan."""
 
     loan: Loan | None
@@ -81,19 +81,6 @@ def applies(rule: Rule, loan: Loan, trigger: str) -> bool:
     if not loan.active or loan.archived:
         return False
     return rule.eval_daily if trigger == "daily" else rule.eval_real_time
-
-
-def shown(value: Any) -> Any:
-    """A variable's value as the audit log and the API show it (JSON, exact)."""
-    if isinstance(value, (frozenset, set)):
-        return sorted(value)
-    if isinstance(value, dict):
-        return {k: shown(v) for k, v in value.items()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "as_tuple"):
-        return f"{value:f}"
-    return value
 
 
 @dataclass
@@ -268,7 +255,7 @@ def run_rules(
     force: bool = False,
     cache: dict[str, Settings] | None = None,
     at_version: int | None = None,
-) -> Outcome:
+) -> RunOutcome:
     """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
     on one loan and writes the result. `cascade` is the state of the rule-made change that caused this
     run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing,
@@ -282,16 +269,16 @@ def run_rules(
         # condition of a write that changes the loan.
         loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, None)
         if seen is not None:
-            return Outcome(None, skipped="handled before", before=seen)
+            return RunOutcome(None, skipped="handled before", before=seen)
         run = _load(tenant_id, loan, settings, rules)
         if run is None:
-            return Outcome(None, skipped="no such loan")
+            return RunOutcome(None, skipped="no such loan")
         if at_version is not None and run.loan.version != at_version:
             # The loan changed again since the record's write: that later change's own record runs the
             # rules on the state they should see (a redelivered or late record never acts on a newer
             # state). An older version means the write never took effect (moto streams the items of a
             # cancelled transaction; DynamoDB does not).
-            return Outcome(None, skipped="superseded by a later change")
+            return RunOutcome(None, skipped="superseded by a later change")
         previous = run.loan
         chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
         now = utc_now()
@@ -313,7 +300,7 @@ def run_rules(
                 audit_store.commit(tenant_id, None, [], [stop], trigger_id)
             except audit_store.AlreadyHandled:
                 pass
-            return Outcome(None, skipped="cascade too deep")
+            return RunOutcome(None, skipped="cascade too deep")
         evaluations = evaluate(run, chosen)
         entries = audit_entries(loan_id, evaluations, trigger, now)
         changed = run.loan != previous or run.new_transactions
@@ -339,12 +326,12 @@ def run_rules(
                 tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None
             )
         except audit_store.AlreadyHandled:
-            return Outcome(None, skipped="handled before")
+            return RunOutcome(None, skipped="handled before")
         except StaleWrite:
             time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
             continue
         change_customers(tenant_id, run)
-        return Outcome(saved or previous, evaluations)
+        return RunOutcome(saved or previous, evaluations)
     raise Conflict("the loan keeps changing: try again")
 
 
@@ -364,7 +351,7 @@ def change_customers(tenant_id: str, run: Run) -> None:
 
 
 def force(tenant_id: str, loan_id: str, rule_id: str, explain: bool) -> ForceResult:
-    """One rule on one loan now, even if inactive or the loan not enrolled (RULES.md section 4)."""
+    """One rule on one loan now, even if inactive or the loan not enrolled (docs/rules.md#when-rules-run)."""
     rule = next((r for r in every_rule(tenant_id) if r.id == rule_id), None)
     if rule is None:
         raise NotFound("rule not found")

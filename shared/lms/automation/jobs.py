@@ -1,4 +1,4 @@
-"""Force one rule on many loans as a background job (RULES.md section 4, API.md `POST /rules/{id}/force`).
+"""Force one rule on many loans as a background job (docs/rules.md#when-rules-run, docs/http.md#jobs).
 
 The API creates the job and queues one "expand" message; the worker (functions/force_worker) turns it
 into one message per loan, then runs the rule on each loan as a force would. Every step is safe to

@@ -8,8 +8,7 @@ from ..rules import RuleInvalid, compile_rule
 from ..store import customers as customer_store
 from ..store import loans as loan_store
 from ..tenancy import business_date, get_tenant
-from .context import loan_context
-from .engine import shown
+from .context import loan_context, shown
 
 PAGE = 200
 

@@ -1,4 +1,4 @@
-"""Real-time evaluation (RULES.md section 4) from DynamoDB stream records of loans, customers and
+"""Real-time evaluation (docs/rules.md#real-time) from DynamoDB stream records of loans, customers and
 transactions. Each record says what happened; this decides which loans to run rules on, with
 which trigger, and runs them. Safe to run twice: every run is keyed by the stream record's
 eventID (and the loan), and a run already written is not repeated.
@@ -17,47 +17,18 @@ from typing import Any
 
 from ..config import config
 from ..store import customers as customer_store
-from ..store.attributes import from_dynamo
 from ..store.customers import loan_links
-from .engine import Outcome, Settings, run_rules
-
-# Loan attributes whose change alone is not an interaction (values move with transactions and days).
-_BOOKKEEPING = {
-    "values",
-    "asOf",
-    "updatedAt",
-    "version",
-    "cascade",
-    "lateFeeHistory",
-    "interestStopped",
-    "chargedOff",
-    "ledger",
-    "maintainedThrough",
-}
-_CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
+from ..store.records import CUSTOMER_BOOKKEEPING, LOAN_BOOKKEEPING, LOAN_SERVICING_FLAGS, changed, image, table_of
+from .engine import RunOutcome, Settings, run_rules
 
 
-def _image(record: dict[str, Any], name: str) -> dict[str, Any] | None:
-    image = record.get("dynamodb", {}).get(name)
-    return None if image is None else {k: from_dynamo(v) for k, v in image.items()}
-
-
-def _table(record: dict[str, Any]) -> str:
-    arn = record.get("eventSourceARN", "")
-    return arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in arn else ""
-
-
-def _changed(old: dict[str, Any], new: dict[str, Any], ignored: set[str]) -> set[str]:
-    return {k for k in old.keys() | new.keys() if k not in ignored and old.get(k) != new.get(k)}
-
-
-def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> list[Outcome]:
+def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> list[RunOutcome]:
     """Runs the rules one stream record calls for; raises when a run failed (the batch retries it).
     cache: per-tenant settings shared by the records of one batch."""
     if record.get("eventName") == "REMOVE":
         return []
-    table, cfg = _table(record), config()
-    new, old = _image(record, "NewImage"), _image(record, "OldImage")
+    table, cfg = table_of(record), config()
+    new, old = image(record, "NewImage"), image(record, "OldImage")
     if new is None:
         return []
     event_id = record["eventID"]
@@ -81,7 +52,7 @@ def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> 
             )
         ]
     if table == cfg.customers_table:
-        if old is None or not _changed(old, new, _CUSTOMER_BOOKKEEPING):
+        if old is None or not changed(old, new, CUSTOMER_BOOKKEEPING):
             return []  # a new customer has no loans yet
         current = customer_store.get(new["tenantId"], new["customerId"])
         if current is None or current.version > new.get("version", 0):
@@ -90,7 +61,7 @@ def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> 
     return []
 
 
-def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache: Any) -> list[Outcome]:
+def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache: Any) -> list[RunOutcome]:
     tenant_id, loan_id = new["tenantId"], new["loanId"]
     cascade = new.get("cascade")
     if cascade and (old is None or old.get("cascade") != cascade):
@@ -111,14 +82,14 @@ def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache:
                 tenant_id, loan_id, "loan-created", trigger_id=event_id, cache=cache, at_version=new.get("version")
             )
         ]
-    changed = _changed(old, new, _BOOKKEEPING)
-    if not changed:
+    difference = changed(old, new, LOAN_BOOKKEEPING | LOAN_SERVICING_FLAGS)
+    if not difference:
         return []
-    trigger = "loan-activated" if "active" in changed and new.get("active") else "loan-changed"
+    trigger = "loan-activated" if "active" in difference and new.get("active") else "loan-changed"
     return [run_rules(tenant_id, loan_id, trigger, trigger_id=event_id, cache=cache, at_version=new.get("version"))]
 
 
-def _customer(event_id: str, tenant_id: str, customer_id: str, cache: Any) -> list[Outcome]:
+def _customer(event_id: str, tenant_id: str, customer_id: str, cache: Any) -> list[RunOutcome]:
     outcomes, cursor = [], None
     while True:
         links, cursor = loan_links(tenant_id, customer_id, 100, cursor)

@@ -1,4 +1,4 @@
-"""Rules (RULES.md section 3): create, read, edit (each edit a new version), delete, tenant order.
+"""Rules (docs/rules.md#rule-settings): create, read, edit (each edit a new version), delete, tenant order.
 
 A rule's criteria are checked and compiled when it is saved; its actions' labels must exist in the
 tenant's settings. Enrollment is derived, never fanned out: a loan is enrolled in a rule when the
@@ -26,7 +26,8 @@ from ..labels import Labels
 from ..labels import load as load_labels
 from ..rules import RuleInvalid, compile_rule
 from ..store import rules as store
-from ..store.errors import StaleWrite
+from ..store import webhooks as webhook_store
+from ..store.errors import StaleWrite, check_version, update_versioned
 
 MAX_RULES = 500
 
@@ -91,12 +92,14 @@ def check_actions(actions: list[Any], labels: Labels) -> list[Any]:
     return checked
 
 
+def _webhook_exists(tenant_id: str, webhook_id: str) -> bool:
+    return well_formed("whk", webhook_id) and webhook_store.get(tenant_id, webhook_id) is not None
+
+
 def check_webhooks(tenant_id: str, actions: list[Any]) -> None:
     """A notify action's webhook must exist (deleting it later drops the notifications, logged)."""
-    from ..webhooks.subscriptions import exists
-
     for index, action in enumerate(actions):
-        if action.type == "notify" and not exists(tenant_id, action.webhook_id):
+        if action.type == "notify" and not _webhook_exists(tenant_id, action.webhook_id):
             raise Invalid(
                 f"actions[{index}]: no webhook {action.webhook_id!r} (POST /webhooks makes one)",
                 [{"field": f"actions[{index}].webhookId", "message": "unknown webhook"}],
@@ -164,31 +167,20 @@ def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | No
     if "actions" in changes:
         changes["actions"] = check_actions(request.actions or [], load_labels(tenant_id))
         check_webhooks(tenant_id, changes["actions"])
-    for _ in range(5):
+
+    def attempt() -> Rule:
         current = _rule(tenant_id, rule_id)
-        if expected is not None and current.version != expected:
-            raise Conflict(
-                f"the rule is at version {current.version}, not {expected}: read it again",
-                [{"field": "version", "message": f"current version is {current.version}"}],
-            )
+        check_version("rule", current.version, expected)
         if not changes:
             return current
         updated = current.model_copy(update={**changes, "updated_at": utc_now()})
-        try:
-            return store.save(tenant_id, Rule.model_validate(updated.model_dump()), current)
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict("the rule changed while saving: read it again") from None
-    raise Conflict("the rule keeps changing: try again")
+        return store.save(tenant_id, Rule.model_validate(updated.model_dump()), current)
+
+    return update_versioned("rule", expected, attempt)
 
 
 def delete(tenant_id: str, rule_id: str) -> None:
-    for _ in range(5):
-        try:
-            return store.delete(tenant_id, _rule(tenant_id, rule_id))
-        except StaleWrite:
-            continue
-    raise Conflict("the rule keeps changing: try again")
+    update_versioned("rule", None, lambda: store.delete(tenant_id, _rule(tenant_id, rule_id)))
 
 
 def reorder(tenant_id: str, request: RuleOrder) -> list[Rule]:

@@ -65,7 +65,7 @@ class DueDateShift(Entity):
 
 
 class LoanSetup(Entity):
-    """Loan terms (SERVICING.md)."""
+    """Loan terms (docs/servicing.md#loan-terms)."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
 
@@ -156,7 +156,7 @@ class LoanUpdate(_LoanLabels):
 
 
 class LoanValues(Entity):
-    """The servicing calculator's current values (SERVICING.md)."""
+    """The servicing calculator's current values (docs/servicing.md#values)."""
 
     days_past_due: int = 0
     amount_past_due: Money = Decimal("0")

@@ -1,4 +1,5 @@
-"""Daily maintenance (SERVICING.md "Each day", RULES.md section 4, ARCHITECTURE.md "Clock").
+"""Daily maintenance (docs/servicing.md#snapshots-and-daily-maintenance,
+docs/rules.md#when-rules-run, docs/architecture.md#clock).
 
 A run is one tenant's business date D: `dispatch` (every 15 minutes) creates it once the tenant's
 local time has passed its maintenance hour (a conditional write: two dispatchers, one run), and
@@ -17,14 +18,14 @@ ahead on redelivery, never behind); when it reaches the total the results are co
 the run completes once (`maintenance.completed`). The dispatcher settles runs whose last count was lost.
 """
 
-from .days import LoanOutcome, Plan, maintain_many, maintain_one, plan, write_loan
+from .days import LoanMaintenance, LoanOutcome, maintain_many, maintain_one, plan, write_loan
 from .runs import dispatch, due_date, get_run, request_run, run_id, start_run
 from .snapshots import snapshots
 from .worker import SETTINGS_SECONDS, expand, handle_batch, record
 
 __all__ = [
     "LoanOutcome",
-    "Plan",
+    "LoanMaintenance",
     "SETTINGS_SECONDS",
     "dispatch",
     "due_date",

@@ -17,7 +17,7 @@ from ..ids import new_id
 from ..labels import Labels
 from ..loans import recompute
 from ..servicing import Ledger, Terms, advance, values
-from ..store import automation as audit_store
+from ..store import audit as audit_store
 from ..store import loans as loan_store
 from ..store import snapshots as snapshot_store
 from ..store import transactions as transaction_store
@@ -32,7 +32,7 @@ _ATTEMPTS = 5
 
 
 @dataclass
-class Plan:
+class LoanMaintenance:
     """What maintaining one loan (up to some day) writes."""
 
     loan: Loan
@@ -60,7 +60,7 @@ def _snapshot(loan: Loan) -> dict[str, Any]:
     }
 
 
-def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: datetime) -> Plan | None:
+def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: datetime) -> LoanMaintenance | None:
     """The days from the loan's last maintained day up to `through`; None when there is nothing to do
     (maintained already, a run for an earlier date, not active)."""
     if not loan.active or loan.archived:
@@ -70,7 +70,7 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
         return None
     terms = Terms.of(loan.setup)
     stored: list[Transaction] | None = None
-    result = Plan(loan)
+    result = LoanMaintenance(loan)
 
     def transactions() -> list[Transaction]:
         nonlocal stored
@@ -128,7 +128,7 @@ def _kept_ledger(loan: Loan) -> Ledger | None:
 _MAINTAINED = {"values", "as_of", "interest_stopped", "charged_off", "ledger", "maintained_through", "updated_at"}
 
 
-def _daily_rules(result: Plan, run: Run, chosen: list[Any], day: date, now: datetime) -> None:
+def _daily_rules(result: LoanMaintenance, run: Run, chosen: list[Any], day: date, now: datetime) -> None:
     """The day's rules on the run's loan, what they wrote added to the plan."""
     evaluations = evaluate(run, chosen)
     entries = audit_entries(run.loan.id, evaluations, "daily", now)
@@ -139,7 +139,7 @@ def _daily_rules(result: Plan, run: Run, chosen: list[Any], day: date, now: date
         result.runs.append(run)
 
 
-def _finished(result: Plan, original: Loan, loan: Loan, now: datetime) -> Loan:
+def _finished(result: LoanMaintenance, original: Loan, loan: Loan, now: datetime) -> Loan:
     """The loan to write: at the version read, with a cascade when a rule changed it (real time takes
     the next step of that cascade)."""
     changed = {k for k, v in loan if getattr(original, k) != v} - _MAINTAINED
@@ -158,7 +158,7 @@ def _customers(tenant_id: str, loan: Loan, rules: list[Any]) -> dict[str, Any]:
     return customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers])
 
 
-def write_loan(tenant_id: str, work: Plan) -> None:
+def write_loan(tenant_id: str, work: LoanMaintenance) -> None:
     """The loan's write, the commit point (snapshots are written before it)."""
     if work.transactions or work.entries:
         audit_store.commit(tenant_id, work.loan, work.transactions, work.entries)
@@ -199,7 +199,7 @@ def maintain_many(tenant_id: str, through: date, loan_ids: list[str], settings: 
     own write; a loan that changed meanwhile (or needs more than one write) goes on alone."""
     outcomes: dict[str, LoanOutcome] = {i: LoanOutcome(i) for i in loan_ids}
     loans = loan_store.get_many_consistent(tenant_id, loan_ids)
-    plans: dict[str, Plan] = {}
+    plans: dict[str, LoanMaintenance] = {}
     alone: list[str] = []
     now = utc_now()
     for loan_id in loan_ids:

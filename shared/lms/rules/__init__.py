@@ -1,8 +1,8 @@
-"""The rule language (RULES.md sections 1-2): read with hy's reader, checked against a whitelist,
+"""The rule language (docs/rules.md#syntax): read with hy's reader, checked against a whitelist,
 the variable catalogue and a type table, compiled once per rule text into a plain function.
 
     rule = compile_rule('(and (> status-days-past-due 30) (= loan-status "Open"))')
-    rule.run(context)  # Outcome(matched=True, error=None)
+    rule.run(context)  # RuleResult(matched=True, error=None)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .runtime import RuleRuntimeError
 __all__ = [
     "CompiledRule",
     "FUNCTION_NAMES",
-    "Outcome",
+    "RuleResult",
     "RuleError",
     "RuleInvalid",
     "RuleRuntimeError",
@@ -32,7 +32,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RuleResult:
     matched: bool
     error: str | None = None
 
@@ -44,12 +44,12 @@ class CompiledRule:
     variables: tuple[str, ...]  # the catalogue variables it reads, in reading order
     result: str  # what it gives, in words ("true or false", "a number"...)
 
-    def run(self, context: Mapping[str, Any]) -> Outcome:
+    def run(self, context: Mapping[str, Any]) -> RuleResult:
         """Matched only when the criteria gives true; a runtime error is no match, with the reason."""
         try:
-            return Outcome(self.test(context) is True)
+            return RuleResult(self.test(context) is True)
         except Exception as error:  # one rule on one loan: recorded, never raised to the batch
-            return Outcome(False, runtime_error_message(error, self.variables, context))
+            return RuleResult(False, runtime_error_message(error, self.variables, context))
 
     def value(self, context: Mapping[str, Any]) -> Any:
         return self.test(context)

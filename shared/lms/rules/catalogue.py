@@ -1,4 +1,4 @@
-"""The rule variable catalogue (RULES.md section 2): every name a criteria may read, with its type."""
+"""The rule variable catalogue (docs/rules.md#variables): every name a criteria may read, with its type."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The servicing calculator: pure functions over Decimal, no I/O (SERVICING.md)."""
+"""The servicing calculator: pure functions over Decimal, no I/O (docs/servicing.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The daily step and transactions (SERVICING.md "Each day", "Payments, charges, credits").
+"""The daily step and transactions (docs/servicing.md#the-daily-step, docs/servicing.md#payments).
 
 A loan's servicing state is a Ledger as of the end of one day. `step` brings it forward one day;
 `replay` rebuilds it from the loan's terms and transactions, which is how reversals and
@@ -280,7 +280,7 @@ def _forward(
 
 @dataclass(frozen=True, slots=True)
 class Values:
-    """The calculator's current values of a loan (API.md `values`, RULES.md `status-*`)."""
+    """The calculator's current values of a loan (docs/servicing.md#values, docs/rules.md#variables)."""
 
     days_past_due: int
     amount_past_due: Decimal

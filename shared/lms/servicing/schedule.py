@@ -1,4 +1,4 @@
-"""Loan terms and the amortization schedule (SERVICING.md "Schedule")."""
+"""Loan terms and the amortization schedule (docs/servicing.md#schedule)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from ..contract import Address, Customer
-from .errors import AlreadyExists, save_versioned
+from .errors import AlreadyExists, condition_failed, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, scoped
 
@@ -77,7 +77,7 @@ def insert(tenant_id: str, customer: Customer) -> Customer:
     try:
         item.save()
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             raise AlreadyExists() from None
         raise
     return customer.model_copy(update={"version": item.version})

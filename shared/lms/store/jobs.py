@@ -14,6 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from .errors import CONDITION_FAILED, cancellation_codes, condition_failed
 from .tables import JobItem
 
 MAX_RESULTS = 99  # one transaction: the results and the job's counters
@@ -60,7 +61,7 @@ def create(tenant_id: str, key: str, body: dict[str, Any], now: datetime) -> boo
     try:
         item.save(condition=JobItem.sk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True
@@ -80,7 +81,7 @@ def start(tenant_id: str, key: str, total: int) -> Job:
     try:
         item.update(actions=[JobItem.state.set("running")], condition=JobItem.state == "queued")
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     return _job(JobItem.get(tenant_id, key, consistent_read=True))
 
@@ -105,9 +106,9 @@ def record(tenant_id: str, key: str, results: list[Result]) -> None:
         try:
             _record(tenant_id, key, chunk)
         except TransactWriteError as error:
-            reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-            if "ConditionalCheckFailed" not in reasons or len(chunk) == 1:
-                if len(chunk) == 1 and reasons and reasons[0] == "ConditionalCheckFailed":
+            reasons = cancellation_codes(error)
+            if CONDITION_FAILED not in reasons or len(chunk) == 1:
+                if len(chunk) == 1 and reasons and reasons[0] == CONDITION_FAILED:
                     continue  # recorded before
                 raise
             for result in chunk:  # some were recorded before: one at a time
@@ -148,7 +149,7 @@ def _finish(tenant_id: str, key: str, total: int, failed: int, now: datetime, *a
             condition=JobItem.state.is_in("queued", "running"),
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return None
         raise
     return get(tenant_id, key)
@@ -206,7 +207,7 @@ def put_results(tenant_id: str, key: str, results: list[Result]) -> tuple[int, i
     try:  # a finished job's counts are exact: a late duplicate adds nothing
         item.update(actions=[JobItem.done.add(len(results))], condition=JobItem.state.is_in("queued", "running"))
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         return 0, None
     return int(item.done or 0), None if item.total is None else int(item.total)
@@ -250,7 +251,7 @@ def put_marker(tenant_id: str, key: str, name: str, body: dict[str, Any]) -> boo
             condition=JobItem.sk.does_not_exist()
         )
     except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

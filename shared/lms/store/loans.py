@@ -6,12 +6,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Loan, LoanCustomer, LoanSetup, LoanValues
-from .errors import AlreadyExists, MissingReference, StaleWrite, save_versioned
+from .errors import CONDITION_FAILED, AlreadyExists, MissingReference, StaleWrite, cancellation_codes, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, LoanItem, scoped
 
 
-def _entity(item: LoanItem) -> Loan:
+def loan_from_item(item: LoanItem) -> Loan:
     return Loan(
         id=item.loan_id,
         display_id=item.display_id,
@@ -43,7 +43,7 @@ def _entity(item: LoanItem) -> Loan:
     )
 
 
-def _item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
+def loan_item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
     item = LoanItem(
         tenant_id,
         loan.id,
@@ -82,7 +82,7 @@ def _item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
 
 def get(tenant_id: str, loan_id: str) -> Loan | None:
     try:
-        return _entity(LoanItem.get(tenant_id, loan_id, consistent_read=True))
+        return loan_from_item(LoanItem.get(tenant_id, loan_id, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -90,14 +90,14 @@ def get(tenant_id: str, loan_id: str) -> Loan | None:
 def get_many(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:
     if not loan_ids:
         return {}
-    return {item.loan_id: _entity(item) for item in LoanItem.batch_get([(tenant_id, i) for i in set(loan_ids)])}
+    return {item.loan_id: loan_from_item(item) for item in LoanItem.batch_get([(tenant_id, i) for i in set(loan_ids)])}
 
 
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Loan], str | None]:
     after = decode_cursor(cursor)
     start = {"tenantId": {"S": tenant_id}, "loanId": {"S": after}} if after else None
     results = LoanItem.query(tenant_id, limit=limit, last_evaluated_key=start)
-    loans = [_entity(item) for item in results]
+    loans = [loan_from_item(item) for item in results]
     last = results.last_evaluated_key
     return loans, encode_cursor(last["loanId"]["S"]) if last else None
 
@@ -116,7 +116,7 @@ def _link(tenant_id: str, loan_id: str, link: LoanCustomer) -> LinkItem:
 def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
     """Creates (previous is None) or replaces the loan at loan.version, and makes its links match
     its customers, in one transaction. Every customer must exist in the tenant."""
-    item = _item(tenant_id, loan, None if previous is None else loan.version)
+    item = loan_item(tenant_id, loan, None if previous is None else loan.version)
     before = {c.customer_id: c for c in (previous.customers if previous else [])}
     after = {c.customer_id: c for c in loan.customers}
     removed = before.keys() - after.keys()
@@ -134,7 +134,7 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
                 if before.get(customer_id) != link:
                     tx.save(_link(tenant_id, loan.id, link))
     except TransactWriteError as error:
-        reasons = [r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])]
+        reasons = [code == CONDITION_FAILED for code in cancellation_codes(error)]
         missing = [cid for cid, failed in zip(after, reasons, strict=False) if failed]
         if missing:
             raise MissingReference(missing) from None
@@ -149,14 +149,14 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
 def put(tenant_id: str, loan: Loan) -> Loan:
     """Replaces the loan at loan.version (one conditional PutItem; its customers are unchanged, so
     its links are too). StaleWrite when the loan changed since it was read."""
-    return loan.model_copy(update={"version": save_versioned(_item(tenant_id, loan, loan.version))})
+    return loan.model_copy(update={"version": save_versioned(loan_item(tenant_id, loan, loan.version))})
 
 
 def get_many_consistent(tenant_id: str, loan_ids: list[str]) -> dict[str, Loan]:
     if not loan_ids:
         return {}
     return {
-        item.loan_id: _entity(item)
+        item.loan_id: loan_from_item(item)
         for item in LoanItem.batch_get([(tenant_id, i) for i in dict.fromkeys(loan_ids)], consistent_read=True)
     }
 
@@ -176,4 +176,4 @@ def active_ids_page(tenant_id: str, limit: int, cursor: str | None) -> tuple[lis
 
 def from_image(image: dict) -> Loan:
     """A loan from a stream record's image (DynamoDB JSON)."""
-    return _entity(LoanItem.from_raw_data(image))
+    return loan_from_item(LoanItem.from_raw_data(image))

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Rule
-from .errors import RETRYABLE, StaleWrite
+from .errors import RETRYABLE, StaleWrite, condition_failed
 from .paging import decode_cursor, encode_cursor
 from .tables import RuleItem
 
@@ -107,6 +107,6 @@ def delete(tenant_id: str, rule: Rule) -> None:
     try:
         item.delete()
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             raise StaleWrite() from None
         raise

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .errors import AlreadyExists, StaleWrite, save_versioned
+from .errors import CONDITION_FAILED, AlreadyExists, StaleWrite, cancellation_codes, save_versioned
 from .tables import ApiKeyItem, SettingItem
 
 TENANT_SK = "tenant"
@@ -86,10 +86,6 @@ def _connection() -> Any:
     return SettingItem._get_connection().connection
 
 
-def _cancelled_by_condition(error: TransactWriteError) -> bool:
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in (error.cancellation_reasons or []))
-
-
 @_writes
 def create_tenant(tenant_id: str, tenant_body: dict, labels: list[SettingRow], key_hash: str, key_prefix: str) -> None:
     """The tenant, its default labels and its first API key, all or nothing."""
@@ -155,7 +151,7 @@ def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
                 condition=SettingItem.sk.does_not_exist(),
             )
     except TransactWriteError as error:
-        if _cancelled_by_condition(error):
+        if CONDITION_FAILED in cancellation_codes(error):
             raise AlreadyExists() from None
         raise
     return SettingRow(row.kind, row.id, row.body, 1)
@@ -175,7 +171,7 @@ def delete_label(tenant_id: str, row: SettingRow) -> None:
             tx.delete(SettingItem(tenant_id, _sk(row.kind, row.id), version=row.version))
             tx.delete(SettingItem(tenant_id, _guard_sk(row.kind, row.body["title"])), add_version_condition=False)
     except TransactWriteError as error:
-        if _cancelled_by_condition(error):
+        if CONDITION_FAILED in cancellation_codes(error):
             raise StaleWrite() from None
         raise
 

@@ -7,14 +7,14 @@ from pynamodb.transactions import TransactWrite
 
 from ..contract import Loan, Transaction
 from .errors import RETRYABLE, StaleWrite
-from .loans import _item as loan_item
+from .loans import loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import LoanItem, TransactionItem, scoped
 
 _BODY = ("method", "title", "category", "charge_off", "reverses", "allocation", "source")
 
 
-def _entity(item: TransactionItem) -> Transaction:
+def from_item(item: TransactionItem) -> Transaction:
     body = item.body or {}
     return Transaction.model_validate(
         {
@@ -31,7 +31,7 @@ def _entity(item: TransactionItem) -> Transaction:
     )
 
 
-def _item(tenant_id: str, tx: Transaction) -> TransactionItem:
+def transaction_item(tenant_id: str, tx: Transaction) -> TransactionItem:
     body = {
         "amount": tx.amount,
         **{name: getattr(tx, name) for name in _BODY if getattr(tx, name) not in (None, False)},
@@ -53,14 +53,14 @@ def _item(tenant_id: str, tx: Transaction) -> TransactionItem:
 
 def get(tenant_id: str, loan_id: str, transaction_id: str) -> Transaction | None:
     try:
-        return _entity(TransactionItem.get(scoped(tenant_id, loan_id), transaction_id, consistent_read=True))
+        return from_item(TransactionItem.get(scoped(tenant_id, loan_id), transaction_id, consistent_read=True))
     except DoesNotExist:
         return None
 
 
 def every(tenant_id: str, loan_id: str) -> list[Transaction]:
     """All of a loan's transactions in posting order."""
-    return [_entity(item) for item in TransactionItem.query(scoped(tenant_id, loan_id), consistent_read=True)]
+    return [from_item(item) for item in TransactionItem.query(scoped(tenant_id, loan_id), consistent_read=True)]
 
 
 def page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> tuple[list[Transaction], str | None]:
@@ -68,7 +68,7 @@ def page(tenant_id: str, loan_id: str, limit: int, cursor: str | None) -> tuple[
     key = scoped(tenant_id, loan_id)
     start = {"loanKey": {"S": key}, "transactionId": {"S": after}} if after else None
     results = TransactionItem.query(key, limit=limit, last_evaluated_key=start, consistent_read=True)
-    items = [_entity(item) for item in results]
+    items = [from_item(item) for item in results]
     last = results.last_evaluated_key
     return items, encode_cursor(last["transactionId"]["S"]) if last else None
 
@@ -78,7 +78,7 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
     replaces the loan at loan.version with its new values: all or nothing. StaleWrite when the loan
     or the reversed payment changed since they were read."""
     item = loan_item(tenant_id, loan, loan.version)
-    record = _item(tenant_id, tx)
+    record = transaction_item(tenant_id, tx)
     record.body = {**record.body, "loanVersion": loan.version + 1}  # the loan's version this write makes
     try:
         with TransactWrite(connection=LoanItem._get_connection().connection) as write:
@@ -102,4 +102,4 @@ def post(tenant_id: str, tx: Transaction, loan: Loan, reverses: str | None = Non
 
 def from_image(image: dict) -> Transaction:
     """A transaction from a stream record's image (DynamoDB JSON)."""
-    return _entity(TransactionItem.from_raw_data(image))
+    return from_item(TransactionItem.from_raw_data(image))

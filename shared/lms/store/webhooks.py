@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
-from .errors import StaleWrite
+from .errors import StaleWrite, condition_failed
 from .paging import decode_cursor, encode_cursor
 from .tables import WebhookItem
 
@@ -23,10 +23,6 @@ _HOOK = "hook#"
 
 def _expiry() -> int:
     return int(time.time()) + KEEP_DAYS * 86400
-
-
-def _conditional(error: PutError | UpdateError | DeleteError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 # ---------------------------------------------------------------- subscriptions (body: the stored fields)
@@ -67,7 +63,7 @@ def save(tenant_id: str, body: dict[str, Any], version: int) -> int:
             condition=WebhookItem.version == version
         )
     except PutError as error:
-        if _conditional(error):
+        if condition_failed(error):
             raise StaleWrite() from None
         raise
     return version + 1
@@ -77,7 +73,7 @@ def delete(tenant_id: str, webhook_id: str, version: int) -> None:
     try:
         WebhookItem(tenant_id, _HOOK + webhook_id).delete(condition=WebhookItem.version == version)
     except DeleteError as error:
-        if _conditional(error):
+        if condition_failed(error):
             raise StaleWrite() from None
         raise
 
@@ -106,7 +102,7 @@ def put_message(tenant_id: str, webhook_id: str, message_id: str, body: dict[str
     try:
         item.save(condition=WebhookItem.sk.does_not_exist())
     except PutError as error:
-        if _conditional(error):
+        if condition_failed(error):
             return False
         raise
     return True
@@ -128,7 +124,7 @@ def set_state(tenant_id: str, webhook_id: str, message_id: str, round_: int, sta
             actions=[WebhookItem.state.set(state)], condition=WebhookItem.sk.exists() & (WebhookItem.round == round_)
         )
     except UpdateError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
 
 
@@ -150,7 +146,7 @@ def new_round(tenant_id: str, webhook_id: str, message_id: str) -> int:
             )
             return found.round + 1
         except UpdateError as error:
-            if not _conditional(error):
+            if not condition_failed(error):
                 raise
     raise StaleWrite()
 
@@ -191,7 +187,7 @@ def claim(tenant_id: str, webhook_id: str, message_id: str, round_: int, number:
             WebhookItem(tenant_id, key, state="sending", claimed_at=now, expires_at=_expiry()).save(condition=condition)
             return Claim(mine=True, claimed_at=now)
         except PutError as error:
-            if not _conditional(error):
+            if not condition_failed(error):
                 raise
     return Claim()
 
@@ -212,7 +208,7 @@ def record_attempt(
     try:
         item.save(condition=(WebhookItem.state == "sending") & (WebhookItem.claimed_at == claimed_at))
     except PutError as error:
-        if _conditional(error):
+        if condition_failed(error):
             return False
         raise
     return True

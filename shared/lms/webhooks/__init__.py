@@ -1,1 +1,1 @@
-"""Webhooks (API.md "Webhooks", issue 7): subscriptions, domain events, signed SSRF-safe delivery."""
+"""Webhooks (docs/http.md#webhooks): subscriptions, domain events, signed SSRF-safe delivery."""

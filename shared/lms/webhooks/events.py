@@ -1,4 +1,4 @@
-"""Domain events (API.md "Webhooks") from the DynamoDB streams, matched to subscriptions and queued.
+"""Domain events (docs/http.md#webhooks) from the DynamoDB streams, matched to subscriptions and queued.
 
 Nothing is lost: every event comes from a stream record of the change that caused it (loans, customers,
 transactions, the audit log, maintenance runs), and the record is only done once its messages are
@@ -15,42 +15,30 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from .. import queues
-from ..automation.context import loan_context
-from ..automation.engine import shown
+from ..automation.context import loan_context, shown
 from ..clock import utc_now
 from ..config import config
 from ..contract import Loan
 from ..ids import stable_id
 from ..rules import compile_rule
-from ..store import automation as audit_store
+from ..store import audit as audit_store
 from ..store import customers as customer_store
 from ..store import jobs as job_store
 from ..store import loans as loan_store
 from ..store import transactions as transaction_store
 from ..store import webhooks as store
+from ..store.records import CUSTOMER_BOOKKEEPING, LOAN_BOOKKEEPING, changed, table_of, written_at
 from ..tenancy import business_date, get_tenant
 from . import subscriptions
 
 logger = Logger(child=True)
 
-# Loan and customer attributes whose change alone is no event (values move with days and payments).
-_LOAN_BOOKKEEPING = {
-    "values",
-    "asOf",
-    "updatedAt",
-    "version",
-    "cascade",
-    "lateFeeHistory",
-    "ledger",
-    "maintainedThrough",
-}
-_CUSTOMER_BOOKKEEPING = {"updatedAt", "version"}
 _TRANSACTION_EVENTS = {"payment": "payment.posted", "reversal": "payment.reversed", "charge": "charge.posted"}
 
 
@@ -77,22 +65,6 @@ class Event:
         }
 
 
-def _table(record: dict[str, Any]) -> str:
-    arn = record.get("eventSourceARN", "")
-    return arn.split(":table/", 1)[1].split("/", 1)[0] if ":table/" in arn else ""
-
-
-def _when(record: dict[str, Any]) -> datetime:
-    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-    if isinstance(created, (int, float)):
-        return datetime.fromtimestamp(created, tz=UTC)
-    return utc_now()
-
-
-def _changed(old: dict[str, Any], new: dict[str, Any], ignored: set[str]) -> set[str]:
-    return {k for k in old.keys() | new.keys() if k not in ignored and old.get(k) != new.get(k)}
-
-
 def _event(kind: str, key: str, tenant_id: str, when: datetime, data: dict[str, Any], **extra: Any) -> Event:
     return Event(stable_id("evt", int(when.timestamp() * 1000), key, kind), kind, tenant_id, when, data, **extra)
 
@@ -105,7 +77,7 @@ def from_record(record: dict[str, Any]) -> list[Event]:
     new, old = images.get("NewImage"), images.get("OldImage")
     if not new:
         return []
-    table, cfg, when, key = _table(record), config(), _when(record), record.get("eventID", "")
+    table, cfg, when, key = table_of(record), config(), written_at(record), record.get("eventID", "")
     if table == cfg.loans_table:
         return _loan_events(key, when, old, new)
     if table == cfg.customers_table:
@@ -156,8 +128,7 @@ def _loan_events(key: str, when: datetime, old: dict | None, new: dict) -> list[
     if old is None:
         return [_event("loan.created", key, tenant_id, loan.created_at, data, loan_id=loan.id, loan=loan)]
     before = loan_store.from_image(old)
-    changed = _changed(old, new, _LOAN_BOOKKEEPING)
-    if not changed:
+    if not changed(old, new, LOAN_BOOKKEEPING):
         return []
     at = loan.updated_at or when
     events = []
@@ -182,7 +153,7 @@ def _customer_events(key: str, when: datetime, old: dict | None, new: dict) -> l
     data = customer.model_dump(mode="json")
     if old is None:
         return [_event("customer.created", key, tenant_id, customer.created_at, data)]
-    if not _changed(old, new, _CUSTOMER_BOOKKEEPING):
+    if not changed(old, new, CUSTOMER_BOOKKEEPING):
         return []
     at = customer.updated_at or when
     before = customer_store.from_image(old)

@@ -11,7 +11,7 @@
 - Every attempt is in the delivery log. An attempt is recorded once: a queue message delivered twice
   may call the receiver twice (at least once, same webhook-id), but never forks the retry chain.
 - An attempt never raises: whatever goes wrong (rendering, a stored header that can never be sent, the
-  guard, the network, anything unexpected) is an Outcome with its reason, recorded like any other.
+  guard, the network, anything unexpected) is an AttemptOutcome with its reason, recorded like any other.
   What can never work (a header or template that cannot be sent, an address the guard refuses, a
   host name that does not exist) fails at once; the rest (the network, a temporary DNS failure,
   the unexpected) retries on the schedule. Reasons never quote a header value, the path or the query.
@@ -80,7 +80,7 @@ def retry_after(headers: dict[str, str], now: float) -> int | None:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AttemptOutcome:
     status: int | None  # the HTTP status, None without an answer
     error: str | None
     latency_ms: int | None = None
@@ -92,7 +92,7 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def next_delay(number: int, outcome: Outcome) -> int | None:
+def next_delay(number: int, outcome: AttemptOutcome) -> int | None:
     """Seconds before attempt number+1, or None when attempt `number` was the last."""
     schedule = delays()
     if outcome.succeeded or outcome.final or number > len(schedule):
@@ -138,31 +138,31 @@ def build(hook: dict[str, Any], message: store.Message) -> tuple[str, str, dict[
     return method, url, headers, body
 
 
-def attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
-    """One HTTP attempt. Never raises: every failure is an Outcome with its reason, final when another
+def attempt(hook: dict[str, Any], message: store.Message) -> AttemptOutcome:
+    """One HTTP attempt. Never raises: every failure is an AttemptOutcome with its reason, final when another
     attempt could never do better."""
     try:
         return _attempt(hook, message)
     except Exception as error:  # noqa: BLE001 - a failure of a kind not foreseen: recorded, retried on the schedule
         _log_unexpected(error, message)
-        return Outcome(None, f"unexpected error ({type(error).__name__})")
+        return AttemptOutcome(None, f"unexpected error ({type(error).__name__})")
 
 
-def _attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
+def _attempt(hook: dict[str, Any], message: store.Message) -> AttemptOutcome:
     try:
         method, url, headers, body = build(hook, message)
     except Unsendable as unsendable:
-        return Outcome(None, str(unsendable), final=True)
+        return AttemptOutcome(None, str(unsendable), final=True)
     except Exception as error:  # noqa: BLE001 - rendering the same message again would fail the same way
         _log_unexpected(error, message)
-        return Outcome(None, f"cannot build the request ({type(error).__name__})", final=True)
+        return AttemptOutcome(None, f"cannot build the request ({type(error).__name__})", final=True)
     try:
         target = guard.vet(url)
     except guard.Unresolved as unresolved:  # retried unless the name does not exist
-        return Outcome(None, str(unresolved), final=not unresolved.temporary)
+        return AttemptOutcome(None, str(unresolved), final=not unresolved.temporary)
     except guard.Refused as refused:
         reason = str(refused)
-        return Outcome(None, reason if reason.startswith("refused") else f"refused: {reason}", final=True)
+        return AttemptOutcome(None, reason if reason.startswith("refused") else f"refused: {reason}", final=True)
     stamp = int(time.time())  # the real time, not the business clock: receivers check it
     headers.update(
         {
@@ -174,15 +174,15 @@ def _attempt(hook: dict[str, Any], message: store.Message) -> Outcome:
     try:
         answer = client.request(target, method, headers, body)
     except client.Unsendable as unsendable:
-        return Outcome(None, f"cannot send: {unsendable}", final=True)
+        return AttemptOutcome(None, f"cannot send: {unsendable}", final=True)
     if answer.status is None:
-        return Outcome(None, answer.error or "no answer", answer.latency_ms)
+        return AttemptOutcome(None, answer.error or "no answer", answer.latency_ms)
     problem = None
     if 300 <= answer.status < 400:
         problem = f"HTTP {answer.status}: redirect not followed"
     elif not 200 <= answer.status < 300:
         problem = f"HTTP {answer.status}"
-    return Outcome(answer.status, problem, answer.latency_ms, retry_after(answer.headers, time.time()))
+    return AttemptOutcome(answer.status, problem, answer.latency_ms, retry_after(answer.headers, time.time()))
 
 
 def _log_unexpected(error: Exception, message: store.Message) -> None:

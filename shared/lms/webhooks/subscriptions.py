@@ -1,4 +1,4 @@
-"""Webhook subscriptions (API.md "Webhooks"): create, read, edit, delete.
+"""Webhook subscriptions (docs/http.md#webhooks): create, read, edit, delete.
 
 Checked when saved: the URL's form (the SSRF guard checks the address again at every send), the
 variables its templates use, the filter (a rule criteria, compiled like a rule's), the headers
@@ -16,12 +16,12 @@ from typing import Any
 
 from ..clock import utc_now
 from ..contract import Page, Webhook, WebhookCreate, WebhookCreated, WebhookUpdate
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..ids import new_id, well_formed
 from ..rules import RuleInvalid, compile_rule
 from ..rules.catalogue import VARIABLES
 from ..store import webhooks as store
-from ..store.errors import StaleWrite
+from ..store.errors import check_version, update_versioned
 from ..text import describe
 from . import guard, templates
 
@@ -178,13 +178,10 @@ def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: in
     for name in ("name", "url", "method", "headers", "events", "active"):
         if name in changes and changes[name] is None:
             raise Invalid(f"{name} cannot be null", [{"field": name, "message": "cannot be null"}])
-    for _ in range(5):
+
+    def attempt() -> Webhook:
         body, version = _find(tenant_id, webhook_id)
-        if expected is not None and version != expected:
-            raise Conflict(
-                f"the webhook is at version {version}, not {expected}: read it again",
-                [{"field": "version", "message": f"current version is {version}"}],
-            )
+        check_version("webhook", version, expected)
         fields = {
             "url": body["url"],
             "headers": body.get("headers", {}),
@@ -213,23 +210,19 @@ def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: in
             **{Webhook.model_fields[k].alias or k: v for k, v in changes.items()},
             "updatedAt": utc_now().isoformat(),
         }
-        try:
-            return _shown(updated, store.save(tenant_id, updated, version))
-        except StaleWrite:
-            if expected is not None:
-                raise Conflict("the webhook changed while saving: read it again") from None
-    raise Conflict("the webhook keeps changing: try again")
+        return _shown(updated, store.save(tenant_id, updated, version))
+
+    return update_versioned("webhook", expected, attempt)
 
 
 def delete(tenant_id: str, webhook_id: str) -> None:
     """Deleting stops its deliveries: a queued message finds no webhook and is dropped (logged)."""
-    for _ in range(5):
+
+    def attempt() -> None:
         _, version = _find(tenant_id, webhook_id)
-        try:
-            return store.delete(tenant_id, webhook_id, version)
-        except StaleWrite:
-            continue
-    raise Conflict("the webhook keeps changing: try again")
+        store.delete(tenant_id, webhook_id, version)
+
+    update_versioned("webhook", None, attempt)
 
 
 def every_active(tenant_id: str) -> list[dict[str, Any]]:

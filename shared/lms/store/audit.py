@@ -8,11 +8,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Loan, RuleApplication, Transaction
-from .errors import RETRYABLE, StaleWrite
-from .loans import _item as loan_item
+from .errors import CONDITION_FAILED, RETRYABLE, StaleWrite, cancellation_codes
+from .loans import loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import AuditItem, scoped
-from .transactions import _item as transaction_item
+from .transactions import transaction_item
 
 MAX_ITEMS = 100  # DynamoDB's limit per transaction
 
@@ -36,7 +36,7 @@ def _marker_key(trigger_id: str) -> str:
 def load(tenant_id: str, loan_id: str, trigger_id: str | None) -> tuple[Loan | None, dict | None]:
     """The loan, and the trigger's marker if it was handled before (what it found: {"matched",
     "failed"}): one round trip (BatchGetItem, consistent)."""
-    from .loans import _entity as loan_entity
+    from .loans import loan_from_item as loan_entity
     from .tables import LoanItem
 
     if trigger_id is None:
@@ -113,8 +113,8 @@ def commit(
             if item is not None:
                 write.save(item)
     except TransactWriteError as error:
-        reasons = [r.code if r is not None else None for r in (error.cancellation_reasons or [])]
-        if trigger_id and reasons and reasons[0] == "ConditionalCheckFailed":
+        reasons = cancellation_codes(error)
+        if trigger_id and reasons and reasons[0] == CONDITION_FAILED:
             raise AlreadyHandled() from None
         if any(code in RETRYABLE for code in reasons):
             raise StaleWrite() from None
