@@ -250,14 +250,6 @@ def test_the_headings_others_link_to_exist(name):
     assert [h for h in REQUIRED_HEADINGS[name] if h not in lines] == []
 
 
-def test_the_layers_section_is_left_to_the_lead():
-    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
-    body = text.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
-    assert [line for line in body.splitlines() if line.strip()] == [
-        "<!-- layers: filled in by the lead with the allowed import order -->"
-    ]
-
-
 # ---------------------------------------------------------------- completeness of the rule reference
 
 

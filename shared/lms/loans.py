@@ -10,12 +10,11 @@ from pydantic.alias_generators import to_camel
 
 from . import servicing
 from .clock import utc_now
-from .contract import LateFeePeriod, Loan, LoanCreate, LoanCustomer, LoanUpdate, LoanValues, Page, Role
+from .contract import LateFeePeriod, Loan, LoanCreate, LoanCustomer, LoanSetup, LoanUpdate, LoanValues, Page, Role
 from .errors import Invalid, NotFound, field_error
 from .ids import new_id, well_formed
 from .labels import Labels
 from .labels import load as load_labels
-from .servicing import initial_values
 from .store import loans as store
 from .store.errors import MissingReference, check_version, update_versioned
 from .tenancy import business_date, get_tenant
@@ -30,6 +29,12 @@ _NOT_NULL = (
     "customers",
     "setup",
 )
+
+
+def initial_values(setup: LoanSetup) -> LoanValues:
+    """Values of a loan before anything has happened to it (as of its contract date)."""
+    terms = servicing.Terms.of(setup)
+    return LoanValues.model_validate(servicing.values(servicing.open_ledger(terms), terms).to_dict())
 
 
 def _check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:

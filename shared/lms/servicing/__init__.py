@@ -1,8 +1,8 @@
-"""The servicing calculator: pure functions over Decimal, no I/O (docs/servicing.md)."""
+"""The servicing calculator: pure functions over Decimal, no I/O (docs/servicing.md). It knows
+nothing of the HTTP contract: `Terms.of` reads any object with a loan setup's fields."""
 
 from __future__ import annotations
 
-from ..contract import LoanSetup, LoanValues
 from .ledger import Allocation, Entry, Ledger, Values, advance, apply, open_ledger, replay, step, values
 from .schedule import (
     CENT,
@@ -33,7 +33,6 @@ __all__ = [
     "apply",
     "book",
     "due_dates",
-    "initial_values",
     "installment",
     "open_ledger",
     "plan",
@@ -42,9 +41,3 @@ __all__ = [
     "step",
     "values",
 ]
-
-
-def initial_values(setup: LoanSetup) -> LoanValues:
-    """Values of a loan before anything has happened to it (as of its contract date)."""
-    terms = Terms.of(setup)
-    return LoanValues.model_validate(values(open_ledger(terms), terms).to_dict())
