@@ -42,13 +42,15 @@ run: $(VENV)/.installed
 ## Everything CI checks: the Python gate (ruff, mypy), the template (cfn-lint, sam validate --lint, sam build) and every test.
 test: lint test-all
 
-# Two workers (pytest-xdist): each has its own in-process moto; the suite is about 40% faster.
+# Two workers (pytest-xdist): each has its own in-process moto; the suite is about 40% faster. The tests of
+# one e2e module all run on one worker, on the one local stack it starts (tests/conftest.py's scheduler).
 test-all: $(VENV)/.installed
 	$(PYTHON) -m pytest -n 2
 
-## The developer's loop: every test that needs no server (no local stack, no sam, no cfn-lint).
+## The developer's loop: every test that needs no server (no local stack, no sam, no cfn-lint), each
+## property test with a tenth of its examples (HYPOTHESIS_PROFILE=fast; make test-all runs them all).
 test-fast: $(VENV)/.installed
-	$(PYTHON) -m pytest -n 2 -m "not e2e and not tooling"
+	HYPOTHESIS_PROFILE=fast $(PYTHON) -m pytest -n 2 -m "not e2e and not tooling"
 
 ## ruff (lint and format) and mypy over the Python code, then the template checks.
 lint: lint-python lint-template

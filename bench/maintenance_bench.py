@@ -143,7 +143,7 @@ def _tenant(session, endpoint: str, size: int, name: str) -> str:
     from lms.contract import ChecklistItemCreate, LoanCreate, RuleCreate, TenantCreate, TenantUpdate
     from lms.ids import new_id
     from lms.store import loans as loan_store
-    from lms.store.loans import _item
+    from lms.store.loans import loan_item
 
     tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": f"{name} {size}"})).tenant_id
     day = _date(DAY)
@@ -173,11 +173,13 @@ def _tenant(session, endpoint: str, size: int, name: str) -> str:
     }
     made = loans.create(tenant, LoanCreate.model_validate({"setup": setup}))
     loans.activate(tenant, made.id)
-    model = loan_store.get(tenant, made.id).model_copy(update={"maintained_through": day - timedelta(days=1)})
+    stored = loan_store.get(tenant, made.id)
+    assert stored is not None, "the loan just created"
+    model = stored.model_copy(update={"maintained_through": day - timedelta(days=1)})
     with LoanItem_batch() as batch:
         for _ in range(size - 1):
-            batch.save(_item(tenant, model.model_copy(update={"id": new_id("loan")}), model.version))
-        batch.save(_item(tenant, model, model.version))
+            batch.save(loan_item(tenant, model.model_copy(update={"id": new_id("loan")}), model.version))
+        batch.save(loan_item(tenant, model, model.version))
     tenancy.update_tenant(tenant, TenantUpdate.model_validate({"businessDate": DAY}), None)
     return tenant
 

@@ -398,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         hy_form = exact_decimals(hy.read(text))
         hy_globals = [hy_bindings(c) for c in sample]
 
+        def hy_eval(g: dict[str, Any], form: Any = hy_form) -> Any:
+            return hy.eval(form, globals=g)
+
         gc.collect()
         gc.disable()
         try:
@@ -408,9 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 **interleaved(ENGINE_ROUNDS, {"rule-engine": re_rule.matches}, contexts),
                 **interleaved(ENGINE_ROUNDS, {"zen-engine": zen_expression.evaluate}, zen_ctx),
             }
-            hy_time, hy_count = interleaved(
-                ENGINE_ROUNDS, {"hy": lambda g, form=hy_form: hy.eval(form, globals=g)}, hy_globals
-            )["hy"]
+            hy_time, hy_count = interleaved(ENGINE_ROUNDS, {"hy": hy_eval}, hy_globals)["hy"]
         finally:
             gc.enable()
         _, lambda_sample_count = timed_count(baseline, sample)

@@ -90,6 +90,7 @@ def _run(endpoint: str, url: str, args, receiver: Receiver) -> int:
         ),
     )
     stored = subscriptions.stored(tenant, hook.id)
+    assert stored is not None, "the webhook just created"
     payload = {
         "id": "evt_bench",
         "type": "customer.created",

@@ -188,8 +188,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
 
         try:
+            handler = self.server.handler
+            assert handler is not None, "the gateway serves only once its handler is set"
             with self.server.handler_lock:
-                answer = self.server.handler(event, context_for("ApiFunction", event["requestContext"]["requestId"]))
+                answer = handler(event, context_for("ApiFunction", event["requestContext"]["requestId"]))
             status, out_headers, out_body = _from_proxy_result(answer)
         except Exception:  # what API Gateway does when the function fails: 502
             traceback.print_exc(file=sys.stderr)

@@ -101,8 +101,12 @@ class LiveInstances:
 
     def append(self, instance: Any) -> None:
         key = id(instance)
+
+        def forget(_: weakref.ref[Any]) -> None:
+            self._alive.pop(key, None)
+
         try:
-            self._alive[key] = weakref.ref(instance, lambda _, key=key: self._alive.pop(key, None))
+            self._alive[key] = weakref.ref(instance, forget)
         except TypeError:  # a model without weak references: not listed, rather than kept forever
             pass
 
@@ -113,14 +117,14 @@ class LiveInstances:
         return len(self._alive)
 
 
-def _tracked_weakly(cls: type, *args: Any, **kwargs: Any) -> Any:
+def _tracked_weakly(cls: type[BaseModel], *args: Any, **kwargs: Any) -> Any:
     """moto's BaseModel.__new__, with the class's list of instances made weak (moto's reset puts a plain
     list back: it is replaced again here)."""
     instance = super(BaseModel, cls).__new__(cls)
     tracked = cls.__dict__.get("instances_tracked")
     if not isinstance(tracked, LiveInstances):
         tracked = LiveInstances()
-        cls.instances_tracked = tracked  # type: ignore[attr-defined]
+        cls.instances_tracked = tracked  # type: ignore[attr-defined]  # moto's metaclass sets it, untyped
     tracked.append(instance)
     return instance
 
@@ -179,7 +183,7 @@ def transact_write_items(  # noqa: C901 - moto's own function, kept branch for b
             raise MultipleTransactionsException()
         target_items.add(item)
 
-    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []  # (code, message, item) per operation
     for item in transact_items:
         original_item: dict[str, Any] | None = None
         if len(list(item.keys())) > 1:
@@ -245,9 +249,9 @@ def transact_write_items(  # noqa: C901 - moto's own function, kept branch for b
             journal.undo()
             raise
         except ConditionalCheckFailed as error:
-            errors.append(("ConditionalCheckFailed", str(error.message), original_item))  # type: ignore[arg-type]
+            errors.append(("ConditionalCheckFailed", str(error.message), original_item))
         except Exception as error:  # as moto: any other failure cancels the transaction with its name
-            errors.append((type(error).__name__, str(error), original_item))  # type: ignore[arg-type]
+            errors.append((type(error).__name__, str(error), original_item))
 
     if any(code is not None for code, _, _ in errors):
         journal.undo()
@@ -263,9 +267,10 @@ def _issued(self: ShardIterator, *args: Any, **kwargs: Any) -> None:
     """moto's ShardIterator.__init__, noting the iterator in its backend's queue of iterators issued."""
     ORIGINAL["ShardIterator.__init__"](self, *args, **kwargs)
     backend = self.streams_backend
-    if not hasattr(backend, "issued"):
-        backend.issued = collections.deque()
-    backend.issued.append((time.monotonic(), self.arn))
+    issued: collections.deque[tuple[float, str]] | None = getattr(backend, "issued", None)
+    if issued is None:
+        issued = backend.issued = collections.deque()  # type: ignore[attr-defined]  # ours, kept on moto's backend
+    issued.append((time.monotonic(), self.arn))
 
 
 def _expire(backend: DynamoDBStreamsBackend) -> None:
@@ -312,7 +317,7 @@ def stream_add(self: StreamShard, old: Any, new: Any) -> None:
     ORIGINAL["StreamShard.add"](self, old, new)
     if self.items and isinstance(self.items[-1], StreamRecord):
         try:
-            self.items[-1] = PackedRecord(self.items[-1].record)  # type: ignore[call-overload]
+            self.items[-1] = PackedRecord(self.items[-1].record)  # type: ignore[call-overload]  # packed in moto's list
         except TypeError:
             pass
 
@@ -329,9 +334,9 @@ def _kept_from(shard: StreamShard) -> int:
     start = getattr(shard, "kept_from", 0)
     oldest_allowed = utcnow() - STREAM_RETENTION
     while start < len(shard.items) and (shard.items[start] is None or _created(shard.items[start]) < oldest_allowed):
-        shard.items[start] = None  # type: ignore[call-overload]
+        shard.items[start] = None  # type: ignore[call-overload]  # a dropped record, in moto's list
         start += 1
-    shard.kept_from = start
+    shard.kept_from = start  # type: ignore[attr-defined]  # ours, kept on moto's shard
     return start
 
 
@@ -457,17 +462,17 @@ def install() -> None:
     if _installed:
         return
     ORIGINAL.update(originals())
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
-    StreamShard.get = stream_get  # type: ignore[method-assign]
-    StreamShard.add = stream_add  # type: ignore[method-assign]
-    ShardIterator.__init__ = _issued  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
-    Table.query = query  # type: ignore[method-assign]
-    BaseModel.__new__ = staticmethod(_tracked_weakly)  # type: ignore[method-assign, assignment]
-    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]  # moto's, replaced
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]  # moto's, replaced
+    StreamShard.get = stream_get  # type: ignore[method-assign]  # moto's, replaced
+    StreamShard.add = stream_add  # type: ignore[method-assign]  # moto's, replaced
+    ShardIterator.__init__ = _issued  # type: ignore[method-assign]  # moto's, replaced
+    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]  # moto's, replaced
+    Table.query = query  # type: ignore[method-assign]  # moto's, replaced
+    BaseModel.__new__ = staticmethod(_tracked_weakly)  # type: ignore[method-assign]  # moto's, replaced
+    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         ORIGINAL["responses.method_names_from_class"]
     )
-    DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
-    DynamoDBStreamsHandler.call_action = _serialised(BaseResponse.call_action)  # type: ignore[method-assign]
+    DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]  # moto's, replaced
+    DynamoDBStreamsHandler.call_action = _serialised(BaseResponse.call_action)  # type: ignore[method-assign]  # moto's, replaced
     _installed = True

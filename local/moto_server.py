@@ -51,7 +51,8 @@ class MotoProcess:
             text=True,
             start_new_session=True,
         )  # Ctrl-C in the terminal reaches the stack, which stops this in its turn
-        line = children.read_line(self._process.stdout, self._start_timeout)  # type: ignore[arg-type]
+        assert self._process.stdout is not None  # stdout=PIPE
+        line = children.read_line(self._process.stdout, self._start_timeout)
         if not line.startswith(READY):
             self.stop()
             raise RuntimeError(f"the moto server did not start (it said {line.strip()!r})")

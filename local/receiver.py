@@ -35,7 +35,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True).start()  # close() waits a poll
         self.target = f"127.0.0.1:{self.server.server_address[1]}"
 
     def events(self, kind: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The embedded local stack (ARCHITECTURE.md): `python -m local.stack` (or `make run`).
+"""The embedded local stack (docs/operations.md#local-stack): `python -m local.stack` (or `make run`).
 
 Starts, on 127.0.0.1 only, each in a process of its own, as Lambda and AWS would run them:
 - a moto server with every table and queue of template.yaml (local.moto_server, with
@@ -123,7 +123,7 @@ class Background:
 
     def __init__(self, env: dict[str, str]) -> None:
         self._env = env
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._ready: int | None = None
         self.status_port = 0
         self.demo_tenant = ""
@@ -141,10 +141,11 @@ class Background:
         os.close(ready_write)
 
     def ready(self) -> None:
-        with os.fdopen(self._ready) as ready:  # type: ignore[arg-type]
+        assert self.process is not None and self._ready is not None, "launch() first"
+        with os.fdopen(self._ready) as ready:
             line = children.read_line(ready, START_SECONDS)
         if not line:
-            raise StartupError(f"the background process did not start (exit code {self.process.poll()}); see above")  # type: ignore[union-attr]
+            raise StartupError(f"the background process did not start (exit code {self.process.poll()}); see above")
         started = json.loads(line)
         self.status_port, self.demo_tenant = started["statusPort"], started["demoTenantId"]
 

@@ -189,9 +189,10 @@ class StreamPump(Poller):
         self.failed: list[dict[str, Any]] = []  # records given up on (also sent to the on-failure queue)
 
     def _handler(self, function: str, module: str) -> Handler:
-        if self._handlers.get(function) is None:
-            self._handlers[function] = importlib.import_module(module).lambda_handler
-        return self._handlers[function]  # type: ignore[return-value]
+        handler = self._handlers.get(function)
+        if handler is None:
+            handler = self._handlers[function] = importlib.import_module(module).lambda_handler
+        return handler
 
     # ------------------------------------------------------------ reading
 
@@ -258,7 +259,8 @@ class StreamPump(Poller):
                 raise
             mapping.iterator = self._position(mapping)
             answer = self._streams.get_records(ShardIterator=mapping.iterator, Limit=wanted)
-        records = [_event_record(r, mapping.stream_arn) for r in answer.get("Records", [])]  # type: ignore[arg-type]
+        assert mapping.stream_arn is not None  # found by _position(), which gave the iterator
+        records = [_event_record(r, mapping.stream_arn) for r in answer.get("Records", [])]
         mapping.iterator = answer.get("NextShardIterator")
         mapping.counts["records"] += len(records)
         kept = [r for r in records if not mapping.filters or any(matches(f, r) for f in mapping.filters)]
@@ -322,9 +324,10 @@ class StreamPump(Poller):
             return None
         positions = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(records)}
         found = [positions.get(f.get("itemIdentifier")) if isinstance(f, dict) else None for f in failures]
-        if any(i is None for i in found):
+        named = [i for i in found if i is not None]
+        if len(named) < len(found):
             return 0  # an identifier that names no record of the batch: Lambda fails the whole batch
-        return min(found)  # type: ignore[type-var]
+        return min(named)
 
     def _give_up(self, mapping: Mapping, records: list[dict[str, Any]], invocations: int, function_error: bool) -> None:
         """Lambda's invocation record for the records it stops retrying, to the on-failure destination."""

@@ -17,7 +17,7 @@ import types
 
 
 def main(build: str, event_path: str, runtime: str) -> None:
-    import app
+    import app  # type: ignore[import-not-found]  # the built ApiFunction's module, on sys.path only here
 
     import lms
 

@@ -3,9 +3,14 @@ and an in-process client that sends API Gateway proxy events to the real API han
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import json
 import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 # The environment must be set before boto3, pynamodb or the lms config is first used.
 os.environ.update(
@@ -38,20 +43,142 @@ ADMIN_KEY = "test-admin-key"
 moto_dynamodb.install()  # moto's DynamoDB as the local stack runs it: per-item transaction rollback, one lock
 
 # Property tests: `make test` runs the same generated examples every time (a CI run never fails on
-# a case no one can reproduce); HYPOTHESIS_PROFILE=explore searches with fresh random examples.
+# a case no one can reproduce); HYPOTHESIS_PROFILE=explore searches with fresh random examples, and
+# HYPOTHESIS_PROFILE=fast (make test-fast, the developer's loop) runs the first tenth of the repeatable ones.
 from hypothesis import settings as _hypothesis  # noqa: E402
 
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "repeatable")
 _hypothesis.register_profile("repeatable", derandomize=True, database=None)
 _hypothesis.register_profile("explore", derandomize=False)
-_hypothesis.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+_hypothesis.register_profile("fast", derandomize=True, database=None, max_examples=10)
+_hypothesis.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(count: int) -> int:
+    """A property test's max_examples: `count`, or under the fast profile a tenth of it (at least 10)."""
+    return min(count, max(10, count // 10)) if HYPOTHESIS_PROFILE == "fast" else count
+
+
+# One boto3 session for every test of a process: a session loads botocore's endpoint data and each service's
+# model when it makes its first client of the service (about 0.15 s each), and mock_aws() would give every
+# test a new default session. Clients are still made per test (a test's pumps, boto3.client()).
+SESSION = boto3.Session(region_name="us-east-1")
+
+# The tables and queues of template.yaml as create_resources made them, once per process (each xdist worker):
+# a fresh account gets a copy (a few ms) instead of creating them again through boto3 (about 0.6 s).
+_PRISTINE: dict[str, Any] = {}
+# prepared(): per name, the account's state right after the fixture's build() and what build() returned.
+_PREPARED: dict[str, tuple[dict[str, Any], Any]] = {}
+T = TypeVar("T")
+
+
+def _backends() -> tuple[Any, Any]:
+    """moto's DynamoDB and SQS of the account the tests use."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.sqs.models import sqs_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"], sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+
+
+def _copied_queues(queues: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of moto's queues, each with a lock of its own (a lock cannot be copied)."""
+    memo: dict[int, Any] = {id(queue._messages_lock): threading.Condition() for queue in queues.values()}
+    return copy.deepcopy(queues, memo)
+
+
+def _account_state() -> dict[str, Any]:
+    """A copy of the account's tables (their items and stream records) and queues (their messages)."""
+    dynamodb, sqs = _backends()
+    return {"tables": copy.deepcopy(dynamodb.tables), "queues": _copied_queues(sqs.queues)}
+
+
+def _put_account_state(state: dict[str, Any]) -> None:
+    """The account's tables and queues become a copy of `state`'s."""
+    dynamodb, sqs = _backends()
+    dynamodb.tables.clear()
+    dynamodb.tables.update(copy.deepcopy(state["tables"]))
+    sqs.queues.clear()
+    sqs.queues.update(_copied_queues(state["queues"]))
+
+
+def _template_resources() -> None:
+    """Every table and queue of template.yaml in the current moto account, which must be empty: made by
+    create_resources the first time in this process, a copy of what it made after that."""
+    dynamodb, sqs = _backends()
+    assert not dynamodb.tables and not sqs.queues, "the moto account is not fresh (a mock_aws inside another?)"
+    if not _PRISTINE:
+        create_resources(SESSION)
+        _PRISTINE.update(_account_state())
+    else:
+        _put_account_state(_PRISTINE)
+
+
+def _untouched() -> bool:
+    """Whether the account holds exactly the template's tables and queues, with no item, stream record or message."""
+    dynamodb, sqs = _backends()
+    return (
+        _PRISTINE.keys() == {"tables", "queues"}
+        and dynamodb.tables.keys() == _PRISTINE["tables"].keys()
+        and sqs.queues.keys() == _PRISTINE["queues"].keys()
+        and not any(next(iter(table.all_items()), None) for table in dynamodb.tables.values())
+        and not any(table.stream_shard is not None and table.stream_shard.items for table in dynamodb.tables.values())
+        and not any(queue._messages for queue in sqs.queues.values())
+    )
+
+
+def prepared(name: str, build: Callable[[], T]) -> T:
+    """What build() returns, with the moto account as build() left it, for a fixture every test of which starts
+    from the same state: built once per process in a fresh account, then copied into each later test's fresh
+    account (the same items, ids, stream records and queued messages) with a copy of what it returned. Only for
+    state that no process-wide cache of the code keys by its ids (the maintenance worker keeps a run's rules by
+    tenant and date for 30 s: a tenant whose runs a test drives must be new)."""
+    assert _untouched(), f"{name}: the test's account was written to before the fixture (fixture order?)"
+    if name not in _PREPARED:
+        result = build()
+        _PREPARED[name] = (_account_state(), copy.deepcopy(result))
+        return result
+    state, result = _PREPARED[name]
+    _put_account_state(state)
+    return copy.deepcopy(result)
+
+
+@contextlib.contextmanager
+def empty_aws() -> Iterator[None]:
+    """mock_aws(): a fresh, empty moto account, with SESSION as boto3's default session."""
+    with mock_aws():
+        boto3.DEFAULT_SESSION = SESSION  # what boto3.client() uses; mock_aws() puts back the one before it
+        yield
+
+
+@contextlib.contextmanager
+def fresh_aws() -> Iterator[None]:
+    """A fresh moto account with every table and queue of template.yaml."""
+    with empty_aws():
+        _template_resources()
+        yield
 
 
 @pytest.fixture
 def aws():
     """A fresh moto account with every table and queue of template.yaml."""
-    with mock_aws():
-        create_resources(boto3.Session(region_name="us-east-1"))
+    with fresh_aws():
         yield
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With -n (xdist's default `load` distribution): every test is sent to the next free worker, except that the
+    tests of one e2e module all go to the same worker, which starts the module's local stack once (about 5 s;
+    split over two workers, a module starts two). xdist's own --dist loadgroup cannot do it on this pytest."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class E2eModuleOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("::", 1)[0] if nodeid.startswith("tests/e2e/") else nodeid
+
+    return E2eModuleOnOneWorker(config, log)
 
 
 class Reply:
@@ -61,7 +188,7 @@ class Reply:
         self.headers = {k.lower(): ", ".join(v) for k, v in (raw.get("multiValueHeaders") or {}).items()}
         self.headers.update({k.lower(): v for k, v in (raw.get("headers") or {}).items()})
         self.text = raw.get("body") or ""
-        self.json = json.loads(self.text) if self.text else None
+        self.json: Any = json.loads(self.text) if self.text else None  # any JSON value; None: no body
 
     def __repr__(self) -> str:
         return f"<Reply {self.status} {self.text[:300]}>"
@@ -108,22 +235,30 @@ class Api:
         return self.request("DELETE", path, **kw)
 
 
-def new_tenant(name: str = "Lender", timezone: str = "UTC") -> Api:
+class TenantApi(Api):
+    """A client holding the API key of one tenant, and the tenant's id."""
+
+    key: str
+
+    def __init__(self, key: str, tenant_id: str):
+        super().__init__(key)
+        self.tenant_id = tenant_id
+
+
+def new_tenant(name: str = "Lender", timezone: str = "UTC") -> TenantApi:
     reply = Api().post("/admin/tenants", {"name": name, "timezone": timezone}, key=ADMIN_KEY)
     assert reply.status == 201, reply
-    client = Api(reply.json["apiKey"])
-    client.tenant_id = reply.json["tenantId"]
-    return client
+    return TenantApi(reply.json["apiKey"], reply.json["tenantId"])
 
 
 @pytest.fixture
-def api(aws) -> Api:
+def api(aws) -> TenantApi:
     """A client holding the API key of a fresh tenant."""
     return new_tenant("First Lender")
 
 
 @pytest.fixture
-def other_api(aws) -> Api:
+def other_api(aws) -> TenantApi:
     """A client of a second, unrelated tenant."""
     return new_tenant("Second Lender")
 
@@ -145,7 +280,7 @@ def make_customer(api: Api, **fields) -> dict:
     return reply.json
 
 
-def make_loan(api: Api, customers: list[tuple[str, str]] = (), **fields) -> dict:
+def make_loan(api: Api, customers: Sequence[tuple[str, str]] = (), **fields) -> dict:
     body = {"setup": LOAN_SETUP, "customers": [{"customerId": c, "role": r} for c, r in customers], **fields}
     reply = api.post("/loans", body)
     assert reply.status == 201, reply

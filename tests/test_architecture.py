@@ -139,37 +139,47 @@ def test_imports_go_down_or_stay_level(library, order):
         for target, line, _ in imports(name, path, library):
             theirs = layer_of(target, order) if target.startswith("lms") else None
             if own is not None and theirs is not None and theirs > own:
-                upward.append(f"{path.relative_to(ROOT)}:{line}: {name} ({order[own][0]}) imports {target} "
-                              f"({order[theirs][0]})")
+                upward.append(
+                    f"{path.relative_to(ROOT)}:{line}: {name} ({order[own][0]}) imports {target} ({order[theirs][0]})"
+                )
     assert upward == []
 
 
 def test_no_import_cycle(library):
-    graph = {name: {t for t, _, _ in imports(name, path, library) if t in library and t != name}
-             for name, path in library.items()}
+    graph = {
+        name: {t for t, _, _ in imports(name, path, library) if t in library and t != name}
+        for name, path in library.items()
+    }
     assert cycles(graph) == []
 
 
 def test_no_private_name_crosses_a_module(library):
-    crossing = [f"{path.relative_to(ROOT)}:{line}: {name} takes {taken} from {target}"
-                for name, path in library.items()
-                for target, line, names in imports(name, path, library)
-                for taken in names
-                if target.startswith("lms") and taken.startswith("_") and target != name]
+    crossing = [
+        f"{path.relative_to(ROOT)}:{line}: {name} takes {taken} from {target}"
+        for name, path in library.items()
+        for target, line, names in imports(name, path, library)
+        for taken in names
+        if target.startswith("lms") and taken.startswith("_") and target != name
+    ]
     assert crossing == []
 
 
 def test_the_library_stands_alone(library):
-    outside = [f"{path.relative_to(ROOT)}:{line}: {target}"
-               for name, path in library.items()
-               for target, line, _ in imports(name, path, library)
-               if target.split(".")[0] in ("functions", "local", "tests", "bench", "scripts", "shared")]
+    outside = [
+        f"{path.relative_to(ROOT)}:{line}: {target}"
+        for name, path in library.items()
+        for target, line, _ in imports(name, path, library)
+        if target.split(".")[0] in ("functions", "local", "tests", "bench", "scripts", "shared")
+    ]
     assert outside == []
 
 
 def test_no_module_is_too_long(library):
-    long = {str(path.relative_to(ROOT)): n for path in library.values()
-            if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in library.values()
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
     assert long == {}
 
 
@@ -182,6 +192,8 @@ def test_the_checks_find_what_they_look_for(tmp_path):
     assert (layer_of("lms.a.x", order), layer_of("lms.b.c.d", order), layer_of("lms.z", order)) == (0, 1, None)
     assert cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     source = tmp_path / "m.py"
-    source.write_text("from typing import TYPE_CHECKING\nfrom .b import _hidden\nif TYPE_CHECKING:\n    from .c import X\n")
+    source.write_text(
+        "from typing import TYPE_CHECKING\nfrom .b import _hidden\nif TYPE_CHECKING:\n    from .c import X\n"
+    )
     found = imports("lms.a.m", source, {"lms.a.b": source})
     assert [(t, names) for t, _, names in found] == [("typing", ["TYPE_CHECKING"]), ("lms.a.b", ["_hidden"])]

@@ -4,21 +4,20 @@ from tests.api.helpers import World
 
 
 @pytest.fixture
-def world(api):
-    """The first tenant, holding one of everything."""
-    return World(api)
+def world(aws):
+    """The first tenant, holding one of everything: the same world in every test (made once per process,
+    then copied into each test's fresh account; see tests.conftest.prepared)."""
+    from tests.conftest import new_tenant, prepared
+
+    return prepared("world", lambda: World(new_tenant("First Lender")))
 
 
 @pytest.fixture(scope="module")
 def shared_aws():
     """One moto account for a whole module of read-only or must-write-nothing tests (speed)."""
-    import boto3
-    from moto import mock_aws
+    from tests.conftest import fresh_aws
 
-    from local.resources import create_resources
-
-    with mock_aws():
-        create_resources(boto3.Session(region_name="us-east-1"))
+    with fresh_aws():
         yield
 
 

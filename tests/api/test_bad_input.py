@@ -559,6 +559,24 @@ def _text(body: dict, raw: str | None) -> str:
     return raw_json(body, raw=raw) if raw else json.dumps(body)
 
 
+def _with_raw(spec: Any) -> tuple[dict, str | None]:
+    """(body, raw JSON literal or None) of a case written as a body or as (body, literal)."""
+    return spec if isinstance(spec, tuple) else (spec, None)
+
+
+def _fixed(body: dict, raw: str | None) -> Callable[[Any], str]:
+    """A body builder giving the same text whatever the world."""
+    return lambda w: _text(body, raw)
+
+
+def _loan_post(change: Callable[[Any], dict]) -> Callable[[Any], str]:
+    return lambda w: json.dumps({**TARGETS["POST /loans"][2](w), **change(w)})
+
+
+def _loan_put(change: Callable[[Any], dict]) -> Callable[[Any], str]:
+    return lambda w: json.dumps(change(w))
+
+
 def _cases() -> list:
     """(target, case id, body builder(world) -> text)."""
     cases = []
@@ -566,17 +584,14 @@ def _cases() -> list:
     def add(target: str, name: str, build: Callable[[Any], str]):
         cases.append(pytest.param(target, build, id=f"{target}::{name}"))
 
-    def with_raw(spec):
-        return spec if isinstance(spec, tuple) else (spec, None)
-
     for name, spec in CUSTOMER_FIELDS:
-        body, raw = with_raw(spec)
+        body, raw = _with_raw(spec)
         base = TARGETS["POST /customers"][2](None)
-        add("POST /customers", name, lambda w, b=body, r=raw, base=base: _text({**base, **b}, r))
-        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: _text(b, r))
+        add("POST /customers", name, _fixed({**base, **body}, raw))
+        add("PUT /customers/{id}", name, _fixed(body, raw))
     for name, spec in CUSTOMER_PUT_ONLY:
-        body, raw = with_raw(spec)
-        add("PUT /customers/{id}", name, lambda w, b=body, r=raw: _text(b, r))
+        body, raw = _with_raw(spec)
+        add("PUT /customers/{id}", name, _fixed(body, raw))
     add("POST /customers", "firstName-missing", lambda w: json.dumps({"lastName": "L", "customerType": "company"}))
 
     for name, change, raw in SETUP_FIELDS:
@@ -593,21 +608,21 @@ def _cases() -> list:
         add("PUT /loans/{id}", f"setup.{name}", build_put)
     add("POST /loans", "setup-missing", lambda w: json.dumps({"customers": []}))
     for name, change in LOAN_FIELDS:
-        add("POST /loans", name, lambda w, c=change: json.dumps({**TARGETS["POST /loans"][2](w), **c(w)}))
-        add("PUT /loans/{id}", name, lambda w, c=change: json.dumps(c(w)))
+        add("POST /loans", name, _loan_post(change))
+        add("PUT /loans/{id}", name, _loan_put(change))
     add("PUT /loans/{id}", "version-string", lambda w: json.dumps({"displayId": "X", "version": "0"}))
     add("PUT /loans/{id}", "version-bool", lambda w: json.dumps({"displayId": "X", "version": True}))
     add("PUT /loans/{id}", "customers-null", lambda w: json.dumps({"customers": None}))
     add("PUT /loans/{id}", "loanStatus-null", lambda w: json.dumps({"loanStatus": None}))
 
     for name, spec in TENANT_FIELDS:
-        body, raw = with_raw(spec)
-        add("PUT /tenant", name, lambda w, b=body, r=raw: _text(b, r))
+        body, raw = _with_raw(spec)
+        add("PUT /tenant", name, _fixed(body, raw))
 
     for target, entries in LABEL_FIELDS.items():
         for name, spec in entries:
-            body, raw = with_raw(spec)
-            add(target, name, lambda w, b=body, r=raw: _text(b, r))
+            body, raw = _with_raw(spec)
+            add(target, name, _fixed(body, raw))
     return cases
 
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import base64
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from local.apigw import proxy_event
-from local.resources import create_resources
 from tests.api.helpers import assert_error, raw_json, store_state
-from tests.conftest import LambdaContext, Reply, make_customer, make_loan, new_tenant
+from tests.conftest import LambdaContext, Reply, TenantApi, fresh_aws, make_customer, make_loan, new_tenant
 
 RULE_TEXTS = {
     "bengali-four": "(> status-days-past-due ৪0)",  # looks like 80, Python reads 40
@@ -79,18 +76,24 @@ NAMES = {
 LABEL_PATHS = ["/customer-statuses", "/portfolios", "/checklist-items", "/loan-statuses"]
 
 
+class _Hostile(TenantApi):
+    """The corpus's tenant; `world` holds its customer and its activated loan."""
+
+    def __init__(self, tenant: TenantApi, customer: dict, loan: dict):
+        super().__init__(tenant.key, tenant.tenant_id)
+        self.world = {"customer": customer, "loan": loan}
+
+
 @pytest.fixture(scope="module")
 def world():
     """One moto account and tenant for the whole corpus (a customer, an activated loan): each test checks
     that its own refused request changed nothing, so they need no fresh account each."""
-    with mock_aws():
-        create_resources(boto3.Session(region_name="us-east-1"))
+    with fresh_aws():
         api = new_tenant("Hostile")
         customer = make_customer(api)
         loan = make_loan(api, [(customer["id"], "primary")])
         assert api.post(f"/loans/{loan['id']}/activate").status == 200
-        api.world = {"customer": customer, "loan": loan}
-        yield api
+        yield _Hostile(api, customer, loan)
 
 
 def _refused(got, status: int | tuple[int, ...], before: dict) -> dict:
@@ -194,7 +197,7 @@ def _send(api, body: bytes, headers: dict[str, str]) -> Reply:
     return Reply(lambda_handler(event, LambdaContext()))
 
 
-BODIES = {
+BODIES: dict[str, tuple[bytes, str | None, int | tuple[int, ...]]] = {  # name: (body, Content-Type, status)
     "invalid-utf8": (
         b'{"firstName": "Ada\xff", "lastName": "L", "customerType": "individual"}',
         "application/json",

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from tests.api.helpers import assert_error, store_state
+from tests.api.helpers import World, assert_error, store_state
 
 VOLATILE = {"version", "updatedAt"}
 
-CUSTOMER_CHANGES = {
+CUSTOMER_CHANGES: dict[str, dict[str, Any]] = {
     "status": {"status": "Lead"},
     "firstName": {"firstName": "Augusta"},
     "lastName": {"lastName": "King"},
@@ -44,7 +47,7 @@ def test_put_customer_changes_only_the_fields_sent_and_bumps_version_by_one(worl
     assert after["version"] == before["version"] + 1
 
 
-LOAN_CHANGES = {
+LOAN_CHANGES: dict[str, Callable[[World], dict[str, Any]]] = {
     "displayId": lambda w: {"displayId": "L-2026-0001"},
     "status-and-sub-status": lambda w: {"loanStatus": "Open", "loanSubStatus": "Past Due"},
     "portfolios": lambda w: {"portfolios": ["Auto"], "subPortfolios": ["Used cars"]},
@@ -95,7 +98,7 @@ def test_put_tenant_changes_only_the_fields_sent(api):
     assert after["version"] == before["version"] + 1
 
 
-LABEL_CHANGES = {
+LABEL_CHANGES: dict[str, tuple[dict[str, Any], str]] = {
     "/customer-statuses": ({"displayOrder": 9}, "Lead"),
     "/loan-statuses": ({"lateFees": True}, "Application"),
     "/portfolios": ({"subPortfolios": ["Used cars", "New cars"]}, "Auto"),
@@ -118,7 +121,8 @@ def test_put_label_changes_only_the_fields_sent(world, path):
 
 # ---------------------------------------------------------------- optimistic locking
 
-ENTITIES = {
+# entity: (its path in a world, a first change, a second change)
+ENTITIES: dict[str, tuple[Callable[[World], str], dict[str, Any], dict[str, Any]]] = {
     "customer": (lambda w: f"/customers/{w.customer['id']}", {"status": "Lead"}, {"firstName": "Eve"}),
     "loan": (lambda w: f"/loans/{w.loan['id']}", {"displayId": "L-1"}, {"displayId": "L-2"}),
     "tenant": (lambda w: "/tenant", {"maintenanceHour": 4}, {"maintenanceHour": 6}),

@@ -1,5 +1,5 @@
-"""POST /rules/validate reads and checks a criteria without saving anything (API.md, RULES.md 6),
-and GET /variables serves the catalogue the checker uses."""
+"""POST /rules/validate reads and checks a criteria without saving anything (docs/http.md,
+docs/rules.md#validation-and-errors), and GET /variables serves the catalogue the checker uses."""
 
 from __future__ import annotations
 

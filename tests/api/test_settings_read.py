@@ -51,12 +51,15 @@ def test_a_write_within_the_request_is_read_back(api):
     tenant_id = api.get("/tenant").json["tenantId"]
     with settings.one_read_per_request():
         before = settings.get_tenant(tenant_id)
+        assert before is not None and before.version is not None
         before.body["name"] = "changed only in this copy"
-        assert settings.get_tenant(tenant_id).body["name"] != "changed only in this copy"
+        again = settings.get_tenant(tenant_id)
+        assert again is not None and again.body["name"] != "changed only in this copy"
         settings.save_tenant(
             tenant_id, settings.SettingRow("tenant", "", {**before.body, "name": "Renamed"}, before.version)
         )
         after = settings.get_tenant(tenant_id)
+        assert after is not None
         assert (after.body["name"], after.version) == ("Renamed", before.version + 1)
         count = len(settings.list_labels(tenant_id))
         created = settings.create_label(
@@ -73,10 +76,12 @@ def test_a_failed_write_is_not_remembered_either(api):
     tenant_id = api.get("/tenant").json["tenantId"]
     with settings.one_read_per_request():
         row = settings.get_tenant(tenant_id)
+        assert row is not None and row.version is not None
         settings.save_tenant(tenant_id, settings.SettingRow("tenant", "", dict(row.body), row.version))  # now +1
         with pytest.raises(StaleWrite):
             settings.save_tenant(tenant_id, settings.SettingRow("tenant", "", dict(row.body), row.version))
-        assert settings.get_tenant(tenant_id).version == row.version + 1
+        after = settings.get_tenant(tenant_id)
+        assert after is not None and after.version == row.version + 1
 
 
 def test_outside_a_request_every_read_is_fresh(api, calls):

@@ -1,4 +1,4 @@
-"""Loan transactions over HTTP (API.md Loans; SERVICING.md): payments and their reversal, charges,
+"""Loan transactions over HTTP (docs/http.md#transactions; docs/servicing.md): payments and their reversal, charges,
 credits, the transaction list and the schedule; each transaction written with the loan's new values
 in one DynamoDB transaction; bad transactions answer 422 and write nothing."""
 
@@ -280,7 +280,7 @@ def test_a_payment_racing_another_write_keeps_both(api, loan, monkeypatch):
     from lms import transactions as domain
 
     real_every = domain.store.every
-    raced = []
+    raced: list[bool] = []
 
     def every_then_race(tenant_id, loan_id):
         found = real_every(tenant_id, loan_id)

@@ -1,5 +1,6 @@
-import boto3
 import pytest
+
+from tests.conftest import SESSION
 
 
 @pytest.fixture
@@ -8,7 +9,7 @@ def pump(aws):
     record to the real-time handler, as Lambda's event source mapping would, until all is quiet."""
     from local.streams import StreamPump
 
-    return StreamPump(boto3.Session(region_name="us-east-1"))
+    return StreamPump(SESSION)
 
 
 @pytest.fixture
@@ -17,4 +18,4 @@ def queue_pump(aws):
     message to its worker (force jobs, maintenance), as Lambda's SQS event source would."""
     from local.queues import QueuePump
 
-    return QueuePump(boto3.Session(region_name="us-east-1"))
+    return QueuePump(SESSION)

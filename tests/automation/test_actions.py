@@ -1,4 +1,4 @@
-"""Every rule action (RULES.md section 5) applied to a loan, through the HTTP API and either the
+"""Every rule action (docs/rules.md#actions) applied to a loan, through the HTTP API and either the
 streams (`pump.drain()`: real-time evaluation) or force; each test checks the loan (or customer)
 afterwards and the loan's audit log. Also: apd-reset does nothing when nothing is past due,
 preactivation rules never touch activated loans, an inactive rule runs only by force, and the
@@ -15,15 +15,21 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import make_customer, make_loan
+from tests.conftest import TenantApi, make_customer, make_loan, new_tenant, prepared
 
 TODAY = "2026-03-20"
 PAST_DUE = {"daysPastDue": 33, "amountPastDue": "768.80", "payoff": "12199.68", "perDiem": "3.12"}
 
 
 @pytest.fixture
-def lender(api):
-    """The tenant with a frozen today and the labels the actions below name."""
+def lender(aws) -> TenantApi:
+    """The tenant with a frozen today and the labels the actions below name: the same tenant in every test
+    (made once per process, then copied into each test's fresh account; see tests.conftest.prepared)."""
+    return prepared("actions-lender", _lender)
+
+
+def _lender() -> TenantApi:
+    api = new_tenant("First Lender")
     assert api.put("/tenant", {"businessDate": TODAY}).status == 200
     for body in (
         {"title": "Collections", "subPortfolios": ["Early", "Late"]},
@@ -333,7 +339,7 @@ def test_apd_reset_does_nothing_on_a_current_loan(lender, pump):
 
 
 def test_bankruptcy_never_creates_one(lender, pump):
-    # There is no API that records a bankruptcy on a loan (API.md shows `bankruptcy` read-only).
+    # There is no API that records a bankruptcy on a loan (docs/http.md#loans shows `bankruptcy` read-only).
     api = lender
     loan = _loan(api, pump)
     rule = _rule(api, [{"type": "bankruptcy", "chapter": 7, "filingDate": "2026-03-01", "automaticStay": True}])
@@ -350,6 +356,7 @@ def _record_bankruptcy(api, loan_id: str, bankruptcy: dict) -> None:
     from lms.store import loans as loan_store
 
     current = loan_store.get(api.tenant_id, loan_id)
+    assert current is not None
     loan_store.save(api.tenant_id, current.model_copy(update={"bankruptcy": bankruptcy}), current)
 
 

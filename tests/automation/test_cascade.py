@@ -1,4 +1,4 @@
-"""Cascades of rule-made changes (RULES.md section 4): a daisy-chain is legal, a rule never applies
+"""Cascades of rule-made changes (docs/rules.md#cascades): a daisy-chain is legal, a rule never applies
 twice to a loan in one cascade, and a cascade stops at depth 5, saying why, losing nothing."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from lms.automation import actions, engine
 from lms.contract import AccountToolsAction
 from tests.automation.test_maintenance import _loans, _run, _snapshots
-from tests.conftest import make_customer, make_loan
+from tests.conftest import examples, make_customer, make_loan
 from tests.rules.reference import render
 from tests.rules.test_properties import CTX, call, contexts, lit, n, trees
 
@@ -147,7 +147,7 @@ def one_loan(lender):
     return loans.get(api.tenant_id, loan["id"]), load_labels(api.tenant_id), rule
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=trees("bool"), ctx=contexts())
 @example(tree=call("<", n(1), call("or", call("custom-field", lit("zz")), lit("\ud800"))), ctx=CTX)
 @example(tree=call("=", lit("\x1b[2J\u2028"), call("str", n(1), lit("\x00"))), ctx=CTX)
@@ -179,7 +179,7 @@ def test_random_rules_over_random_loans_never_raise_and_every_error_is_audited(o
     run = actions.Run(loan=loan, customers={}, labels=labels, today=loan.as_of, load_transactions=lambda: [])
     evaluations = engine.evaluate(run, rules)
     assert [e.rule.id for e in evaluations] == ["rul_a", "rul_b"]
-    entries = engine._entries(loan.id, evaluations, "force", loan.created_at)
+    entries = engine.audit_entries(loan.id, evaluations, "force", loan.created_at)
     assert [e.rule_id for e in entries] == [e.rule.id for e in evaluations if e.matched or e.error]
     for entry in entries:
         assert entry.matched or entry.error

@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-import boto3
-
 from local.streams import StreamPump
-from tests.conftest import make_customer, make_loan, new_tenant
+from tests.conftest import SESSION, make_customer, make_loan, new_tenant
 
 VOLATILE = {"time", "updatedAt", "createdAt", "activatedAt"}
 ID = re.compile(r"^[a-z]{3,4}_[0-9A-HJKMNP-TV-Z]{26}$")
@@ -100,10 +98,9 @@ class Twice:
 
 
 def test_every_record_delivered_twice_gives_the_same_state_and_audit_log_as_once(aws):
-    session = boto3.Session(region_name="us-east-1")
-    once = _scenario(new_tenant("Once"), StreamPump(session))
+    once = _scenario(new_tenant("Once"), StreamPump(SESSION))
     twice_handler = Twice()
-    twice = _scenario(new_tenant("Twice"), StreamPump(session, handler=twice_handler))
+    twice = _scenario(new_tenant("Twice"), StreamPump(SESSION, handler=twice_handler))
     assert twice_handler.calls > 0
     assert twice == once
     # and the scenario did reach every rule and action
@@ -165,7 +162,8 @@ def test_a_concurrent_api_put_and_a_rule_action_both_survive(api, pump, monkeypa
         == 201
     )
     loan = make_loan(api)
-    real_evaluate, raced = engine.evaluate, []
+    real_evaluate = engine.evaluate
+    raced: list[bool] = []
 
     def evaluate_then_race(run, rules):
         result = real_evaluate(run, rules)

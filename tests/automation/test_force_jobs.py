@@ -136,7 +136,7 @@ def test_every_message_delivered_twice_changes_and_counts_nothing_twice(api, que
 def test_a_worker_killed_mid_batch_loses_nothing(api, queue_pump, pump):
     loans, rule = _setup(api, loans=8, watched=4)
     real = queue_pump.handler("ForceWorkerFunction")
-    kills = []
+    kills: list[int] = []
 
     def dies_after_three(event, context):
         if len(event["Records"]) > 3 and len(kills) < 3:

@@ -116,7 +116,8 @@ def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(le
     by_day = {s["date"]: s for s in snaps}
     assert by_day["2026-02-10"]["values"]["daysPastDue"] == 0 and by_day["2026-02-11"]["values"]["daysPastDue"] == 1
     assert by_day["2026-06-10"]["values"]["daysPastDue"] == 120 and not by_day["2026-06-10"]["chargedOff"]
-    # A day's snapshot is taken before its daily rules (SERVICING.md): the charge-off shows the day after.
+    # A day's snapshot is taken before its daily rules (docs/servicing.md#charge-off): the charge-off shows
+    # the day after.
     assert by_day["2026-06-11"]["values"]["daysPastDue"] == 121 and not by_day["2026-06-11"]["chargedOff"]
     assert by_day["2026-06-12"]["chargedOff"] and by_day["2026-06-12"]["loanStatus"] == "Closed"
     assert not any(s["chargedOff"] for s in _snapshots(api, bystander["id"]))
@@ -126,9 +127,10 @@ def test_charge_off_on_exactly_the_first_day_past_120_days_running_day_by_day(le
     from lms.store import loans as loan_store
 
     stored = loan_store.get(api.tenant_id, loan["id"])
+    assert stored is not None
     from lms.store import transactions as transaction_store
 
-    again, _ = transactions.recompute(
+    again, _ = transactions.replay_transactions(
         stored, transaction_store.every(api.tenant_id, loan["id"]), stored.as_of, load_labels(api.tenant_id)
     )
     assert again.values == stored.values and again.ledger == stored.ledger
@@ -205,9 +207,11 @@ def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_r
 
     # Killed in the middle of a batch: after some of its loans were written, before the others (and before
     # the batch's results were counted). The pump sees the invocation die and delivers the batch again.
-    from lms import maintenance
+    from lms.maintenance import days
 
-    real_write, writes, kills = maintenance._write, [], []
+    real_write = days.write_loan
+    writes: list[str] = []  # loan ids, each time one is written
+    kills: list[str] = []  # loan ids whose write was killed
 
     class Killed(BaseException):
         pass
@@ -226,7 +230,7 @@ def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_r
             raise SystemError("worker killed") from None
 
     queue_pump.set_handler("MaintenanceWorkerFunction", killed_mid_batch)
-    monkeypatch.setattr(maintenance, "_write", write_then_die)
+    monkeypatch.setattr(days, "write_loan", write_then_die)
     killed = _scenario(new_tenant("Killed"), queue_pump, pump)
     assert len(kills) == 4, "the worker was never killed: the test proves nothing"
 
@@ -238,16 +242,16 @@ def test_every_message_twice_and_a_worker_killed_mid_batch_give_the_clean_runs_r
 def test_a_loan_that_keeps_failing_is_dead_lettered_counted_and_blocks_no_other(lender, queue_pump, pump, monkeypatch):
     api = lender
     loans = _loans(api, 3)
-    from lms import maintenance
+    from lms.maintenance import days
 
-    real_plan = maintenance.plan
+    real_plan = days.plan
 
     def broken(tenant_id, loan, *args, **kwargs):
         if loan.id == loans[1]["id"]:
             raise ValueError("corrupt loan")
         return real_plan(tenant_id, loan, *args, **kwargs)
 
-    monkeypatch.setattr(maintenance, "plan", broken)
+    monkeypatch.setattr(days, "plan", broken)
     run = _run(api, "2026-01-20", queue_pump, pump)
     assert (run["state"], run["loansQueued"], run["loansDone"], run["loansFailed"]) == ("completed", 3, 3, 1)
     assert [api.get(f"/loans/{loan['id']}").json["maintainedThrough"] for loan in loans] == [
@@ -304,10 +308,10 @@ def test_a_run_queued_before_the_business_date_moved_back_never_takes_a_loan_pas
 
 
 def test_a_tenant_with_more_loans_than_a_page_is_paged_through(lender, queue_pump, pump, monkeypatch):
-    from lms import maintenance
+    from lms.maintenance import worker
 
-    monkeypatch.setattr(maintenance, "PAGE", 2)  # 1,000 in production: five loans make three pages
-    monkeypatch.setattr(maintenance, "LOANS_PER_MESSAGE", 1)
+    monkeypatch.setattr(worker, "PAGE", 2)  # 1,000 in production: five loans make three pages
+    monkeypatch.setattr(worker, "LOANS_PER_MESSAGE", 1)
     loans = _loans(lender, 5)
     run = _run(lender, "2026-01-12", queue_pump, pump)
     assert (run["state"], run["loansQueued"], run["loansDone"]) == ("completed", 5, 5)
@@ -319,13 +323,14 @@ def test_paging_active_loans_past_a_one_megabyte_read(lender):
     # second read and stops in the middle of it (10,000 loans did this at 1,000 per page).
     from lms.ids import new_id
     from lms.store import loans as loan_store
-    from lms.store.loans import _item
+    from lms.store.loans import loan_item
 
     [made] = _loans(lender)
     model = loan_store.get(lender.tenant_id, made["id"])
+    assert model is not None
     big = model.model_copy(update={"ledger": {"padding": "x" * 120_000}})
     for _ in range(12):
-        _item(lender.tenant_id, big.model_copy(update={"id": new_id("loan")}), None).save()
+        loan_item(lender.tenant_id, big.model_copy(update={"id": new_id("loan")}), None).save()
     first, cursor = loan_store.active_ids_page(lender.tenant_id, 11, None)
     rest, end = loan_store.active_ids_page(lender.tenant_id, 11, cursor)
     assert (len(first), len(rest), end) == (11, 2, None) and not set(first) & set(rest)
@@ -343,9 +348,10 @@ def test_two_tenants_get_their_runs_at_their_own_local_maintenance_hour(aws, mon
     scheduler = Scheduler()
     while tick <= datetime(2026, 3, 11, 12, 0, tzinfo=UTC):
         monkeypatch.setattr(clock, "utc_now", lambda now=tick: now)
-        from lms import maintenance
+        from lms.maintenance import days, runs, worker
 
-        monkeypatch.setattr(maintenance, "utc_now", lambda now=tick: now)
+        for module in (runs, days, worker):  # each took clock.utc_now when it was imported
+            monkeypatch.setattr(module, "utc_now", lambda now=tick: now)
         answer = scheduler.fire()
         created += [(tick.strftime("%m-%dT%H:%M"), names[r["tenantId"]], r["runId"]) for r in answer["runsCreated"]]
         tick += timedelta(minutes=15)

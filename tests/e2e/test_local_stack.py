@@ -38,6 +38,7 @@ STREAMED = ("LoansTable", "CustomersTable", "TransactionsTable", "AuditTable", "
 def raw(stack: Stack, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
     """(status, headers, parsed JSON body or None) over one new connection."""
     address = urlsplit(stack.api)
+    assert address.hostname is not None
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     try:
         connection.request(method, path, body=body, headers=headers or {})

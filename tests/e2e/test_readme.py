@@ -72,6 +72,7 @@ class Stack:
         self.admin = self.value("Admin key")
 
     def _read_stdout(self) -> None:
+        assert self.process.stdout is not None  # stdout=PIPE
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
             if line.startswith("API key:"):
@@ -79,6 +80,7 @@ class Stack:
         self._ready.set()  # exited: don't wait for nothing
 
     def _read_stderr(self) -> None:
+        assert self.process.stderr is not None  # stderr=PIPE
         for line in self.process.stderr:
             self.errors.append(line.rstrip("\n"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+from typing import Any
 
 from local.gateway import Gateway
 
@@ -18,9 +19,13 @@ def test_answers_go_out_without_waiting_for_the_client_s_delayed_ack():
         no_delay = connections[-1].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         return {"statusCode": 200, "body": json.dumps({"path": event["path"], "noDelay": no_delay})}
 
-    gateway = Gateway(handler, port=0, access_log=False, serialize=True)
-    finish = gateway.finish_request
-    gateway.finish_request = lambda request, address: connections.append(request) or finish(request, address)  # type: ignore[method-assign]
+    class Recording(Gateway):
+        def finish_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+            assert isinstance(request, socket.socket)  # a TCP server's request is its connection
+            connections.append(request)
+            super().finish_request(request, client_address)
+
+    gateway = Recording(handler, port=0, access_log=False, serialize=True)
     gateway.start()
     try:
         client = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)

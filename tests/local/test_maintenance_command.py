@@ -55,9 +55,12 @@ def api(monkeypatch):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.handle_error = lambda *args: None  # the slow answer finds its client gone: not this test's concern
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # the slow answer finds its client gone: not this test's concern
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # shutdown() waits a poll
     yield f"http://127.0.0.1:{server.server_address[1]}", gets
     server.shutdown()
 

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models import table as moto_table
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local import moto_dynamodb
+from tests.conftest import empty_aws
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def dynamodb():
-    with mock_aws():
+    with empty_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         for name in ("Loans", "Customers"):
             client.create_table(
@@ -41,6 +42,13 @@ def dynamodb():
 
 def _backend() -> DynamoDBBackend:
     return dynamodb_backends["123456789012"][REGION]
+
+
+def _stream_items(table: str) -> list[Any]:
+    """What moto keeps of the table's stream, oldest first (records, packed records, None once dropped)."""
+    shard = _backend().tables[table].stream_shard
+    assert shard is not None, f"{table} has a stream"
+    return shard.items
 
 
 def _put(client, table: str, sk: str, **attributes: str) -> None:
@@ -289,7 +297,7 @@ def test_stream_records_older_than_a_day_are_dropped_and_readers_skip_ahead(dyna
     monkeypatch.setattr(moto_table, "utcnow", lambda: later)  # the clock moto stamps records with
     _put(dynamodb, "Loans", "new")
     assert read() == ["INSERT new"]
-    assert _backend().tables["Loans"].stream_shard.items[0] is None, "the old record is gone"
+    assert _stream_items("Loans")[0] is None, "the old record is gone"
     assert _reader("Loans")() == ["INSERT new"], "TRIM_HORIZON starts at the oldest record kept"
 
 
@@ -357,7 +365,7 @@ def test_responses_are_the_same_with_the_serializer_shortcut(dynamodb, monkeypat
     assert fast[0]["Item"] == ITEM
 
 
-QUERIES = [
+QUERIES: list[dict[str, Any]] = [
     {"KeyConditionExpression": "pk = :p"},
     {"KeyConditionExpression": "pk = :p", "ScanIndexForward": False},
     {"KeyConditionExpression": "pk = :p AND begins_with(sk, :a)", "ExpressionAttributeValues": {":a": {"S": "msg#"}}},
@@ -432,7 +440,7 @@ def test_stream_records_read_the_same_packed_as_moto_keeps_them(dynamodb, monkey
         ]
 
     ours = write_and_read("ours")
-    assert isinstance(_backend().tables["Loans"].stream_shard.items[0], moto_dynamodb.PackedRecord)
+    assert isinstance(_stream_items("Loans")[0], moto_dynamodb.PackedRecord)
     monkeypatch.setattr(moto_table.StreamShard, "add", moto_dynamodb.originals()["StreamShard.add"])
     theirs = write_and_read("them")
     for mine, moto_s in zip(ours, theirs, strict=True):
@@ -459,5 +467,7 @@ def test_moto_no_longer_keeps_every_object_it_ever_made(dynamodb):
             TableName="Loans", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "t"}}
         )
     gc.collect()
-    assert len(Item.instances_tracked) <= 3, "one item stored (the tracked list may hold what a response still uses)"
-    assert [item.attrs["v"].value for item in Item.instances_tracked if "v" in item.attrs] == ["49"]
+    tracked = vars(Item)["instances_tracked"]  # set on each model class by moto's metaclass
+    assert isinstance(tracked, moto_dynamodb.LiveInstances)
+    assert len(tracked) <= 3, "one item stored (the tracked list may hold what a response still uses)"
+    assert [item.attrs["v"].value for item in tracked if "v" in item.attrs] == ["49"]

@@ -5,14 +5,15 @@ service still goes through moto's dispatcher."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.test import Client
 
 from local import moto_server
+from tests.conftest import empty_aws
 
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/{service}/aws4_request, "
@@ -22,7 +23,7 @@ AUTH = (
 
 @pytest.fixture
 def apps():
-    with mock_aws():
+    with empty_aws():
         boto3.client("dynamodb", region_name="us-east-1").create_table(
             TableName="Loans",
             BillingMode="PAY_PER_REQUEST",
@@ -57,7 +58,7 @@ ITEM = {
     "tags": {"SS": ["a", "b"]},
     "setup": {"M": {"rate": {"N": "9.5"}, "flags": {"L": [{"BOOL": True}, {"NULL": True}]}}},
 }
-REQUESTS = [
+REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("DynamoDB_20120810.PutItem", {"TableName": "Loans", "Item": ITEM}),
     ("DynamoDB_20120810.GetItem", {"TableName": "Loans", "Key": {"pk": ITEM["pk"], "sk": ITEM["sk"]}}),
     (
@@ -123,13 +124,14 @@ def test_streams_answer_what_moto_s_own_dispatcher_answers(apps):
 
 def test_only_dynamodb_skips_moto_s_dispatcher(apps, monkeypatch):
     fast, _ = apps
-    asked: list[str] = []
+    asked: list[str | None] = []  # X-Amz-Target of each request moto's dispatcher saw
     original = DomainDispatcherApplication.get_application
-    monkeypatch.setattr(
-        DomainDispatcherApplication,
-        "get_application",
-        lambda self, environ: asked.append(environ.get("HTTP_X_AMZ_TARGET")) or original(self, environ),
-    )
+
+    def get_application(self: DomainDispatcherApplication, environ: dict[str, Any]) -> Any:
+        asked.append(environ.get("HTTP_X_AMZ_TARGET"))
+        return original(self, environ)
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_application", get_application)
     assert _call(fast, *REQUESTS[0])[0] == 200
     assert _call(fast, "DynamoDBStreams_20120810.ListStreams", {})[0] == 200
     assert asked == []

@@ -11,6 +11,7 @@ import pytest
 
 from local.queues import QueuePump
 from local.streams import StreamPump, matches
+from tests.conftest import SESSION
 
 REGION = "us-east-1"
 
@@ -24,7 +25,7 @@ def _loans(n: int, start: int = 0) -> None:
 def _failures(queue: str) -> list[dict]:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    found = []
+    found: list[dict] = []
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
@@ -48,9 +49,7 @@ class Recorder:
 
 
 def _pump(handler) -> StreamPump:
-    pump = StreamPump(
-        boto3.Session(region_name=REGION), handlers={"RealtimeFunction": handler}, functions=["RealtimeFunction"]
-    )
+    pump = StreamPump(SESSION, handlers={"RealtimeFunction": handler}, functions=["RealtimeFunction"])
     pump.mappings = [m for m in pump.mappings if m.table == "LoansTable"]
     return pump
 
@@ -155,7 +154,7 @@ def test_a_queue_batch_deletes_what_succeeded_and_returns_what_failed(aws):
     url = sqs.get_queue_url(QueueName="ForceJobsQueue")["QueueUrl"]
     for n in range(3):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
-    seen = []
+    seen: list[int] = []
 
     def handler(event, context):
         seen.extend(json.loads(r["body"])["n"] for r in event["Records"])
@@ -167,9 +166,7 @@ def test_a_queue_batch_deletes_what_succeeded_and_returns_what_failed(aws):
             ]
         }
 
-    pump = QueuePump(
-        boto3.Session(region_name=REGION), handlers={"ForceWorkerFunction": handler}, functions=["ForceWorkerFunction"]
-    )
+    pump = QueuePump(SESSION, handlers={"ForceWorkerFunction": handler}, functions=["ForceWorkerFunction"])
     pump.drain()
     assert sorted(seen) == [0, 1, 1, 1, 2] and pump.depth("ForceJobsQueue") == 0
     [status] = pump.status()
@@ -177,7 +174,7 @@ def test_a_queue_batch_deletes_what_succeeded_and_returns_what_failed(aws):
 
 
 def test_a_queue_pump_whose_queue_is_gone_says_so_and_goes_on(aws, capsys):
-    pump = QueuePump(boto3.Session(region_name=REGION), functions=["ForceWorkerFunction"])
+    pump = QueuePump(SESSION, functions=["ForceWorkerFunction"])
     pump.sources[0].queue = "NoSuchQueue"
     assert pump.poll_once() == 0
     assert pump.sources[0].last_error and "NoSuchQueue" in capsys.readouterr().err

@@ -1,5 +1,5 @@
 """A small reference interpreter for the rule language, written for the property tests from
-RULES.md sections 1-2 and Clojure's semantics. It shares no code with lms.rules (nothing here
+docs/rules.md (syntax, types, functions) and Clojure's semantics. It shares no code with lms.rules (nothing here
 imports it): it walks a tree, one function at a time, the obvious way.
 
 A tree is made of plain tuples:
@@ -15,9 +15,10 @@ A tree is made of plain tuples:
 evaluation met a case in which the product is known to answer differently (see KNOWN).
 `render(tree)` prints the tree as rule text; `nodes`, `nesting` and `variables` measure it.
 
-Choices where Clojure leaves room (RULES.md and lms/rules/runtime.py's docstrings):
-- `=` and `<`... compare numbers across int and Decimal by value: (= 1 1.0) is true (RULES.md:
-  "numbers compare across int/Decimal"); dates compare with dates; nil in an ordering is an error.
+Choices where Clojure leaves room (docs/rules.md and lms/rules/runtime.py's docstrings):
+- `=` and `<`... compare numbers across int and Decimal by value: (= 1 1.0) is true (docs/rules.md#types:
+  whole numbers and decimals "compare and calculate together"); dates compare with dates; nil in an ordering
+  is an error.
 - `+ - *` are exact on Decimals (Clojure's BigDecimal); `/` always gives a Decimal, rounded to 28
   significant digits half-even when the quotient does not terminate (Clojure would throw).
 - `quot` of Decimals gives a whole Decimal with exponent 0; `rem` has the sign of the dividend and
@@ -429,6 +430,7 @@ class _Evaluation:
 
     def plain(self, d: Decimal) -> str:
         sign, digits, exponent = d.as_tuple()
+        assert isinstance(exponent, int), "a finite Decimal"
         text = "".join(map(str, digits))
         if exponent >= 0:
             text = text + "0" * exponent if text != "0" else "0"
@@ -632,7 +634,8 @@ def render_literal(x: Any, raw: bool = False) -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, Decimal):
-        assert x.as_tuple().exponent < 0, "a Decimal literal needs a point: 5 would read as an int"
+        exponent = x.as_tuple().exponent
+        assert isinstance(exponent, int) and exponent < 0, "a Decimal literal needs a point: 5 would read as an int"
         return format(x, "f")
     if isinstance(x, str):
         return quote(x, raw)

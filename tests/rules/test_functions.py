@@ -1,11 +1,12 @@
 """Every function of the rule language and every catalogue variable, each read, checked, compiled
-and run against a loan context (RULES.md sections 1-2, Clojure semantics on exact numbers)."""
+and run against a loan context (docs/rules.md#functions, Clojure semantics on exact numbers)."""
 
 from __future__ import annotations
 
 import datetime
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -153,7 +154,7 @@ def _marks(test) -> list:
 
 # ---------------------------------------------------------------- every function
 
-CASES = [
+CASES: list[tuple[str, str, dict[str, Any], Any]] = [  # (function, rule text, context changes, value)
     # logic: short-circuit, Clojure truthiness (only nil and false are falsy), values returned
     ("and", "(and true true)", {}, True),
     ("and", "(and)", {}, True),
@@ -322,7 +323,7 @@ def test_a_runtime_error_is_no_match_with_a_reason(text, changes, says):
     when it runs, then it does not match and the reason names the cause; nothing is raised."""
     outcome = compile_rule(text).run(context(**changes))
     assert outcome.matched is False
-    assert says in outcome.error
+    assert outcome.error is not None and says in outcome.error
 
 
 def test_a_rule_reads_only_its_variables_and_is_compiled_once_per_text():

@@ -1,6 +1,6 @@
 """Property-based tests of the rule language (issue 3, acceptance item 2): Hypothesis generates
 well-typed expression trees and loan contexts, and the compiled rule must agree with the small
-reference interpreter in tests/rules/reference.py, written from RULES.md and Clojure's semantics.
+reference interpreter in tests/rules/reference.py, written from docs/rules.md and Clojure's semantics.
 
 Where the product is known to answer differently from Clojure, the reference notes it (see
 reference.KNOWN); those evaluations are skipped by the properties and each difference is pinned
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from lms.rules import RuleInvalid, compile_rule
 from lms.rules.catalogue import VARIABLES
+from tests.conftest import examples
 from tests.rules import reference as ref
 from tests.rules.reference import evaluate, render
 
@@ -281,7 +282,7 @@ class _Trees:
     def branch(self, t: str, d: int) -> tuple:
         form = self.pick(["if", "when", "cond"])
         if form == "if":
-            otherwise = (self.expr(t, d),) if self.draw(st.booleans()) else ()
+            otherwise: tuple[tuple, ...] = (self.expr(t, d),) if self.draw(st.booleans()) else ()
             return call("if", self.expr("any", d), self.expr(t, d), *otherwise)
         if form == "when":
             return call("when", self.expr("any", d), self.expr(t, d))
@@ -523,7 +524,7 @@ def test_the_example_context_has_every_variable():
 # ---------------------------------------------------------------- the properties
 
 
-@settings(max_examples=350, deadline=None)
+@settings(max_examples=examples(350), deadline=None)
 @given(tree=trees("bool"), ctx=contexts())
 @example(tree=call("<", n(1), n(2), n(2)), ctx=CTX)
 @example(tree=call("<=", n(1), n(2), n(2)), ctx=CTX)
@@ -560,7 +561,7 @@ def test_a_criteria_agrees_with_the_reference(tree, ctx):
     event("matched" if outcome.matched else "error" if outcome.error else "not matched")
 
 
-@settings(max_examples=350, deadline=None)
+@settings(max_examples=examples(350), deadline=None)
 @given(tree=st.one_of(trees("num"), trees("int"), trees("text"), trees("date")), ctx=contexts())
 @example(tree=call("mod", n(-7), n(2)), ctx=CTX)
 @example(tree=call("mod", n(7), n(-2)), ctx=CTX)
@@ -595,7 +596,7 @@ def test_a_value_agrees_with_the_reference(tree, ctx):
     check_value(render(tree), ctx, tree, criteria=False)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=examples(250), deadline=None)
 @given(tree=st.one_of(trees("any"), trees("set")), ctx=contexts())
 @example(tree=call("and", n(0), lit("x")), ctx=CTX)
 @example(tree=call("or", lit(False), lit(None)), ctx=CTX)
@@ -610,7 +611,7 @@ def test_any_expression_agrees_with_the_reference(tree, ctx):
     check_value(render(tree), ctx, tree, criteria=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(typed=typed_trees)
 def test_every_well_typed_tree_is_accepted_and_names_its_variables(typed):
     """No false rejections: every generated tree is within the limits, is accepted (as a
@@ -628,7 +629,7 @@ def test_every_well_typed_tree_is_accepted_and_names_its_variables(typed):
         assert len(rule.variables) == len(set(rule.variables))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     typed=typed_trees,
     ctx=contexts(),
@@ -673,7 +674,7 @@ TRUTHY_LOOKING_FALSY = [
 ]
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=examples(250), deadline=None)
 @given(
     form=st.sampled_from(["and", "or", "not", "if", "when", "cond", "some?"]),
     values=st.lists(
@@ -709,7 +710,7 @@ def test_only_nil_and_false_are_falsy(form, values, ctx):
         check_value(render(tree), ctx, tree, criteria=True)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=examples(250), deadline=None)
 @given(
     tree=st.one_of(
         trees("bool", dynamic=True),
@@ -730,7 +731,7 @@ def test_a_custom_field_of_an_unexpected_type_is_an_error_or_the_clojure_answer(
     check_value(render(tree), ctx, tree, criteria=False)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=trees("bool", depth=8, budget=120), ctx=contexts())
 def test_a_larger_criteria_agrees_with_the_reference(tree, ctx):
     """Fewer, bigger trees (up to ~120 nodes, 8 calls deep) — too_slow is suppressed because each

@@ -1,4 +1,5 @@
-"""Property tests of the servicing calculator (SERVICING.md; day order per the lms.servicing.ledger docstring).
+"""Property tests of the servicing calculator (docs/servicing.md; day order per the lms.servicing.ledger
+docstring).
 
 * Schedules against numpy-financial (`pmt`, `ipmt`, `ppmt`, an independent float oracle) and against exact
   rational arithmetic (`fractions.Fraction`), for generated loans of every frequency, 1..360 periods, 0..36%.
@@ -44,6 +45,7 @@ from lms.servicing import (
     step,
     values,
 )
+from tests.conftest import examples
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -243,7 +245,7 @@ def loan_cases(draw, max_entries=12):
 # -------------------------------------------------------------------------------------- 1. schedule vs oracle
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(terms=Terms(Decimal("245841.90"), Decimal(0), 4, "weekly", date(2024, 1, 1), date(2024, 1, 8)))
 @example(terms=Terms(Decimal("100.00"), Decimal(0), 360, "monthly", date(2024, 1, 1), date(2024, 1, 31)))
 @example(terms=Terms(Decimal("371080.71"), Decimal("35.944"), 360, "monthly", date(2024, 1, 1), date(2024, 2, 1)))
@@ -368,7 +370,7 @@ def month_shift(start: date, months: int, anchor: int) -> date:
             day -= 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(terms=loan_terms())
 def test_due_dates_one_per_period_strictly_increasing_anchored(terms):
     dates = due_dates(terms)
@@ -460,14 +462,16 @@ def check_values(ledger: Ledger, terms: Terms) -> None:
         assert v.amount_past_due == v.payoff
     elif v.next_payment_date is not None:
         assert v.next_payment_date.toordinal() in schedule_.due_ordinals and v.next_payment_date >= ledger.date
-        assert v.amount_past_due + v.next_payment_amount <= v.payoff
+        assert v.next_payment_amount is not None and v.amount_past_due + v.next_payment_amount <= v.payoff
     else:
         assert v.next_payment_amount is None
     if ledger.last_payment_day is None:
         assert v.last_payment_date is None and v.last_payment_amount is None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(case=loan_cases())
 def test_every_day_money_is_conserved_and_past_due_is_consistent(case):
     """Steps the loan one day at a time with open_ledger/step, checking every day's ledger and values,
@@ -518,7 +522,9 @@ def test_every_day_money_is_conserved_and_past_due_is_consistent(case):
     assert_same_ledger(ledger, replay(terms, entries, through))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(case=loan_cases(max_entries=8), data=st.data())
 def test_a_reversal_restores_the_values_exactly(case, data):
     """Reversing X (leaving it out of the replay) gives exactly what the loan was before X was added, also
@@ -546,7 +552,7 @@ def test_a_reversal_restores_the_values_exactly(case, data):
     assert_same_ledger(appended, replay(terms, in_date_order, through))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     principal=cents(0, 5_000_000),
     interest=cents(0, 100_000),
@@ -581,7 +587,7 @@ def paid_off_terms(draw):
     )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @example(
     terms=Terms(
         Decimal("1000.00"),
@@ -595,7 +601,7 @@ def paid_off_terms(draw):
 )
 @given(terms=paid_off_terms())
 def test_paid_off_loan_is_never_charged_a_late_fee(terms):
-    """SERVICING.md: a late fee only for an installment still unpaid. Paid off on day one, the loan has
+    """docs/servicing.md#late-fees: a late fee only for an installment still unpaid. Paid off on day one, the loan has
     paid less than the schedule's total (less interest accrued than scheduled), so comparing the schedule's
     cumulative installments with what was paid alone would call a later installment "unpaid": at commit
     68e764b that charged the fee (1,000.00 at 12%, 3 monthly, paid 1,000.33 on 2024-01-02: 25.00 late fee

@@ -1,4 +1,5 @@
-"""Worked servicing scenarios with hand-computed expected tables (SERVICING.md, lms.servicing.ledger docstring).
+"""Worked servicing scenarios with hand-computed expected tables (docs/servicing.md, the lms.servicing.ledger
+docstring).
 
 Every expected value below is a literal worked out by hand from the spec (never by calling the product);
 the comments show the arithmetic. Conventions used throughout:
@@ -30,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import Enum
+from typing import Any, Final
 
 from lms.servicing import Entry, Terms, open_ledger, plan, replay, schedule, step, values
 
@@ -40,7 +43,11 @@ def d(text: str) -> date:
     return date.fromisoformat(text)
 
 
-SKIP = object()  # a cell the table does not assert
+class _Skip(Enum):
+    SKIP = "skip"
+
+
+SKIP: Final = _Skip.SKIP  # a cell the table does not assert
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,9 @@ class Row:
     principal: str
     interest: str
     fees: str
-    next_date: object = SKIP  # "YYYY-MM-DD", None or SKIP
-    next_amount: object = SKIP  # "0.00", None or SKIP
-    per_diem: object = SKIP
+    next_date: str | None | _Skip = SKIP  # "YYYY-MM-DD", None or SKIP
+    next_amount: str | None | _Skip = SKIP  # "0.00", None or SKIP
+    per_diem: str | _Skip = SKIP
 
 
 def R(day, dpd, past_due, payoff, principal, interest, fees, next_date=SKIP, next_amount=SKIP, per_diem=SKIP) -> Row:
@@ -107,8 +114,8 @@ def allocation(terms: Terms, entries: list[Entry], entry_id: str, through: str) 
     return (a.fees, a.interest, a.principal, a.unapplied)
 
 
-def loan_a(**changes) -> Terms:
-    base = {
+def loan_a(**changes: Any) -> Terms:
+    base: dict[str, Any] = {
         "loan_amount": D("1200.00"),
         "interest_rate": D("12"),
         "term_periods": 6,

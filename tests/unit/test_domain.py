@@ -29,10 +29,11 @@ def test_a_concurrent_write_is_reread_and_the_change_applied_again(api, monkeypa
     customer = make_customer(api)
     tenant_id = api.get("/tenant").json["tenantId"]
     real_get = customer_store.get
-    interfered = []
+    interfered: list[bool] = []
 
     def get_then_interfere(tid, cid):
         current = real_get(tid, cid)
+        assert current is not None
         if not interfered:
             interfered.append(True)
             customer_store.replace(tid, current.model_copy(update={"phone": "+1 555 0100"}))
@@ -42,6 +43,7 @@ def test_a_concurrent_write_is_reread_and_the_change_applied_again(api, monkeypa
     result = api.put(f"/customers/{customer['id']}", {"status": "Lead"})
     assert result.status == 200, result
     final = real_get(tenant_id, customer["id"])
+    assert final is not None
     assert (final.status, final.phone, final.version) == ("Lead", "+1 555 0100", 3)
 
 
@@ -51,6 +53,7 @@ def test_a_stale_version_met_while_saving_answers_409_and_keeps_the_other_write(
 
     def get_then_interfere(tid, cid):
         current = real_get(tid, cid)
+        assert current is not None
         customer_store.replace(tid, current.model_copy(update={"phone": "+1 555 0100"}))
         return current
 

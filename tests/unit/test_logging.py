@@ -21,7 +21,7 @@ def test_api_keys_and_the_admin_key_never_appear_in_logs_even_at_debug(api):
         Api().post("/customers", raw="{broken", key=api.key)
     finally:
         logger.setLevel("WARNING")
-        logger.removeHandler(handler)
+        logger.removeHandler(handler)  # type: ignore[attr-defined]  # Powertools passes it to its logging.Logger
     logged = sink.getvalue()
     assert '"message":"request"' in logged and '"status":401' in logged, "one access line per request"
     assert '"tenant_id":"tnt_' in logged and '"correlation_id"' in logged, "lines carry tenant and request ids"
@@ -69,7 +69,7 @@ def test_two_functions_logging_at_once_on_two_threads_each_name_themselves():
         shared.info("after")
     finally:
         shared.setLevel("WARNING")
-        shared.removeHandler(handler)
+        shared.removeHandler(handler)  # type: ignore[attr-defined]  # Powertools passes it to its logging.Logger
     lines = [json.loads(line) for line in sink.getvalue().splitlines()]
     by_function: dict[str, set] = {}
     for line in lines[:-1]:

@@ -74,7 +74,7 @@ def receiver(monkeypatch):
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # shutdown() waits a poll
         made.append(server)
         state.port = server.server_address[1]
         allowed = [f"127.0.0.1:{s.server_address[1]}" for s in made]
@@ -98,7 +98,7 @@ def deliver(pump, queue_pump):  # noqa: F811
 def dead_letters() -> list[dict]:
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.get_queue_url(QueueName="WebhookDeadLetterQueue")["QueueUrl"]
-    found = []
+    found: list[dict] = []
     while True:
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
         if not got:

@@ -34,6 +34,7 @@ class Received:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True  # headers and body are separate writes
+    server: Receiver
 
     def _record_and_reply(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
@@ -102,7 +103,7 @@ def serve():
 
 
 def answer(status: int = 200, body: bytes = b"ok", headers: tuple[tuple[str, str], ...] = ()):
-    def reply(handler: BaseHTTPRequestHandler) -> None:
+    def reply(handler: _Handler) -> None:
         handler.send_response(status)
         for name, value in headers:
             handler.send_header(name, value)
@@ -113,7 +114,7 @@ def answer(status: int = 200, body: bytes = b"ok", headers: tuple[tuple[str, str
     return reply
 
 
-def echo(handler: BaseHTTPRequestHandler) -> None:
+def echo(handler: _Handler) -> None:
     answer(200, handler.server.received[-1].body)(handler)
 
 
@@ -264,7 +265,7 @@ def test_a_redirect_is_returned_with_its_location_and_never_followed(serve, stat
 
 
 def test_a_body_ended_by_closing_the_connection_is_read_whole(serve):
-    def reply(handler: BaseHTTPRequestHandler) -> None:
+    def reply(handler: _Handler) -> None:
         handler.send_response(200)
         handler.send_header("Connection", "close")  # no Content-Length: the body ends with the connection
         handler.end_headers()
@@ -276,7 +277,7 @@ def test_a_body_ended_by_closing_the_connection_is_read_whole(serve):
 
 
 def test_an_answer_broken_off_mid_body_keeps_its_status_and_partial_body(serve):
-    def reply(handler: BaseHTTPRequestHandler) -> None:
+    def reply(handler: _Handler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Length", "100")
         handler.end_headers()
@@ -292,7 +293,7 @@ def _write_until_the_client_leaves(left: threading.Event, body: bytes | None):
     """Answer 200 with `body` (Content-Length) or, for None, an endless chunked body; set `left`
     when a write fails because the client closed the connection."""
 
-    def reply(handler: BaseHTTPRequestHandler) -> None:
+    def reply(handler: _Handler) -> None:
         handler.send_response(200)
         handler.send_header(
             *(("Content-Length", str(len(body))) if body is not None else ("Transfer-Encoding", "chunked"))
@@ -334,7 +335,7 @@ def test_a_receiver_that_never_answers_times_out_within_the_read_timeout(serve):
 def _trickle(head: bytes):
     """Send `head` at once, then one byte per 0.2 s (until the client leaves or 5 s passed)."""
 
-    def reply(handler: BaseHTTPRequestHandler) -> None:
+    def reply(handler: _Handler) -> None:
         handler.wfile.write(head)
         for _ in range(25):
             if handler.server.stop.wait(0.2):
@@ -448,6 +449,7 @@ def pki(tmp_path_factory):
             )
             builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         else:
+            assert san is not None, "a server certificate names its host"
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
             builder = builder.add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
@@ -493,7 +495,8 @@ def test_https_sends_the_host_as_sni_and_verifies_the_certificate_against_it(ser
 def test_https_refuses_a_certificate_for_another_host(serve, pki, trusted_test_ca):
     server = _tls_receiver(serve, pki)
     response = request(target(server, host="other.test", scheme="https"), "POST", {}, b"{}")
-    assert response.status is None and response.error.startswith("tls:") and "other.test" in response.error
+    assert response.status is None and response.error is not None
+    assert response.error.startswith("tls:") and "other.test" in response.error
     assert server.server_names == ["other.test"] and server.received == []
 
 
@@ -502,5 +505,5 @@ def test_https_refuses_a_certificate_the_default_store_does_not_trust(serve, pki
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     server = _tls_receiver(serve, pki)
     response = request(target(server, scheme="https"), "POST", {}, b"{}")
-    assert response.status is None and response.error.startswith("tls:")
+    assert response.status is None and response.error is not None and response.error.startswith("tls:")
     assert server.received == []

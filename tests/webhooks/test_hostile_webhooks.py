@@ -27,7 +27,7 @@ def sender_calls(queue_pump, monkeypatch):
     from functions.webhook_sender.app import lambda_handler
     from lms.webhooks import sender
 
-    seen = {"raised": [], "failures": []}
+    seen: dict[str, list] = {"raised": [], "failures": []}
     real_deliver = sender.deliver
 
     def deliver(body):
@@ -152,8 +152,9 @@ def test_valid_headers_are_kept_credentials_masked(lender):
     assert kept.status == 200, kept
     from lms.webhooks import subscriptions
 
-    stored = subscriptions.stored(lender.tenant_id, made.json["id"])["headers"]
-    assert stored["Authorization"] == "Bearer lk_key" and stored["X-Note"] == "changed"
+    stored = subscriptions.stored(lender.tenant_id, made.json["id"])
+    assert stored is not None
+    assert stored["headers"]["Authorization"] == "Bearer lk_key" and stored["headers"]["X-Note"] == "changed"
 
 
 # ---------------------------------------------------------------- a stored header saved before the checks
@@ -163,7 +164,9 @@ def _store_headers(api, hook_id: str, headers: dict[str, str]) -> None:
     """Writes headers into the stored subscription, past every check (a record saved before them)."""
     from lms.store import webhooks as store
 
-    body, version = store.get(api.tenant_id, hook_id)
+    found = store.get(api.tenant_id, hook_id)
+    assert found is not None
+    body, version = found
     store.save(api.tenant_id, {**body, "headers": headers}, version)
 
 
@@ -231,7 +234,7 @@ def test_a_variable_a_header_cannot_carry_fails_the_message_but_latin_1_is_sent(
         with pytest.raises(sender.Unsendable, match="X-Who"):
             sender.build(hook, message(value))
         outcome = sender.attempt(hook, message(value))
-        assert outcome.final and outcome.status is None and "X-Who" in outcome.error
+        assert outcome.final and outcome.status is None and outcome.error is not None and "X-Who" in outcome.error
 
 
 # ---------------------------------------------------------------- failures of an unforeseen kind
@@ -369,7 +372,8 @@ def test_a_temporary_dns_failure_re_queues_the_message(lender, monkeypatch):
     assert sender.deliver(body) == "retrying"
     [attempt] = _deliveries(lender, hook["id"])
     assert attempt["status"] == "retrying" and "cannot resolve hooks.down.example" in attempt["error"]
-    assert store.message(lender.tenant_id, hook["id"], message_id).state == "pending"
+    kept = store.message(lender.tenant_id, hook["id"], message_id)
+    assert kept is not None and kept.state == "pending"
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.get_queue_url(QueueName="WebhookQueue")["QueueUrl"]
     delayed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])

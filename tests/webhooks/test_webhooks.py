@@ -1,5 +1,5 @@
 """Webhooks end to end in-process: subscriptions, events from the streams, the signed delivery, retries,
-the dead-letter queue, the delivery log and redelivery (API.md "Webhooks", issue 7)."""
+the dead-letter queue, the delivery log and redelivery (docs/http.md#webhooks, issue 7)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,9 @@ def test_a_subscription_shows_its_secret_once_and_never_a_credential(lender):
     assert kept.status == 200 and kept.json["version"] == 2, kept
     from lms.webhooks import subscriptions
 
-    assert subscriptions.stored(api.tenant_id, made["id"])["headers"] == {
+    stored = subscriptions.stored(api.tenant_id, made["id"])
+    assert stored is not None
+    assert stored["headers"] == {
         "Authorization": "Bearer lk_their_key",
         "X-Team": "risk",
     }
@@ -247,7 +249,7 @@ def test_a_stream_record_handled_twice_queues_one_message(lender, receiver, pump
 
 def test_a_receiver_failing_half_its_requests_gets_every_message_with_one_id_per_event(lender, receiver, deliver):
     api = lender
-    calls = Counter()
+    calls: Counter[str] = Counter()
 
     def flaky(request):
         calls["n"] += 1
@@ -329,16 +331,16 @@ def test_a_redirect_is_not_followed_and_a_private_address_is_refused_at_send_tim
 
 def test_retries_follow_the_schedule_and_waits_beyond_15_minutes_are_re_queued(lender, receiver, monkeypatch):
     from lms.webhooks import sender
-    from lms.webhooks.sender import Outcome, next_delay
+    from lms.webhooks.sender import AttemptOutcome, next_delay
 
     monkeypatch.delenv("WEBHOOK_RETRY_DELAYS")
-    failed = Outcome(500, "HTTP 500")
+    failed = AttemptOutcome(500, "HTTP 500")
     assert [next_delay(n, failed) for n in range(1, 9)] == [5, 300, 1800, 7200, 18000, 36000, 36000, None]
-    assert next_delay(1, Outcome(200, None)) is None
-    assert next_delay(3, Outcome(429, "HTTP 429", wait=90)) == 90
-    assert next_delay(3, Outcome(503, "HTTP 503", wait=999999)) == 36000
-    assert next_delay(3, Outcome(500, "HTTP 500", wait=90)) == 1800  # Retry-After only for 429 and 503
-    assert next_delay(1, Outcome(None, "refused: loopback", final=True)) is None
+    assert next_delay(1, AttemptOutcome(200, None)) is None
+    assert next_delay(3, AttemptOutcome(429, "HTTP 429", wait=90)) == 90
+    assert next_delay(3, AttemptOutcome(503, "HTTP 503", wait=999999)) == 36000
+    assert next_delay(3, AttemptOutcome(500, "HTTP 500", wait=90)) == 1800  # Retry-After only for 429 and 503
+    assert next_delay(1, AttemptOutcome(None, "refused: loopback", final=True)) is None
     assert sender.retry_after({"retry-after": "120"}, 0) == 120
     assert (
         sender.retry_after(
