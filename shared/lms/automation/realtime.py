@@ -21,6 +21,9 @@ from ..store.customers import loan_links
 from ..store.records import CUSTOMER_BOOKKEEPING, LOAN_BOOKKEEPING, LOAN_SERVICING_FLAGS, changed, image, table_of
 from .engine import RunOutcome, Settings, run_rules
 
+# A loan write that changes only these is left to the transaction's record or to the daily rules.
+_NOT_AN_INTERACTION = LOAN_BOOKKEEPING | LOAN_SERVICING_FLAGS
+
 
 def handle(record: dict[str, Any], cache: dict[str, Settings] | None = None) -> list[RunOutcome]:
     """Runs the rules one stream record calls for; raises when a run failed (the batch retries it).
@@ -82,7 +85,7 @@ def _loan(event_id: str, old: dict[str, Any] | None, new: dict[str, Any], cache:
                 tenant_id, loan_id, "loan-created", trigger_id=event_id, cache=cache, at_version=new.get("version")
             )
         ]
-    difference = changed(old, new, LOAN_BOOKKEEPING | LOAN_SERVICING_FLAGS)
+    difference = changed(old, new, _NOT_AN_INTERACTION)
     if not difference:
         return []
     trigger = "loan-activated" if "active" in difference and new.get("active") else "loan-changed"

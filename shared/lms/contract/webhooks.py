@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     Field,
@@ -15,21 +15,6 @@ from pydantic import (
 from .base import MULTILINE, STRICT, Entity, Name, Request, SafeText
 from .rules import Criteria
 
-EVENT_TYPES = (
-    "loan.created",
-    "loan.activated",
-    "loan.updated",
-    "loan.status-changed",
-    "loan.portfolios-changed",
-    "payment.posted",
-    "payment.reversed",
-    "charge.posted",
-    "customer.created",
-    "customer.updated",
-    "customer.status-changed",
-    "rule.applied",
-    "maintenance.completed",
-)
 EventType = Literal[
     "loan.created",
     "loan.activated",
@@ -45,6 +30,7 @@ EventType = Literal[
     "rule.applied",
     "maintenance.completed",
 ]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 WebhookMethod = Literal["POST", "PUT", "PATCH", "DELETE", "GET"]
 WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048), STRICT]
 HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")]
