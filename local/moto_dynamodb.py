@@ -22,6 +22,9 @@ moto 5.2.5 answers every call correctly for one client, but under real use:
 - Every response is built by a generic serializer that walks botocore's shape of each attribute value
   (ten members looked up through alias providers, for every attribute of every item): about 15 ms for
   a loan. An attribute value that is already in its wire form (no binary) is passed through as is.
+- Every item moto builds (each write, each item of a transaction, each copy of a query's results) is sized
+  whole again for each of its attributes, to check DynamoDB's 400 KB limit: a loan of 40 attributes is
+  sized 40 times. Here it is sized once, with the same limit and the same error.
 - Every GetRecords call registers a new shard iterator, kept forever, and stream records are kept
   forever, as Python dicts (a loan's record, with its old and new images, is about 40 KB so). Here
   iterators expire 15 minutes after they are issued and stream records after 24 hours, as on AWS, and a
@@ -56,6 +59,7 @@ from moto.core.utils import utcnow
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    ItemSizeTooLarge,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -63,8 +67,9 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
@@ -74,7 +79,8 @@ ITERATORS_KEPT = 1_000  # and at most this many, newest first (each GetRecords c
 STREAM_RETENTION = timedelta(hours=24)  # AWS: stream records are kept 24 hours
 
 # moto's code that is replaced or wrapped here, or whose shape this module relies on (StreamShard.add
-# numbers records by their index), as read when it was written (moto 5.2.5).
+# numbers records by their index; LimitedSizeDict.__setitem__ holds the item size limit), as read when it
+# was written (moto 5.2.5).
 REPLACED = {
     "DynamoDBBackend.transact_write_items": "81db2cb7d94e39c9",
     "DynamoDBStreamsBackend.get_records": "db8c6cb04430c08f",
@@ -85,6 +91,8 @@ REPLACED = {
     "Table.query": "002b4d00be6df07c",
     "BaseModel.__new__": "08cf0ef20e88029a",
     "responses.method_names_from_class": "9dbac89d082b655f",
+    "Item.__init__": "d9c12b62cb921831",
+    "LimitedSizeDict.__setitem__": "d979580fdbe14f79",  # its limit, ITEM_SIZE_LIMIT
 }
 
 LOCK = threading.RLock()  # one request at a time, DynamoDB and its streams alike
@@ -430,6 +438,25 @@ def serialize_structure(self: BaseJSONSerializer, serialized: Any, value: Any, s
     ORIGINAL["BaseJSONSerializer._serialize_type_structure"](self, serialized, value, shape, key)
 
 
+ITEM_SIZE_LIMIT = 405_000  # moto's (DynamoDB's 400 KB, as moto measured where AWS refuses)
+
+
+def _item(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    """moto's Item.__init__, with the size check once over the whole item (moto sums every attribute already
+    set before each one it adds). The same total, compared with the same limit: the same items refused."""
+    self.hash_key, self.range_key = hash_key, range_key
+    values = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(values)
+    total = 0
+    for key, value in attrs.items():
+        typed = DynamoType(value)
+        total += bytesize(key) + typed.size()
+        dict.__setitem__(values, key, typed)
+    if total > ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = values  # still a LimitedSizeDict: an update expression's attribute is checked as moto does
+
+
 def _serialised(call_action: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(call_action)
     def call(self: BaseResponse) -> Any:
@@ -453,6 +480,8 @@ def originals() -> dict[str, Callable[..., Any]]:
         "Table.query": Table.query,
         "BaseModel.__new__": BaseModel.__new__,
         "responses.method_names_from_class": moto_responses.method_names_from_class,
+        "Item.__init__": Item.__init__,
+        "LimitedSizeDict.__setitem__": LimitedSizeDict.__setitem__,
     }
 
 
@@ -469,6 +498,7 @@ def install() -> None:
     ShardIterator.__init__ = _issued  # type: ignore[method-assign]  # moto's, replaced
     BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]  # moto's, replaced
     Table.query = query  # type: ignore[method-assign]  # moto's, replaced
+    Item.__init__ = _item  # type: ignore[method-assign]  # moto's, replaced
     BaseModel.__new__ = staticmethod(_tracked_weakly)  # type: ignore[method-assign]  # moto's, replaced
     moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         ORIGINAL["responses.method_names_from_class"]

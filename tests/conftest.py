@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -243,6 +244,28 @@ class TenantApi(Api):
     def __init__(self, key: str, tenant_id: str):
         super().__init__(key)
         self.tenant_id = tenant_id
+
+
+@pytest.fixture
+def calls() -> Iterator[Counter]:
+    """DynamoDB operations made through botocore, by (operation, table): a batch or a transaction counts once
+    for each table it names."""
+    import botocore.client
+
+    seen: Counter = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        tables = params.get("RequestItems") or {}
+        for entry in params.get("TransactItems") or ():
+            tables = {**tables, **{part["TableName"]: None for part in entry.values()}}
+        for table in tables or (params.get("TableName", ""),):
+            seen[(operation, table)] += 1
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counted  # counted, then restored
+    yield seen
+    botocore.client.BaseClient._make_api_call = original
 
 
 def new_tenant(name: str = "Lender", timezone: str = "UTC") -> TenantApi:

@@ -9,23 +9,6 @@ import pytest
 from tests.conftest import make_customer, make_loan
 
 
-@pytest.fixture
-def calls():
-    """DynamoDB operations made through botocore, by operation and table."""
-    import botocore.client
-
-    seen: Counter = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counted(self, operation, params):
-        seen[(operation, params.get("TableName", ""))] += 1
-        return original(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counted
-    yield seen
-    botocore.client.BaseClient._make_api_call = original
-
-
 def _settings_reads(calls: Counter) -> dict:
     return {op: n for (op, table), n in calls.items() if "Settings" in table and op in ("Query", "GetItem")}
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models import table as moto_table
+from moto.dynamodb.models.dynamo_type import Item as DynamoItem
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local import moto_dynamodb
@@ -471,3 +472,27 @@ def test_moto_no_longer_keeps_every_object_it_ever_made(dynamodb):
     assert isinstance(tracked, moto_dynamodb.LiveInstances)
     assert len(tracked) <= 3, "one item stored (the tracked list may hold what a response still uses)"
     assert [item.attrs["v"].value for item in tracked if "v" in item.attrs] == ["49"]
+
+
+@pytest.mark.parametrize("size", [404_000, 404_900, 405_100, 420_000])
+def test_an_item_is_refused_for_its_size_exactly_as_moto_refuses_it(dynamodb, monkeypatch, size):
+    """Items sized once (moto_dynamodb._item) against moto's own per-attribute check, either side of the limit."""
+    item = {
+        "pk": {"S": "t"},
+        "sk": {"S": str(size)},
+        "a": {"S": "x" * (size // 2)},
+        "b": {"L": [{"S": "y" * (size // 2)}]},
+    }
+
+    def outcome() -> str:
+        try:
+            dynamodb.put_item(TableName="Loans", Item=item)
+        except ClientError as error:
+            return error.response["Error"]["Message"]
+        return "stored"
+
+    ours = outcome()
+    monkeypatch.setattr(DynamoItem, "__init__", moto_dynamodb.originals()["Item.__init__"])
+    theirs = outcome()
+    assert ours == theirs
+    assert (ours == "stored") == (size < 405_000)

@@ -1,5 +1,5 @@
-"""local.moto_server's WSGI application: DynamoDB and DynamoDB Streams requests go straight to moto's
-handlers and answer exactly what moto's own dispatcher (its Flask application) answers; every other
+"""local.moto_server's WSGI application: DynamoDB, DynamoDB Streams and SQS (JSON) requests go straight to
+moto's handlers and answer exactly what moto's own dispatcher (its Flask application) answers; every other
 service still goes through moto's dispatcher."""
 
 from __future__ import annotations
@@ -122,7 +122,33 @@ def test_streams_answer_what_moto_s_own_dispatcher_answers(apps):
     assert records[0]["dynamodb"]["NewImage"] == ITEM
 
 
-def test_only_dynamodb_skips_moto_s_dispatcher(apps, monkeypatch):
+SQS_REQUESTS: list[tuple[str, dict[str, Any]]] = [
+    ("AmazonSQS.CreateQueue", {"QueueName": "q", "Attributes": {"VisibilityTimeout": "5"}}),
+    ("AmazonSQS.GetQueueUrl", {"QueueName": "q"}),
+    ("AmazonSQS.GetQueueUrl", {"QueueName": "missing"}),
+    ("AmazonSQS.SendMessage", {"QueueUrl": "http://localhost/123456789012/missing", "MessageBody": "x"}),
+    ("AmazonSQS.GetQueueAttributes", {"QueueUrl": "http://localhost/123456789012/q", "AttributeNames": ["All"]}),
+    ("AmazonSQS.ReceiveMessage", {"QueueUrl": "http://localhost/123456789012/q", "WaitTimeSeconds": 0}),
+]
+
+
+@pytest.mark.parametrize(
+    "target, body", SQS_REQUESTS, ids=[f"{t.split('.')[1]}-{i}" for i, (t, _) in enumerate(SQS_REQUESTS)]
+)
+def test_sqs_answers_what_moto_s_own_dispatcher_answers(apps, target, body):
+    fast, moto = apps
+    _call(fast, *SQS_REQUESTS[0], "sqs")
+    fast_status, fast_body, fast_headers = _call(fast, target, body, "sqs")
+    moto_status, moto_body, moto_headers = _call(moto, target, body, "sqs")
+    volatile = ("CreatedTimestamp", "LastModifiedTimestamp")
+    for answer in (fast_body, moto_body):
+        for name in volatile:
+            answer.get("Attributes", {}).pop(name, None)
+    assert (fast_status, fast_body) == (moto_status, moto_body)
+    assert fast_headers["Content-Type"] == moto_headers["Content-Type"]
+
+
+def test_only_other_services_go_through_moto_s_dispatcher(apps, monkeypatch):
     fast, _ = apps
     asked: list[str | None] = []  # X-Amz-Target of each request moto's dispatcher saw
     original = DomainDispatcherApplication.get_application
@@ -134,7 +160,9 @@ def test_only_dynamodb_skips_moto_s_dispatcher(apps, monkeypatch):
     monkeypatch.setattr(DomainDispatcherApplication, "get_application", get_application)
     assert _call(fast, *REQUESTS[0])[0] == 200
     assert _call(fast, "DynamoDBStreams_20120810.ListStreams", {})[0] == 200
-    assert asked == []
     status, body, _ = _call(fast, "AmazonSQS.CreateQueue", {"QueueName": "q"}, "sqs")
     assert status == 200 and body["QueueUrl"].endswith("/q")
-    assert asked == ["AmazonSQS.CreateQueue"]
+    assert asked == []
+    status, _, _ = _call(fast, "AWSEvents.ListRules", {}, "events")
+    assert status == 200
+    assert asked == ["AWSEvents.ListRules"]

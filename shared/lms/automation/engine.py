@@ -72,15 +72,22 @@ def enrolled(rule: Rule, loan: Loan) -> bool:
     return rule.add_to_new_loans or loan.created_at <= rule.created_at
 
 
-def applies(rule: Rule, loan: Loan, trigger: str) -> bool:
-    """Whether a rule runs on this loan for this trigger ("daily" or a real-time trigger)."""
-    if not rule.active or not enrolled(rule, loan):
+def runs_on(rule: Rule, trigger: str) -> bool:
+    """Whether a rule runs on some loan for this trigger ("daily" or a real-time trigger)."""
+    if not rule.active:
         return False
     if rule.preactivation:
-        return not loan.active and trigger != "daily"
-    if not loan.active or loan.archived:
-        return False
+        return trigger != "daily"
     return rule.eval_daily if trigger == "daily" else rule.eval_real_time
+
+
+def applies(rule: Rule, loan: Loan, trigger: str) -> bool:
+    """Whether a rule runs on this loan for this trigger."""
+    if not runs_on(rule, trigger) or not enrolled(rule, loan):
+        return False
+    if rule.preactivation:
+        return not loan.active
+    return loan.active and not loan.archived
 
 
 @dataclass
@@ -112,9 +119,7 @@ def needs_customers(rules: list[Rule]) -> bool:
     )  # notify sends every variable
 
 
-def _load(tenant_id: str, loan: Loan | None, settings: Settings, rules: list[Rule]) -> Run | None:
-    if loan is None:
-        return None
+def _load(tenant_id: str, loan: Loan, settings: Settings, rules: list[Rule]) -> Run:
     loan_id = loan.id
     customers = (
         customer_store.get_many(tenant_id, [c.customer_id for c in loan.customers]) if needs_customers(rules) else {}
@@ -244,6 +249,29 @@ def _not_again(
     return entries
 
 
+def _stop_cascade(
+    tenant_id: str, loan_id: str, rule: Rule, trigger: str, trigger_id: str | None, done: set[str], now: datetime
+) -> None:
+    """The audit entry of a cascade stopped for going too deep (once per trigger)."""
+    stop = RuleApplication(
+        id=new_id("aud"),
+        loan_id=loan_id,
+        rule_id=rule.id,
+        rule_version=rule.version,
+        trigger=trigger,
+        time=now,
+        matched=False,
+        variables={},
+        actions_applied=[],
+        error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
+        f"(applied in this cascade: {', '.join(sorted(done))})",
+    )
+    try:
+        audit_store.commit(tenant_id, None, [], [stop], trigger_id)
+    except audit_store.AlreadyHandled:
+        pass
+
+
 def run_rules(
     tenant_id: str,
     loan_id: str,
@@ -264,42 +292,31 @@ def run_rules(
     rules = [only] if only is not None else settings.rules
     depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
     done = set((cascade or {}).get("applied", []))
+    if not force and not done and not any(runs_on(r, trigger) for r in rules):
+        return RunOutcome(None, skipped="no rule runs on this trigger")  # nothing to read for
     for attempt in range(_ATTEMPTS):
         # A record handled before stops here (its marker, read with the loan); the marker is also a
         # condition of a write that changes the loan.
         loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, None)
         if seen is not None:
             return RunOutcome(None, skipped="handled before", before=seen)
-        run = _load(tenant_id, loan, settings, rules)
-        if run is None:
+        if loan is None:
             return RunOutcome(None, skipped="no such loan")
-        if at_version is not None and run.loan.version != at_version:
+        if at_version is not None and loan.version != at_version:
             # The loan changed again since the record's write: that later change's own record runs the
             # rules on the state they should see (a redelivered or late record never acts on a newer
             # state). An older version means the write never took effect (moto streams the items of a
             # cancelled transaction; DynamoDB does not).
             return RunOutcome(None, skipped="superseded by a later change")
-        previous = run.loan
+        previous = loan
         chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
+        again = [r for r in rules if r.id in done and r not in chosen]  # what the cascade's settling checks
+        if not chosen and not again:
+            return RunOutcome(previous, [])  # no rule to run on this loan: nothing more to read or write
+        run = _load(tenant_id, loan, settings, chosen + again)  # its customers only when those rules read them
         now = utc_now()
         if depth > MAX_DEPTH and chosen and not force:
-            stop = RuleApplication(
-                id=new_id("aud"),
-                loan_id=loan_id,
-                rule_id=chosen[0].id,
-                rule_version=chosen[0].version,
-                trigger=trigger,
-                time=now,
-                matched=False,
-                variables={},
-                actions_applied=[],
-                error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
-                f"(applied in this cascade: {', '.join(sorted(done))})",
-            )
-            try:
-                audit_store.commit(tenant_id, None, [], [stop], trigger_id)
-            except audit_store.AlreadyHandled:
-                pass
+            _stop_cascade(tenant_id, loan_id, chosen[0], trigger, trigger_id, done, now)
             return RunOutcome(None, skipped="cascade too deep")
         evaluations = evaluate(run, chosen)
         entries = audit_entries(loan_id, evaluations, trigger, now)
