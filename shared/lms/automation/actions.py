@@ -101,6 +101,10 @@ class Run:
     def transactions(self) -> list[Transaction]:
         return self.load_transactions()
 
+    def seen_transactions(self) -> list[Transaction]:
+        """The loan's transactions as the rule now running sees them: those stored and those this run made."""
+        return [*self.transactions, *self.new_transactions]
+
     def recompute(self) -> None:
         every = self.transactions + self.new_transactions
         self.loan, _ = loans.recompute(self.loan, entries(every), max(self.today, self.loan.as_of), self.labels)
@@ -332,7 +336,10 @@ def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
     entry (written with the loan's change), and the events function queues the delivery from it."""
     from .context import loan_context, shown
 
-    variables = {name: shown(value) for name, value in loan_context(run.loan, run.customers, run.today).items()}
+    variables = {
+        name: shown(value)
+        for name, value in loan_context(run.loan, run.customers, run.today, run.seen_transactions).items()
+    }
     run.notifications.append({"webhookId": action.webhook_id, "variables": variables})
     return {"webhookId": action.webhook_id, "queued": True}
 

@@ -152,7 +152,7 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
 
 def _evaluate(run: Run, rule: Rule) -> Evaluation:
     compiled = compile_rule(rule.criteria)
-    context = loan_context(run.loan, run.customers, run.today)
+    context = loan_context(run.loan, run.customers, run.today, run.seen_transactions)
     outcome = compiled.run(context)
     variables = {name: shown(context[name]) for name in compiled.variables}
     applied: list[dict[str, Any]] = []
@@ -227,7 +227,7 @@ def _not_again(
         if rule.id in done and applies(rule, run.loan, trigger):
             try:
                 compiled = compile_rule(rule.criteria)
-                context = loan_context(run.loan, run.customers, run.today)
+                context = loan_context(run.loan, run.customers, run.today, run.seen_transactions)
             except Exception:  # evaluate() recorded what is wrong with this rule on this loan
                 continue
             if compiled.run(context).matched and _would_change(run, rule):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..contract import PreviewSample, RulePreview
 from ..errors import Invalid
 from ..rules import RuleInvalid, compile_rule
 from ..store import customers as customer_store
 from ..store import loans as loan_store
+from ..store import transactions as transaction_store
 from ..tenancy import business_date, get_tenant
 from .context import loan_context, shown
 
@@ -30,6 +33,7 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
                 loan,
                 {c.customer_id: customers[c.customer_id] for c in loan.customers if c.customer_id in customers},
                 max(today, loan.as_of),
+                functools.partial(transaction_store.every, tenant_id, loan.id),
             )
             evaluated += 1
             if rule.run(context).matched:

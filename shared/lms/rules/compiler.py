@@ -44,6 +44,7 @@ from .typesystem import (
 # ---------------------------------------------------------------- what a rule may call
 
 _FORBIDDEN = {
+    "c",  # the compiled function's own argument (the whole context): never a name a rule may read
     "import",
     "require",
     "eval",

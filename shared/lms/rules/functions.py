@@ -17,6 +17,7 @@ from .typesystem import (
     DATE,
     DEC,
     INT,
+    KW,
     MAP,
     MAP_KEYS,
     NIL,
@@ -27,9 +28,11 @@ from .typesystem import (
     Type,
     Typed,
     describe,
+    equal_hint,
     plural,
     suggest,
     type_families,
+    type_hint,
 )
 
 if TYPE_CHECKING:
@@ -47,20 +50,9 @@ def _need(c: _Compiler, fn: str, args: list[Typed], allowed: Type, what: str) ->
     ok = True
     for a in args:
         if not a.dynamic and (not (a.type - {NIL}) <= allowed or (a.type == {NIL} and NIL not in allowed)):
-            c.fail("type", a.node, f"{c.who(a)}; {fn} needs {what}", _type_hint(fn, a))
+            c.fail("type", a.node, f"{c.who(a)}; {fn} needs {what}", type_hint(fn, a))
             ok = False
     return ok
-
-
-def _type_hint(fn: str, value: Typed) -> str | None:
-    if TEXT in value.type and value.node.kind == "string" and runtime.parse_date(value.node.value):
-        return f'write a date as (date "{value.node.value}")'
-    if TEXT in value.type and value.node.kind == "string":
-        if runtime.parse_decimal(value.node.value) is not None:
-            return f"write the number without quotes: {value.node.value}"
-    if TEXT in value.type:
-        return 'compare text with = or not=, e.g. (= loan-status "Open")'
-    return None
 
 
 def _numeric(c: _Compiler, a: Typed) -> ast.expr:
@@ -103,7 +95,7 @@ def _compare(op: type) -> Callable:
             )
         elif any(f - {"number", DATE} for f in families):
             bad = next(a for a in args if not a.dynamic and type_families(a.type - {NIL}) - {"number", DATE})
-            c.fail("type", bad.node, f"{c.who(bad)}; {fn} needs numbers or dates", _type_hint(fn, bad))
+            c.fail("type", bad.node, f"{c.who(bad)}; {fn} needs numbers or dates", type_hint(fn, bad))
         elif len({frozenset(f) for f in families}) > 1:
             c.fail(
                 "type", node, f"{fn} compares numbers with dates", "use (u/date-compare a b) for the days between dates"
@@ -132,7 +124,7 @@ def _equal(negate: bool) -> Callable:
                     "type",
                     b.node,
                     f"{c.who(a)} and {c.who(b)}: ({fn} ...) would always be {'true' if negate else 'false'}",
-                    _equal_hint(a, b),
+                    equal_hint(a, b),
                 )
                 break
         dynamic = any(a.dynamic for a in args)  # a custom field may hold true, and Python's True == 1
@@ -151,18 +143,6 @@ def _equal(negate: bool) -> Callable:
         return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
 
     return build
-
-
-def _equal_hint(a: Typed, b: Typed) -> str | None:
-    for one, other in ((a, b), (b, a)):
-        if SET in one.type and TEXT in other.type and one.node.kind == "symbol":
-            shown = f'"{other.node.value}"' if other.node.kind == "string" else "..."
-            return f"to ask whether the set holds it: (contains? {one.node.value} {shown})"
-    if TEXT in a.type and a.node.kind == "symbol" and b.node.kind == "number":
-        return f'write text in quotes, like "{b.node.value}"'
-    if TEXT in b.type and b.node.kind == "string":
-        return _type_hint("=", b)
-    return None
 
 
 def _arithmetic(op: type, identity: int) -> Callable:
@@ -398,6 +378,8 @@ SPECIAL: dict[str, Callable[[_Compiler, Node, list[Node]], Typed]] = {
 
 _TEXTY = Type({TEXT})
 _COUNTABLE = Type({TEXT, SET, VEC, MAP, NIL})
+_LOOKUP = Type({MAP, SET, VEC, NIL})
+_ANYTHING = Type({INT, DEC, TEXT, BOOL, NIL, DATE, KW, SET, VEC, MAP, ANY})
 FUNCTIONS: dict[str, Function] = {
     "and": Function((0, None), _logic(True), "(and test test ...)"),
     "or": Function((0, None), _logic(False), "(or test test ...)"),
@@ -418,6 +400,22 @@ FUNCTIONS: dict[str, Function] = {
     "min": Function((1, None), _min_max("_min"), "(min status-payoff 500)"),
     "max": Function((1, None), _min_max("_max"), "(max status-payoff 500)"),
     "abs": Function((1, 1), _helper("_abs", lambda a: _number_type(a), NUM, "a number"), "(abs x)"),
+    "inc": Function((1, 1), _helper("_inc", lambda a: _number_type(a), NUM, "a number"), "(inc status-24-dpd-30)"),
+    "dec": Function((1, 1), _helper("_dec", lambda a: _number_type(a), NUM, "a number"), "(dec setup-loan-term)"),
+    **{
+        name: Function((1, 1), _helper(helper, Type({BOOL}), allowed, what), f"({name} {example})")
+        for name, helper, allowed, what, example in (
+            ("zero?", "_is_zero", NUM, "a number", "status-amount-due"),
+            ("pos?", "_is_pos", NUM, "a number", "status-due-fees"),
+            ("neg?", "_is_neg", NUM, "a number", "status-amount-due"),
+            ("even?", "_is_even", Type({INT}), "a whole number", "status-24-dpd-30"),
+            ("odd?", "_is_odd", Type({INT}), "a whole number", "status-24-dpd-30"),
+        )
+    },
+    "get": Function((2, 3), _helper("_get_value", Type({ANY}), [_LOOKUP, _ANYTHING, _ANYTHING]), '(get m "key")'),
+    "get-in": Function(
+        (2, 3), _helper("_get_in", Type({ANY}), [_LOOKUP, Type({VEC}), _ANYTHING]), "(get-in m [:a :b])"
+    ),
     "round": Function((1, 2), _round, "(round status-payoff) or (round status-payoff 2)"),
     "str": Function((0, None), _helper("_str", _TEXTY), '(str loan-status "/" loan-sub-status)'),
     "subs": Function((2, 3), _helper("_subs", _TEXTY, [_TEXTY, Type({INT}), Type({INT})]), "(subs text start end)"),

@@ -250,6 +250,74 @@ def get(m: Any, key: str) -> Any:
     return m.get(key) if isinstance(m, dict) else None
 
 
+def _lookup(m: Any, key: Any, default: Any) -> Any:
+    """One step of get: a map's value (its keys are text, so a keyword or a whole number names the same key:
+    :status and "status", 1 and "1"), a set's member, a vector's element by index, else `default`."""
+    if isinstance(m, dict):
+        if key in m and type(key) is not bool:
+            return m[key]
+        name = key.name if isinstance(key, Keyword) else str(key) if type(key) is int else None
+        return m.get(name, default) if name is not None else default
+    if isinstance(m, (set, frozenset)):
+        return key if key in m and type(key) is not bool else default
+    if isinstance(m, tuple) and type(key) is int and 0 <= key < len(m):
+        return m[key]
+    return default
+
+
+def get_value(m: Any, key: Any, default: Any = None) -> Any:
+    """(get m key) and (get m key default): nil (or the default) when absent, as in Clojure."""
+    return _lookup(m, key, default)
+
+
+def get_in(m: Any, keys: Any, default: Any = None) -> Any:
+    """(get-in m [k1 k2 ...]) and with a default: each key in turn; the default as soon as one is absent."""
+    missing = _ABSENT
+    for key in keys:
+        m = _lookup(m, key, missing)
+        if m is missing:
+            return default
+    return m
+
+
+def _whole_or_decimal(x: Any, fn: str) -> int | Decimal:
+    if type(x) is int or type(x) is Decimal:
+        return x
+    raise TypeError(f"{fn} needs a number, not {show(x)}")
+
+
+def inc(x: Any) -> int | Decimal:
+    return _whole_or_decimal(x, "inc") + 1
+
+
+def dec(x: Any) -> int | Decimal:
+    return _whole_or_decimal(x, "dec") - 1
+
+
+def is_zero(x: Any) -> bool:
+    return _whole_or_decimal(x, "zero?") == 0
+
+
+def is_positive(x: Any) -> bool:
+    return _whole_or_decimal(x, "pos?") > 0
+
+
+def is_negative(x: Any) -> bool:
+    return _whole_or_decimal(x, "neg?") < 0
+
+
+def is_even(x: Any) -> bool:
+    if type(x) is not int:
+        raise TypeError(f"even? needs a whole number, not {show(x)}")
+    return x % 2 == 0
+
+
+def is_odd(x: Any) -> bool:
+    if type(x) is not int:
+        raise TypeError(f"odd? needs a whole number, not {show(x)}")
+    return x % 2 == 1
+
+
 class Keyword:
     """A keyword value (:date); only compared and shown, never called."""
 
@@ -282,6 +350,15 @@ NAMESPACE: dict[str, Any] = {
     "_min": smallest,
     "_max": largest,
     "_abs": absolute,
+    "_get_value": get_value,
+    "_get_in": get_in,
+    "_inc": inc,
+    "_dec": dec,
+    "_is_zero": is_zero,
+    "_is_pos": is_positive,
+    "_is_neg": is_negative,
+    "_is_even": is_even,
+    "_is_odd": is_odd,
     "_num": _number,
     "_ord": orderable,
     "_eq": equal,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import runtime
 from .reader import Node
 
 INT, DEC, TEXT, BOOL, NIL, DATE, KW, SET, VEC, MAP, ANY = (
@@ -125,3 +126,27 @@ def suggest(name: str, candidates: Sequence[str]) -> str | None:
     if not close:
         close = [c for c in candidates if c.endswith("-" + name) or c.endswith("." + name)][:1]
     return f"did you mean {close[0]}?" if close else None
+
+
+def type_hint(fn: str, value: Typed) -> str | None:
+    """How to write what a function refused, when the value's own text says what was meant."""
+    if TEXT in value.type and value.node.kind == "string" and runtime.parse_date(value.node.value):
+        return f'write a date as (date "{value.node.value}")'
+    if TEXT in value.type and value.node.kind == "string":
+        if runtime.parse_decimal(value.node.value) is not None:
+            return f"write the number without quotes: {value.node.value}"
+    if TEXT in value.type:
+        return 'compare text with = or not=, e.g. (= loan-status "Open")'
+    return None
+
+
+def equal_hint(a: Typed, b: Typed) -> str | None:
+    for one, other in ((a, b), (b, a)):
+        if SET in one.type and TEXT in other.type and one.node.kind == "symbol":
+            shown = f'"{other.node.value}"' if other.node.kind == "string" else "..."
+            return f"to ask whether the set holds it: (contains? {one.node.value} {shown})"
+    if TEXT in a.type and a.node.kind == "symbol" and b.node.kind == "number":
+        return f'write text in quotes, like "{b.node.value}"'
+    if TEXT in b.type and b.node.kind == "string":
+        return type_hint("=", b)
+    return None

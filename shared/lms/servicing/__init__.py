@@ -3,7 +3,19 @@ nothing of the HTTP contract: `Terms.of` reads any object with a loan setup's fi
 
 from __future__ import annotations
 
-from .ledger import Allocation, Entry, Ledger, Values, advance, apply, open_ledger, replay, step, values
+from .ledger import (
+    Allocation,
+    Entry,
+    Ledger,
+    Values,
+    advance,
+    apply,
+    days_past_due_on,
+    open_ledger,
+    replay,
+    step,
+    values,
+)
 from .schedule import (
     CENT,
     DAYS_IN_YEAR,
@@ -32,6 +44,7 @@ __all__ = [
     "advance",
     "apply",
     "book",
+    "days_past_due_on",
     "due_dates",
     "installment",
     "open_ledger",

@@ -344,3 +344,28 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
         last_payment_amount=ledger.last_payment_amount,
         total_paid=ledger.total_paid,
     )
+
+
+def days_past_due_on(
+    terms: Terms,
+    entries: Iterable[Entry],
+    days: Sequence[date],
+    late_fees: bool | Sequence[tuple[date, bool]] = True,
+) -> list[int | None]:
+    """The days past due at the end of each of `days` (in any order), from one pass over the loan's history
+    (what replay would give for each day); None for a day before the contract date."""
+    schedule = plan(terms)
+    ledger = open_ledger(terms)
+    by_day: dict[int, list[Entry]] = {}
+    for entry in entries:
+        by_day.setdefault(entry.day.toordinal(), []).append(entry)
+    for entry in by_day.pop(ledger.day, []):
+        apply(ledger, entry)
+    found: dict[date, int | None] = {}
+    for day in sorted(set(days)):
+        if day < terms.contract_date:
+            found[day] = None
+            continue
+        ledger = _forward(ledger, terms, schedule, by_day, day, late_fees)
+        found[day] = values(ledger, terms, schedule).days_past_due
+    return [found[day] for day in days]

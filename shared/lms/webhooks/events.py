@@ -12,6 +12,7 @@ the variables it sends are those the action saw (kept in the audit entry written
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -220,7 +221,8 @@ def _context(event: Event, batch: Batch) -> Callable[[], dict[str, Any] | None]:
                 memo.append(None)
             else:
                 customers = customer_store.get_many(event.tenant_id, [c.customer_id for c in loan.customers])
-                memo.append(loan_context(loan, customers, batch.today(event.tenant_id)))
+                read = functools.partial(transaction_store.every, event.tenant_id, loan.id)
+                memo.append(loan_context(loan, customers, batch.today(event.tenant_id), read))
         return memo[0]
 
     return context
