@@ -80,7 +80,7 @@ def get_variables():
 @app.post("/rules/validate", responses=responses(200, "RuleValidation"), tags=["Rules"])
 def validate_rule(body: Annotated[RuleText, Body()]):
     """Reads and checks a criteria without saving it: every error with its line, column and a hint."""
-    return reply(RuleValidation.of(rules.validate(body.criteria)))
+    return reply(RuleValidation.of(rules.validate(body.criteria), rulebook.warnings(tenant_id(), body.criteria)))
 
 
 @app.get("/rules", responses=responses(200, "Rule", page=True), tags=["Rules"])
@@ -88,10 +88,11 @@ def list_rules(limit: Limit = 50, cursor: Cursor = None):
     return reply(rulebook.page(tenant_id(), limit, cursor))
 
 
-@app.post("/rules", responses=responses(201, "Rule"), tags=["Rules"])
+@app.post("/rules", responses=responses(201, "RuleSaved"), tags=["Rules"])
 def create_rule(body: Annotated[RuleCreate, Body()]):
-    """A rule: criteria checked and compiled, actions' labels checked; it goes last in the tenant order."""
-    return reply(rulebook.create(tenant_id(), body), 201)
+    """A rule: criteria checked and compiled, actions' labels checked; it goes last in the tenant order. The
+    answer warns of label titles the criteria names that the tenant does not have."""
+    return reply(rulebook.saved(tenant_id(), rulebook.create(tenant_id(), body)), 201)
 
 
 @app.put("/rules/order", responses=responses(200, "Rule", page=True), tags=["Rules"])
@@ -123,10 +124,11 @@ def get_rule(rule_id: str):
     return reply(rulebook.get(tenant_id(), rule_id))
 
 
-@app.put("/rules/<rule_id>", responses=responses(200, "Rule"), tags=["Rules"])
+@app.put("/rules/<rule_id>", responses=responses(200, "RuleSaved"), tags=["Rules"])
 def put_rule(rule_id: str, body: Annotated[RuleUpdate, Body()]):
-    """A partial update; each save is a new version (the audit log names the version that fired)."""
-    return reply(rulebook.update(tenant_id(), rule_id, body, if_match()))
+    """A partial update; each save is a new version (the audit log names the version that fired). The answer
+    warns of label titles the criteria names that the tenant does not have."""
+    return reply(rulebook.saved(tenant_id(), rulebook.update(tenant_id(), rule_id, body, if_match())))
 
 
 @app.delete("/rules/<rule_id>", responses=responses(204), tags=["Rules"])

@@ -8,7 +8,9 @@ from tests.api.helpers import assert_error, store_state
 
 
 def test_a_valid_criteria_answers_valid_with_the_variables_it_reads(api):
-    """Given R1, when validated, then valid, no errors, and its three variables in reading order."""
+    """Given R1 (on a tenant with an SCRA customer status), when validated, then valid, no errors, no
+    warnings, and its three variables in reading order."""
+    assert api.post("/customer-statuses", {"title": "SCRA"}).status == 201
     got = api.post(
         "/rules/validate",
         {
@@ -20,6 +22,7 @@ def test_a_valid_criteria_answers_valid_with_the_variables_it_reads(api):
     assert got.json == {
         "valid": True,
         "errors": [],
+        "warnings": [],
         "variables": ["status-days-past-due", "loan-status", "customer.primary.status"],
     }
 

@@ -18,6 +18,7 @@ from ..contract import (
     Rule,
     RuleCreate,
     RuleOrder,
+    RuleSaved,
     RuleUpdate,
 )
 from ..errors import Conflict, DomainError, Invalid, NotFound
@@ -25,9 +26,11 @@ from ..ids import new_id, well_formed
 from ..labels import Labels
 from ..labels import load as load_labels
 from ..rules import RuleInvalid, compile_rule
+from ..rules.errors import RuleError
 from ..store import rules as store
 from ..store import webhooks as webhook_store
 from ..store.errors import StaleWrite, check_version, update_versioned
+from .warnings import label_warnings
 
 MAX_RULES = 500
 
@@ -202,3 +205,15 @@ def reorder(tenant_id: str, request: RuleOrder) -> list[Rule]:
     except StaleWrite:
         raise Conflict("a rule changed while reordering: try again") from None
     return store.every(tenant_id)
+
+
+def saved(tenant_id: str, rule: Rule) -> RuleSaved:
+    """A saved rule as POST /rules and PUT /rules/{id} answer it: with its label warnings."""
+    return RuleSaved.model_validate(
+        {**rule.model_dump(), "warnings": [vars(w) for w in warnings(tenant_id, rule.criteria)]}
+    )
+
+
+def warnings(tenant_id: str, criteria: str) -> list[RuleError]:
+    """What the criteria names that the tenant has no label for (lms.automation.warnings)."""
+    return label_warnings(load_labels(tenant_id), criteria)

@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from ..values import IsoDate, Money
 from .base import MAX_LABELS_ON_ENTITY, MULTILINE, STRICT, Entity, Request, SafeText, ShortText, Title
 from .loans import CustomFieldValue, LoanValues
+from .settings import RuleProblem
 
 AmountBase = Literal[
     "zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued", "next-payment-amount"
@@ -184,6 +185,13 @@ class Rule(Entity):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class RuleSaved(Rule):
+    """A rule as POST /rules and PUT /rules/{id} answer it: with what its criteria names that the tenant does
+    not have (docs/rules.md#label-warnings). GET answers the rule alone."""
+
+    warnings: list[RuleProblem] = []
 
 
 class RuleOrder(Request):

@@ -3,6 +3,7 @@ variables, rule-text validation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -158,13 +159,15 @@ class RuleProblem(Entity):
 class RuleValidation(Entity):
     valid: bool
     errors: list[RuleProblem]
+    warnings: list[RuleProblem] = []  # valid, but names what the tenant does not have (docs/rules.md#label-warnings)
     variables: list[str]
 
     @classmethod
-    def of(cls, validation: Any) -> RuleValidation:
-        """From lms.rules.Validation (the language knows nothing of HTTP)."""
+    def of(cls, validation: Any, warnings: Sequence[Any] = ()) -> RuleValidation:
+        """From lms.rules.Validation (the language knows nothing of HTTP) and the tenant's label warnings."""
         return cls(
             valid=validation.valid,
             variables=validation.variables,
             errors=[RuleProblem(**vars(e)) for e in validation.errors],
+            warnings=[RuleProblem(**vars(w)) for w in warnings],
         )
