@@ -136,6 +136,7 @@ def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
     loan.update(changes)
     loan["updated_at"] = utc_now()
     loan["ledger"] = current.ledger  # never shown, so not in model_dump: kept by hand
+    loan["pending_from"] = current.pending_from
     return Loan.model_validate(_labelled(loan, labels))
 
 
@@ -176,6 +177,7 @@ def recompute(
     policy = [(p.since, p.allowed) for p in loan.late_fee_history] or labels.late_fees(
         loan.loan_status, loan.loan_sub_status
     )
+    entries = list(entries)
     ledger = servicing.replay(terms, entries, through, policy)
     current = LoanValues.model_validate(servicing.values(ledger, terms).to_dict())
     return loan.model_copy(
@@ -184,10 +186,16 @@ def recompute(
             "as_of": through,
             "interest_stopped": ledger.stopped,
             "ledger": ledger.to_doc(),
+            "pending_from": pending_from(entries, through),
             "charged_off": ledger.charged_off,
             "updated_at": utc_now(),
         }
     ), ledger
+
+
+def pending_from(entries: Iterable[servicing.Entry], through: date) -> date | None:
+    """The first day after `through` on which one of the entries takes effect, if any."""
+    return min((e.day for e in entries if e.day > through), default=None)
 
 
 def late_fee_change(loan: Loan, since: date, labels: Labels) -> Loan:

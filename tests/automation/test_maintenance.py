@@ -361,3 +361,54 @@ def test_two_tenants_get_their_runs_at_their_own_local_maintenance_hour(aws, mon
         ("03-10T15:00", "tokyo", "run-2026-03-11"),  # midnight in Tokyo
         ("03-11T06:00", "new-york", "run-2026-03-11"),  # 02:00 in New York, its maintenance hour
     ]
+
+
+@pytest.mark.parametrize("days_ahead", [1, 3])
+def test_a_stop_interest_dated_ahead_takes_effect_on_its_day_in_daily_maintenance(lender, queue_pump, pump, days_ahead):
+    """Given a stop-interest dated days ahead by a rule (daysFromApplied), when daily maintenance runs day by day
+    past that date, then interest stops on exactly that day: the loan is the one a full replay of its
+    transactions gives, and every snapshot from that day on shows interest stopped."""
+    api = lender
+    (loan,) = _loans(api)
+    rule = api.post(
+        "/rules",
+        {
+            "name": "Stop ahead",
+            "criteria": "(> status-payoff 0)",
+            "evalDaily": False,
+            "evalRealTime": False,
+            "actions": [{"type": "stop-interest", "mode": "suspend", "daysFromApplied": days_ahead}],
+        },
+    )
+    assert rule.status == 201, rule
+    forced = api.post(f"/loans/{loan['id']}/rules/{rule.json['id']}/force", {})
+    assert forced.status == 200 and forced.json["matched"], forced
+    assert api.get(f"/loans/{loan['id']}").json["interestStopped"] is False  # not yet: it is dated ahead
+    stop_day = date(2026, 1, 10) + timedelta(days=days_ahead)
+    for day in _days("2026-01-11", "2026-01-16"):
+        _run(api, day, queue_pump, pump)
+    after = api.get(f"/loans/{loan['id']}").json
+    assert after["interestStopped"] is True
+    by_day = {s["date"]: s for s in _snapshots(api, loan["id"])}
+    for day in _days("2026-01-11", "2026-01-16"):
+        assert by_day[day]["interestStopped"] is (date.fromisoformat(day) >= stop_day), (day, by_day[day])
+    interest = [by_day[d]["values"]["interestAccrued"] for d in _days(stop_day.isoformat(), "2026-01-16")]
+    assert len(set(interest)) == 1, interest  # nothing accrues from the stop on
+
+    from lms import loans as loan_service
+    from lms import transactions
+    from lms.store import loans as loan_store
+    from lms.store import transactions as transaction_store
+
+    stored = loan_store.get(api.tenant_id, loan["id"])
+    assert stored is not None and stored.pending_from is None
+    terms_replayed = loan_service.recompute(
+        stored, transactions.entries(transaction_store.every(api.tenant_id, loan["id"])), stored.as_of, _labels(api)
+    )[0]
+    assert terms_replayed.values == stored.values
+
+
+def _labels(api):
+    from lms.labels import load
+
+    return load(api.tenant_id)

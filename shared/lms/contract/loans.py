@@ -206,6 +206,9 @@ class Loan(Entity):
     # The servicing calculator's state at the end of as_of (servicing.Ledger.to_doc): daily
     # maintenance steps it forward instead of replaying the loan's history. Never shown.
     ledger: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
+    # The first date after as_of on which a transaction of the loan takes effect (a stop-interest or an
+    # amount-past-due reset dated ahead): daily maintenance applies it on that day. Never shown.
+    pending_from: SkipJsonSchema[IsoDate | None] = Field(default=None, exclude=True)
     as_of: IsoDate
     # The last business date daily maintenance ran for this loan (snapshot and daily rules).
     maintained_through: IsoDate | None = None

@@ -15,7 +15,7 @@ from ..clock import utc_now
 from ..contract import Loan, LoanValues, RuleApplication, Transaction
 from ..ids import new_id
 from ..labels import Labels
-from ..loans import recompute
+from ..loans import pending_from, recompute
 from ..servicing import Ledger, Terms, advance, values
 from ..store import audit as audit_store
 from ..store import loans as loan_store
@@ -87,7 +87,9 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
     customers: dict[str, Any] | None = None
     while day <= through:
         if day > loan.as_of:
-            ledger = advance(ledger, terms, day, _policy(loan, settings.labels))
+            # Transactions dated ahead (read only for a loan that has one due by this day) take effect now.
+            ahead = ledger_entries(transactions()) if loan.pending_from and loan.pending_from <= day else []
+            ledger = advance(ledger, terms, day, _policy(loan, settings.labels), ahead)
             loan = loan.model_copy(
                 update={
                     "values": LoanValues.model_validate(values(ledger, terms).to_dict()),
@@ -95,6 +97,7 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
                     "interest_stopped": ledger.stopped,
                     "charged_off": ledger.charged_off,
                     "ledger": ledger.to_doc(),
+                    "pending_from": pending_from(ahead, day) if ahead else loan.pending_from,
                 }
             )
         result.snapshots.append((day.isoformat(), _snapshot(loan)))
@@ -125,7 +128,16 @@ def _kept_ledger(loan: Loan) -> Ledger | None:
 
 
 # What maintenance itself changes on a loan; a change to anything else was made by a daily rule.
-_MAINTAINED = {"values", "as_of", "interest_stopped", "charged_off", "ledger", "maintained_through", "updated_at"}
+_MAINTAINED = {
+    "values",
+    "as_of",
+    "interest_stopped",
+    "charged_off",
+    "ledger",
+    "pending_from",
+    "maintained_through",
+    "updated_at",
+}
 
 
 def _daily_rules(result: LoanMaintenance, run: Run, chosen: list[Any], day: date, now: datetime) -> None:

@@ -251,11 +251,20 @@ def replay(
 
 
 def advance(
-    ledger: Ledger, terms: Terms, through: date, late_fees: bool | Sequence[tuple[date, bool]] = True
+    ledger: Ledger,
+    terms: Terms,
+    through: date,
+    late_fees: bool | Sequence[tuple[date, bool]] = True,
+    entries: Iterable[Entry] = (),
 ) -> Ledger:
-    """Brings a ledger (the end of some day) forward to the end of `through`, day by day, with no
-    new entries: one night (or a missed week) of daily maintenance. Same days as replay steps."""
-    return _forward(ledger, terms, plan(terms), {}, through, late_fees)
+    """Brings a ledger (the end of some day) forward to the end of `through`, day by day: one night (or a
+    missed week) of daily maintenance. Same days as replay steps. `entries`: the loan's entries dated after
+    the ledger's day (a stop-interest or a reset dated ahead), applied on their days; earlier ones are in it."""
+    by_day: dict[int, list[Entry]] = {}
+    for entry in entries:
+        if ledger.day < entry.day.toordinal() <= through.toordinal():
+            by_day.setdefault(entry.day.toordinal(), []).append(entry)
+    return _forward(ledger, terms, plan(terms), by_day, through, late_fees)
 
 
 def _forward(

@@ -12,7 +12,17 @@ from .attributes import from_dynamo
 # Loan attributes whose change alone is no event and no interaction: values move with days and
 # payments, and the rest is bookkeeping of the store, maintenance and cascades.
 LOAN_BOOKKEEPING = frozenset(
-    {"values", "asOf", "updatedAt", "version", "cascade", "lateFeeHistory", "ledger", "maintainedThrough"}
+    {
+        "values",
+        "asOf",
+        "updatedAt",
+        "version",
+        "cascade",
+        "lateFeeHistory",
+        "ledger",
+        "pendingFrom",
+        "maintainedThrough",
+    }
 )
 # Flags a transaction or daily maintenance sets: webhook events report them (loan.updated), real-time
 # rules leave them to the transaction's own record or to the daily rules.

@@ -94,6 +94,7 @@ class LoanItem(Model):
     rule_opt_outs = ListAttribute(of=UnicodeAttribute, null=True, attr_name="ruleOptOuts")
     cascade = DocumentAttribute(null=True)  # {"id", "depth", "applied": [rule ids], "trigger"}
     ledger = DocumentAttribute(null=True)  # servicing.Ledger.to_doc() at the end of as_of
+    pending_from = UnicodeAttribute(null=True, attr_name="pendingFrom")  # a transaction dated after as_of
     maintained_through = UnicodeAttribute(null=True, attr_name="maintainedThrough")
     as_of = UnicodeAttribute(attr_name="asOf")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")

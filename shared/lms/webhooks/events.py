@@ -40,7 +40,15 @@ from . import subscriptions
 
 logger = Logger(child=True)
 
-_TRANSACTION_EVENTS = {"payment": "payment.posted", "reversal": "payment.reversed", "charge": "charge.posted"}
+_TRANSACTION_EVENTS = {
+    "payment": "payment.posted",
+    "reversal": "payment.reversed",
+    "charge": "charge.posted",
+    "credit": "credit.posted",
+    "apd-reset": "apd.reset",
+    "stop-interest": "interest.stopped",
+    "resume-interest": "interest.resumed",
+}
 
 
 @dataclass
@@ -144,6 +152,12 @@ def _loan_events(key: str, when: datetime, old: dict | None, new: dict) -> list[
     ):
         events.append("loan.portfolios-changed")
         data = {**data, "previousPortfolios": before.portfolios, "previousSubPortfolios": before.sub_portfolios}
+    if loan.setup.due_date_shifts != before.setup.due_date_shifts:
+        events.append("loan.due-date-changed")
+        data = {**data, "previousDueDateShifts": [s.model_dump(mode="json") for s in before.setup.due_date_shifts]}
+    if loan.bankruptcy != before.bankruptcy:
+        events.append("loan.bankruptcy-changed")
+        data = {**data, "previousBankruptcy": before.bankruptcy}
     events.append("loan.updated")
     return [_event(kind, key, tenant_id, at, data, loan_id=loan.id, loan=loan) for kind in events]
 
