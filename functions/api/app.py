@@ -8,9 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms import customers, labels, loans, maintenance, rules, tenancy, transactions
+from lms import bankruptcies, customers, labels, loans, maintenance, rules, tenancy, transactions
 from lms.automation import engine, jobs, preview, rulebook
 from lms.contract import (
+    BankruptcyCreate,
+    BankruptcyUpdate,
     ChargeCreate,
     ChecklistItemCreate,
     ChecklistItemUpdate,
@@ -253,6 +255,24 @@ def reverse_payment(loan_id: str, transaction_id: str):
 @app.post("/loans/<loan_id>/charges", responses=responses(201, "Transaction"), tags=["Loans"])
 def post_charge(loan_id: str, body: Annotated[ChargeCreate, Body()]):
     return reply(transactions.charge(tenant_id(), loan_id, body), 201)
+
+
+@app.get("/loans/<loan_id>/bankruptcies", responses=responses(200, "Bankruptcy", page=True), tags=["Loans"])
+def list_bankruptcies(loan_id: str):
+    """The loan's bankruptcy records, newest first."""
+    return reply(bankruptcies.listing(tenant_id(), loan_id))
+
+
+@app.post("/loans/<loan_id>/bankruptcies", responses=responses(201, "Bankruptcy"), tags=["Loans"])
+def create_bankruptcy(loan_id: str, body: Annotated[BankruptcyCreate, Body()]):
+    """Records a bankruptcy on the loan (409 while another is active): real-time rules run on the change."""
+    return reply(bankruptcies.create(tenant_id(), loan_id, body, if_match()), 201)
+
+
+@app.put("/loans/<loan_id>/bankruptcies/<bankruptcy_id>", responses=responses(200, "Bankruptcy"), tags=["Loans"])
+def put_bankruptcy(loan_id: str, bankruptcy_id: str, body: Annotated[BankruptcyUpdate, Body()]):
+    """Changes a bankruptcy record (a partial update; active false closes it)."""
+    return reply(bankruptcies.update(tenant_id(), loan_id, bankruptcy_id, body, if_match()))
 
 
 @app.post("/loans/<loan_id>/credits", responses=responses(201, "Transaction"), tags=["Loans"])

@@ -137,6 +137,7 @@ def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
     loan["updated_at"] = utc_now()
     loan["ledger"] = current.ledger  # never shown, so not in model_dump: kept by hand
     loan["pending_from"] = current.pending_from
+    loan["bankruptcy_history"] = current.bankruptcy_history
     return Loan.model_validate(_labelled(loan, labels))
 
 

@@ -20,6 +20,8 @@ BODIES = {
     ("POST", "/loans/<loan_id>/payments"): {"amount": "10.00"},
     ("POST", "/loans/<loan_id>/charges"): {"amount": "5.00", "title": "NSF fee"},
     ("POST", "/loans/<loan_id>/credits"): {"amount": "1.00"},
+    ("POST", "/loans/<loan_id>/bankruptcies"): {"chapter": 7, "filingDate": "2026-03-02"},
+    ("PUT", "/loans/<loan_id>/bankruptcies/<bankruptcy_id>"): {"chapter": 7},
     ("PUT", "/rules/<rule_id>"): {"name": "Hijacked"},
     ("POST", "/loans/<loan_id>/rules/<rule_id>/force"): {"explain": True},
     ("POST", "/rules/<rule_id>/force"): {},
@@ -45,6 +47,7 @@ KNOWN = {
     ("GET", "/jobs/<job_id>"),
     ("GET", "/maintenance/runs/<run_id>"),
     ("GET", "/loans/<loan_id>/snapshots"),
+    ("GET", "/loans/<loan_id>/bankruptcies"),
     ("GET", "/webhooks/<webhook_id>"),
     ("DELETE", "/webhooks/<webhook_id>"),
     ("GET", "/webhooks/<webhook_id>/deliveries"),
@@ -56,7 +59,7 @@ def _first_tenant_ids(world) -> dict[str, dict[str, str]]:
     """Placeholder values per route prefix, all ids owned by the first tenant."""
     ids = {p: {"label_id": world.label(p)["id"]} for p in LABEL_PATHS}
     ids["/customers"] = {"customer_id": world.customer["id"]}
-    ids["/loans"] = {"loan_id": world.loan["id"]}
+    ids["/loans"] = {"loan_id": world.loan["id"], "bankruptcy_id": "bkr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}
     ids["/rules"] = {"rule_id": world.rule["id"]}
     ids["/jobs"] = {"job_id": world.job["jobId"]}
     ids["/maintenance"] = {"run_id": world.run["runId"]}

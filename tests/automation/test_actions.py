@@ -352,7 +352,8 @@ def test_bankruptcy_never_creates_one(lender, pump):
 
 
 def _record_bankruptcy(api, loan_id: str, bankruptcy: dict) -> None:
-    """Test setup only: no API records a bankruptcy, so it is written to the loan in the store."""
+    """Test setup: the record written to the loan in the store as given (POST /loans/{id}/bankruptcies is tested
+    in tests/api/test_bankruptcies.py)."""
     from lms.store import loans as loan_store
 
     current = loan_store.get(api.tenant_id, loan_id)

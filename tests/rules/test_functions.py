@@ -112,6 +112,15 @@ def context(**changes) -> dict:
         "loan-create-time": datetime.date(2026, 1, 15),
         "setup-days-in-year": 365,
         **{v.name: D("0.00") for v in ESCROW_AND_DISCOUNT},
+        "bankruptcy-filing-date": None,
+        "bankruptcy-case-number": None,
+        "bankruptcy-petition-status": None,
+        "bankruptcy-petition-type": None,
+        "bankruptcy-automatic-stay": None,
+        "bankruptcy-dismissed-date": None,
+        "bankruptcy-discharged-date": None,
+        "bankruptcy-meeting-of-creditors-date": None,
+        "bankruptcy-proof-of-claim-date": None,
     }
     return {**base, **changes}
 
@@ -222,6 +231,20 @@ def test_every_catalogue_variable_reads_its_value_from_the_context(variable):
         ("loan-create-time", "(= loan-create-time setup-contract-date)"),
         ("setup-days-in-year", "(= setup-days-in-year 365)"),
         *((v.name, f"(zero? {v.name})") for v in ESCROW_AND_DISCOUNT),
+        *(
+            (name, f"(nil? {name})")
+            for name in (
+                "bankruptcy-filing-date",
+                "bankruptcy-case-number",
+                "bankruptcy-petition-status",
+                "bankruptcy-petition-type",
+                "bankruptcy-automatic-stay",
+                "bankruptcy-dismissed-date",
+                "bankruptcy-discharged-date",
+                "bankruptcy-meeting-of-creditors-date",
+                "bankruptcy-proof-of-claim-date",
+            )
+        ),
     ],
 )
 def test_every_catalogue_variable_works_in_a_criteria(variable, text):

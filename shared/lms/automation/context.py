@@ -154,6 +154,30 @@ class LoanContext(dict[str, Any]):
         return dict.items(self.complete())
 
 
+_BANKRUPTCY_TEXT = {
+    "bankruptcy-case-number": "caseNumber",
+    "bankruptcy-petition-status": "petitionStatus",
+    "bankruptcy-petition-type": "petitionType",
+}
+_BANKRUPTCY_DATES = {
+    "bankruptcy-filing-date": "filingDate",
+    "bankruptcy-dismissed-date": "dismissedDate",
+    "bankruptcy-discharged-date": "dischargedDate",
+    "bankruptcy-meeting-of-creditors-date": "meetingOfCreditorsDate",
+    "bankruptcy-proof-of-claim-date": "proofOfClaimDate",
+}
+
+
+def _bankruptcy(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The active bankruptcy's fields (nil without one)."""
+    found: dict[str, Any] = {name: (record or {}).get(key) for name, key in _BANKRUPTCY_TEXT.items()}
+    for name, key in _BANKRUPTCY_DATES.items():
+        text = (record or {}).get(key)
+        found[name] = date.fromisoformat(text) if isinstance(text, str) else text
+    found["bankruptcy-automatic-stay"] = (record or {}).get("automaticStay")
+    return found
+
+
 def _customer_map(customer: Customer | None) -> dict[str, Any] | None:
     if customer is None:
         return None
@@ -205,6 +229,7 @@ def loan_context(loan: Loan, customers: dict[str, Customer], today: date, transa
         "charged-off": loan.charged_off,
         "bankruptcy-active": bankruptcy is not None,
         "bankruptcy-chapter": bankruptcy.get("chapter") if bankruptcy else None,
+        **_bankruptcy(bankruptcy),
         "setup-loan-amount": setup.loan_amount,
         "setup-interest-rate": setup.interest_rate,
         "setup-loan-term": setup.term_periods,

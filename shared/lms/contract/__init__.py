@@ -5,6 +5,14 @@ responses are mapped from the store explicitly, never from a database item. `lms
 every model; the modules group them (base, settings, customers, loans, transactions, rules, webhooks).
 """
 
+from .bankruptcies import (
+    BANKRUPTCY_FIELDS,
+    Bankruptcy,
+    BankruptcyCreate,
+    BankruptcyUpdate,
+    PetitionStatus,
+    PetitionType,
+)
 from .base import (
     MAX_CUSTOM_FIELDS,
     MAX_LABELS_ON_ENTITY,
@@ -141,6 +149,12 @@ from .webhooks import (
 )
 
 __all__ = [
+    "BANKRUPTCY_FIELDS",
+    "Bankruptcy",
+    "BankruptcyCreate",
+    "BankruptcyUpdate",
+    "PetitionStatus",
+    "PetitionType",
     "AccountToolsAction",
     "Action",
     "Address",

@@ -100,7 +100,7 @@ class LoanCustomer(Entity):
 CustomFieldValue = StrictBool | Decimal | str | None
 
 
-def _custom_fields(value: Any) -> Any:
+def check_custom_fields(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError("customFields is an object of name: value")
     if len(value) > MAX_CUSTOM_FIELDS:
@@ -139,7 +139,7 @@ class _LoanLabels(Request):
     customers: Annotated[list[LoanCustomer], Field(max_length=20)] | None = None
 
     _check_custom_fields = field_validator("custom_fields", mode="before")(
-        lambda cls, v: v if v is None else _custom_fields(v)
+        lambda cls, v: v if v is None else check_custom_fields(v)
     )
 
 
@@ -194,7 +194,8 @@ class Loan(Entity):
     archived: bool = False
     interest_stopped: bool = False
     charged_off: bool = False
-    bankruptcy: dict[str, Any] | None = None
+    bankruptcy: dict[str, Any] | None = None  # the latest bankruptcy record (lms.bankruptcies)
+    bankruptcy_history: SkipJsonSchema[list[dict[str, Any]]] = Field(default=[], exclude=True)  # the earlier ones
     checklist: list[str] = []
     custom_fields: dict[str, CustomFieldValue] = {}
     values: LoanValues

@@ -87,6 +87,7 @@ class LoanItem(Model):
     interest_stopped = BooleanAttribute(default=False, attr_name="interestStopped")
     charged_off = BooleanAttribute(default=False, attr_name="chargedOff")
     bankruptcy = DocumentAttribute(null=True)
+    bankruptcy_history = DocumentAttribute(null=True, attr_name="bankruptcyHistory")  # {"list": [earlier records]}
     checklist = ListAttribute(of=UnicodeAttribute, default=list)
     custom_fields = DocumentAttribute(default=dict, attr_name="customFields")
     values = DocumentAttribute()
