@@ -213,7 +213,8 @@ class _Evaluation:
         return None if fields is None else fields.get(name[1])
 
     def today(self, args) -> Any:
-        return self.context["current-date"]
+        """(u/today): the UTC date (docs/rules.md), which the context carries as current-utc-date."""
+        return self.context["current-utc-date"]
 
     def chain(self, args, pair: Callable[[Any, Any], bool], negate: bool = False) -> bool:
         """=, not=, <, >, <=, >=: every argument is evaluated (they are functions), then adjacent
@@ -708,7 +709,7 @@ def variables(tree: tuple) -> set[str]:
         return set()
     found = set().union(*(variables(a) for a in tree[2])) if tree[2] else set()
     if tree[1] == "u/today":
-        found.add("current-date")
+        found.add("current-utc-date")
     if tree[1] == "custom-field":
         found.add("custom-fields")
     return found

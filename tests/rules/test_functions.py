@@ -107,6 +107,7 @@ def context(**changes) -> dict:
         "status-24-dpd-120": 0,
         "status-24-dpd-150": 0,
         "status-24-dpd-180": 0,
+        "current-utc-date": TODAY,
         "current-time": "14:05:00",
         "loan-display-id": "LN-000042",
         "loan-create-time": datetime.date(2026, 1, 15),
@@ -226,6 +227,7 @@ def test_every_catalogue_variable_reads_its_value_from_the_context(variable):
         ("status-24-dpd-120", "(zero? status-24-dpd-120)"),
         ("status-24-dpd-150", "(zero? status-24-dpd-150)"),
         ("status-24-dpd-180", "(zero? status-24-dpd-180)"),
+        ("current-utc-date", "(= current-utc-date (u/today))"),
         ("current-time", '(starts-with? current-time "14:")'),
         ("loan-display-id", '(= loan-display-id "LN-000042")'),
         ("loan-create-time", "(= loan-create-time setup-contract-date)"),
@@ -372,6 +374,7 @@ CASES: list[tuple[str, str, dict[str, Any], Any]] = [  # (function, rule text, c
     ("includes?", '(includes? loan-sub-status "st D")', {}, True),
     # LoanPro helpers
     ("u/today", "(u/today)", {}, TODAY),
+    ("u/today", "(u/today)", {"current-utc-date": datetime.date(2026, 11, 22)}, datetime.date(2026, 11, 22)),
     ("u/today", "(u/today :format :date)", {}, TODAY),
     ("u/date-compare", "(u/date-compare (u/today) status-last-payment-date)", {}, 69),
     ("u/date-compare", '(u/date-compare "2026-03-01" "2026-02-28")', {}, 1),

@@ -72,6 +72,7 @@ class Run:
     today: date
     load_transactions: Callable[[], list[Transaction]]  # the loan's transactions, read only if an action needs them
     new_transactions: list[Transaction] = field(default_factory=list)
+    utc_today: date | None = None  # (u/today): the tenant's business-date override, else the UTC date now
     customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
@@ -338,7 +339,9 @@ def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
 
     variables = {
         name: shown(value)
-        for name, value in loan_context(run.loan, run.customers, run.today, run.seen_transactions).items()
+        for name, value in loan_context(
+            run.loan, run.customers, run.today, run.seen_transactions, run.utc_today
+        ).items()
     }
     run.notifications.append({"webhookId": action.webhook_id, "variables": variables})
     return {"webhookId": action.webhook_id, "queued": True}

@@ -193,10 +193,13 @@ def _customer_map(customer: Customer | None) -> dict[str, Any] | None:
     }
 
 
-def loan_context(loan: Loan, customers: dict[str, Customer], today: date, transactions: Transactions) -> LoanContext:
+def loan_context(
+    loan: Loan, customers: dict[str, Customer], today: date, transactions: Transactions, utc_today: date | None = None
+) -> LoanContext:
     """Every catalogue variable for this loan. customers: customer id -> customer, for every customer
     linked to the loan (their roles come from the loan); transactions: the loan's, read only when a rule
-    reads its 24-month history."""
+    reads its 24-month history; utc_today: what (u/today) gives, the tenant's business-date override when it has
+    one (else the UTC date now)."""
     values = loan.values
     roles = {link.role.value: customers.get(link.customer_id) for link in loan.customers}
     primary, secondary = roles.get("primary"), roles.get("secondary")
@@ -248,6 +251,7 @@ def loan_context(loan: Loan, customers: dict[str, Customer], today: date, transa
         "customer-statuses": frozenset(c.status for c in customers.values() if c is not None),
         "custom-fields": dict(loan.custom_fields),
         "current-date": today,
+        "current-utc-date": utc_today or utc_now().date(),
         "current-time": utc_now().strftime("%H:%M:%S"),
         "loan-display-id": loan.display_id,
         "loan-create-time": loan.created_at.date(),

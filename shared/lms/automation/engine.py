@@ -98,10 +98,12 @@ class Settings:
     labels: Labels
     rules: list[Rule]
     today: date
+    utc_today: date | None = None  # the business-date override, when the tenant has one (else (u/today) is UTC's)
 
     @classmethod
     def read(cls, tenant_id: str) -> Settings:
-        return cls(load_labels(tenant_id), every_rule(tenant_id), business_date(get_tenant(tenant_id)))
+        tenant = get_tenant(tenant_id)
+        return cls(load_labels(tenant_id), every_rule(tenant_id), business_date(tenant), tenant.business_date)
 
     @classmethod
     def cached(cls, cache: dict[str, Settings] | None, tenant_id: str) -> Settings:
@@ -130,6 +132,7 @@ def _load(tenant_id: str, loan: Loan, settings: Settings, rules: list[Rule]) -> 
         labels=settings.labels,
         today=max(settings.today, loan.as_of),
         load_transactions=lambda: transaction_store.every(tenant_id, loan_id),
+        utc_today=settings.utc_today,
     )
 
 
@@ -152,7 +155,7 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
 
 def _evaluate(run: Run, rule: Rule) -> Evaluation:
     compiled = compile_rule(rule.criteria)
-    context = loan_context(run.loan, run.customers, run.today, run.seen_transactions)
+    context = loan_context(run.loan, run.customers, run.today, run.seen_transactions, run.utc_today)
     outcome = compiled.run(context)
     variables = {name: shown(context[name]) for name in compiled.variables}
     applied: list[dict[str, Any]] = []
@@ -227,7 +230,7 @@ def _not_again(
         if rule.id in done and applies(rule, run.loan, trigger):
             try:
                 compiled = compile_rule(rule.criteria)
-                context = loan_context(run.loan, run.customers, run.today, run.seen_transactions)
+                context = loan_context(run.loan, run.customers, run.today, run.seen_transactions, run.utc_today)
             except Exception:  # evaluate() recorded what is wrong with this rule on this loan
                 continue
             if compiled.run(context).matched and _would_change(run, rule):

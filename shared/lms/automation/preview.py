@@ -21,7 +21,8 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
         rule = compile_rule(criteria)
     except RuleInvalid as invalid:
         raise Invalid(f"the criteria is not a valid rule: {invalid}", [e.as_detail() for e in invalid.errors]) from None
-    today = business_date(get_tenant(tenant_id))
+    tenant = get_tenant(tenant_id)
+    today = business_date(tenant)
     matched = evaluated = 0
     sample: list[PreviewSample] = []
     cursor = None
@@ -34,6 +35,7 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
                 {c.customer_id: customers[c.customer_id] for c in loan.customers if c.customer_id in customers},
                 max(today, loan.as_of),
                 functools.partial(transaction_store.every, tenant_id, loan.id),
+                tenant.business_date,
             )
             evaluated += 1
             if rule.run(context).matched:

@@ -105,7 +105,14 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
         if chosen:
             if customers is None:
                 customers = _customers(tenant_id, loan, chosen)
-            run = Run(loan=loan, customers=customers, labels=settings.labels, today=day, load_transactions=transactions)
+            run = Run(
+                loan=loan,
+                customers=customers,
+                labels=settings.labels,
+                today=day,
+                load_transactions=transactions,
+                utc_today=settings.utc_today,
+            )
             _daily_rules(result, run, chosen, day, now)
             if run.loan is not loan:
                 loan = run.loan

@@ -76,6 +76,11 @@ VARIABLES: tuple[VariableSpec, ...] = (
     _v("custom-fields", "map", 'the loan\'s custom fields by name; (custom-field "Name") reads one'),
     _v("customer-statuses", "set-of-text", "statuses of every customer linked to the loan"),
     _v("current-date", "date", "the tenant's business date"),
+    _v(
+        "current-utc-date",
+        "date",
+        "the UTC date the rule runs on, what (u/today) gives (the business-date override if set)",
+    ),
     _v("current-time", "text", "the time of day (UTC) the rule runs, HH:MM:SS"),
     _v("loan-display-id", "text", "the loan's display id"),
     _v("loan-create-time", "date", "the day (UTC) the loan was created"),

@@ -299,7 +299,7 @@ def _today(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     options = [(a.kind, a.value) for a in args]
     if options and options != [("keyword", "format"), ("keyword", "date")]:
         return c.fail("arity", node, "u/today takes no arguments, or :format :date")
-    return Typed(c.read_variable("current-date"), Type({DATE}), node)
+    return Typed(c.read_variable("current-utc-date"), Type({DATE}), node)
 
 
 def _custom_field(c: _Compiler, node: Node, args: list[Node]) -> Typed:

@@ -219,8 +219,16 @@ class Batch:
         return self._hooks[tenant_id]
 
     def today(self, tenant_id: str) -> Any:
+        return self._dates(tenant_id)[0]
+
+    def utc_today(self, tenant_id: str) -> Any:
+        """What (u/today) gives: the business-date override, when the tenant has one."""
+        return self._dates(tenant_id)[1]
+
+    def _dates(self, tenant_id: str) -> Any:
         if tenant_id not in self._today:
-            self._today[tenant_id] = business_date(get_tenant(tenant_id))
+            tenant = get_tenant(tenant_id)
+            self._today[tenant_id] = (business_date(tenant), tenant.business_date)
         return self._today[tenant_id]
 
 
@@ -236,7 +244,8 @@ def _context(event: Event, batch: Batch) -> Callable[[], dict[str, Any] | None]:
             else:
                 customers = customer_store.get_many(event.tenant_id, [c.customer_id for c in loan.customers])
                 read = functools.partial(transaction_store.every, event.tenant_id, loan.id)
-                memo.append(loan_context(loan, customers, batch.today(event.tenant_id), read))
+                tenant_id = event.tenant_id
+                memo.append(loan_context(loan, customers, batch.today(tenant_id), read, batch.utc_today(tenant_id)))
         return memo[0]
 
     return context
