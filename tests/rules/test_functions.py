@@ -13,6 +13,8 @@ import pytest
 from lms.rules import FUNCTION_NAMES, compile_rule
 from lms.rules.catalogue import ESCROW_AND_DISCOUNT, VARIABLES
 
+BUREAU_NAMES = ("equifax", "experian", "transunion", "average")
+
 D = Decimal
 TODAY = datetime.date(2026, 11, 23)
 
@@ -113,6 +115,10 @@ def context(**changes) -> dict:
         "loan-create-time": datetime.date(2026, 1, 15),
         "setup-days-in-year": 365,
         **{v.name: D("0.00") for v in ESCROW_AND_DISCOUNT},
+        **{f"customer.{r}.credit-score-{b}": None for r in ("primary", "secondary") for b in BUREAU_NAMES},
+        "customer.primary.credit-score-equifax": 731,
+        "customer.primary.credit-score-experian": 718,
+        "customer.primary.credit-score-average": 725,
         "bankruptcy-filing-date": None,
         "bankruptcy-case-number": None,
         "bankruptcy-petition-status": None,
@@ -233,6 +239,14 @@ def test_every_catalogue_variable_reads_its_value_from_the_context(variable):
         ("loan-create-time", "(= loan-create-time setup-contract-date)"),
         ("setup-days-in-year", "(= setup-days-in-year 365)"),
         *((v.name, f"(zero? {v.name})") for v in ESCROW_AND_DISCOUNT),
+        ("customer.primary.credit-score-equifax", "(> customer.primary.credit-score-equifax 700)"),
+        ("customer.primary.credit-score-experian", "(< customer.primary.credit-score-experian 720)"),
+        ("customer.primary.credit-score-transunion", "(nil? customer.primary.credit-score-transunion)"),
+        ("customer.primary.credit-score-average", "(= customer.primary.credit-score-average 725)"),
+        *(
+            (f"customer.secondary.credit-score-{b}", f"(nil? customer.secondary.credit-score-{b})")
+            for b in BUREAU_NAMES
+        ),
         *(
             (name, f"(nil? {name})")
             for name in (

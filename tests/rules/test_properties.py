@@ -199,6 +199,9 @@ def contexts(draw) -> dict:
             ctx[f"{name}.{key}"] = None if customer is None else customer.get(key)
     ctx["custom-fields"] = draw(_maybe_nil(CUSTOM_FIELDS))
     ctx["status-delinquent-bucket-balance"] = {}
+    for name in CUSTOMER_MAPS:  # the bureau scores: a score or nil
+        for bureau in ("equifax", "experian", "transunion", "average"):
+            ctx[f"{name}.credit-score-{bureau}"] = draw(_maybe_nil(st.integers(300, 850)))
     assert set(ctx) == {v.name for v in VARIABLES}
     return ctx
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..clock import utc_now
-from ..contract import Customer, Loan, Transaction
+from ..contract import BUREAUS, Customer, Loan, Transaction
 from ..rules.catalogue import DPD_HISTORY, ESCROW_AND_DISCOUNT, LEDGER_FIGURES
 from ..servicing import Ledger, Terms, days_past_due_on, open_ledger, plan
 from ..servicing import values as values_of
@@ -178,6 +178,17 @@ def _bankruptcy(record: dict[str, Any] | None) -> dict[str, Any]:
     return found
 
 
+def _bureau_scores(role: str, customer: Customer | None) -> dict[str, Any]:
+    """LoanPro's customer.<role>.credit-score-<bureau> and -average (of the bureaus' scores given, rounded)."""
+    scores = customer.credit_scores if customer is not None else None
+    found: dict[str, Any] = {f"{role}.credit-score-{b}": getattr(scores, b) if scores else None for b in BUREAUS}
+    given = [s for s in found.values() if s is not None]
+    found[f"{role}.credit-score-average"] = (
+        int((Decimal(sum(given)) / len(given)).quantize(Decimal(1), ROUND_HALF_UP)) if given else None
+    )
+    return found
+
+
 def _customer_map(customer: Customer | None) -> dict[str, Any] | None:
     if customer is None:
         return None
@@ -248,6 +259,8 @@ def loan_context(
         "customer.secondary.id": secondary.id if secondary else None,
         "customer.primary.credit-score": primary.credit_score if primary else None,
         "customer.secondary.credit-score": secondary.credit_score if secondary else None,
+        **_bureau_scores("customer.primary", primary),
+        **_bureau_scores("customer.secondary", secondary),
         "customer-statuses": frozenset(c.status for c in customers.values() if c is not None),
         "custom-fields": dict(loan.custom_fields),
         "current-date": today,

@@ -31,9 +31,12 @@ from .base import (
     Title,
 )
 from .customers import (
+    BUREAUS,
     Address,
     AddressInput,
     CreditScore,
+    CreditScores,
+    CreditScoresInput,
     Customer,
     CustomerCreate,
     CustomerType,
@@ -172,7 +175,10 @@ __all__ = [
     "ChecklistItemUpdate",
     "CreditAction",
     "CreditCreate",
+    "BUREAUS",
     "CreditScore",
+    "CreditScores",
+    "CreditScoresInput",
     "Criteria",
     "CustomFieldValue",
     "Customer",

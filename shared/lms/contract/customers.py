@@ -49,6 +49,21 @@ class AddressInput(Address):
 
 
 CreditScore = Annotated[StrictInt, Field(ge=300, le=850)]
+BUREAUS = ("equifax", "experian", "transunion")
+
+
+class CreditScoresInput(Request):
+    """The customer's score at each bureau (LoanPro's customer.*.credit-score-equifax/-experian/-transunion)."""
+
+    equifax: CreditScore | None = None
+    experian: CreditScore | None = None
+    transunion: CreditScore | None = None
+
+
+class CreditScores(Entity):
+    equifax: int | None = None
+    experian: int | None = None
+    transunion: int | None = None
 
 
 class CustomerCreate(Request):
@@ -59,6 +74,7 @@ class CustomerCreate(Request):
     customer_type: CustomerType
     status: Title | None = None
     credit_score: CreditScore | None = None
+    credit_scores: CreditScoresInput | None = None
     address: AddressInput | None = None
 
 
@@ -70,6 +86,7 @@ class CustomerUpdate(Request):
     customer_type: CustomerType | None = None
     status: Title | None = None
     credit_score: CreditScore | None = None
+    credit_scores: CreditScoresInput | None = None  # replaces the three (null clears them)
     address: AddressInput | None = None
     version: StrictInt | None = None
 
@@ -83,6 +100,7 @@ class Customer(Entity):
     customer_type: CustomerType
     status: str
     credit_score: int | None = None
+    credit_scores: CreditScores | None = None
     address: Address | None = None
     version: int
     created_at: datetime

@@ -71,6 +71,16 @@ VARIABLES: tuple[VariableSpec, ...] = (
     _v("customer.secondary.id", "text", "id of the secondary customer (nil if none)"),
     _v("customer.primary.credit-score", "int", "credit score of the primary customer (nil if none)"),
     _v("customer.secondary.credit-score", "int", "credit score of the secondary customer (nil if none)"),
+    *(
+        _v(f"customer.{role}.credit-score-{bureau}", "int", f"the {role} customer's {label} score (nil if none)")
+        for role in ("primary", "secondary")
+        for bureau, label in (
+            ("equifax", "Equifax"),
+            ("experian", "Experian"),
+            ("transunion", "TransUnion"),
+            ("average", "average bureau"),
+        )
+    ),
     _v("customer.primary", "map", "the primary customer as a map: (-> customer.primary :status), :id, :credit-score"),
     _v("customer.secondary", "map", "the secondary customer as a map (nil if none)"),
     _v("custom-fields", "map", 'the loan\'s custom fields by name; (custom-field "Name") reads one'),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from ..contract import Address, Customer
+from ..contract import Address, CreditScores, Customer
 from .errors import AlreadyExists, condition_failed, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, scoped
@@ -20,6 +20,7 @@ def _entity(item: CustomerItem) -> Customer:
         customer_type=item.customer_type,
         status=item.status,
         credit_score=int(item.credit_score) if item.credit_score is not None else None,
+        credit_scores=CreditScores.model_validate(item.credit_scores) if item.credit_scores else None,
         address=Address.model_validate(item.address) if item.address else None,
         version=item.version,
         created_at=item.created_at,
@@ -38,6 +39,7 @@ def _item(tenant_id: str, customer: Customer, version: int | None) -> CustomerIt
         customer_type=customer.customer_type.value,
         status=customer.status,
         credit_score=customer.credit_score,
+        credit_scores=customer.credit_scores.model_dump(mode="python") if customer.credit_scores else None,
         address=customer.address.model_dump(mode="python", by_alias=True) if customer.address else None,
         created_at=customer.created_at,
         updated_at=customer.updated_at,

@@ -63,6 +63,7 @@ class CustomerItem(Model):
     customer_type = UnicodeAttribute(attr_name="customerType")
     status = UnicodeAttribute()
     credit_score = NumberAttribute(null=True, attr_name="creditScore")
+    credit_scores = DocumentAttribute(null=True, attr_name="creditScores")  # {equifax, experian, transunion}
     address = DocumentAttribute(null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
