@@ -240,6 +240,12 @@ def replay(
     """The ledger at the end of `through`, from the contract date and every entry (in posting
     order within a day). Entries after `through` are not applied. late_fees: whether the loan's
     status allows them, always or from each date on (the first period also covers the days before it)."""
+    ledger, schedule, by_day = _opened(terms, entries)
+    return _forward(ledger, terms, schedule, by_day, through, late_fees)
+
+
+def _opened(terms: Terms, entries: Iterable[Entry]) -> tuple[Ledger, Plan, dict[int, list[Entry]]]:
+    """The ledger at the end of the contract date (its entries applied), the plan, and the later entries by day."""
     schedule = plan(terms)
     ledger = open_ledger(terms)
     by_day: dict[int, list[Entry]] = {}
@@ -247,7 +253,7 @@ def replay(
         by_day.setdefault(entry.day.toordinal(), []).append(entry)
     for entry in by_day.pop(ledger.day, []):
         apply(ledger, entry)
-    return _forward(ledger, terms, schedule, by_day, through, late_fees)
+    return ledger, schedule, by_day
 
 
 def advance(
@@ -363,13 +369,7 @@ def days_past_due_on(
 ) -> list[int | None]:
     """The days past due at the end of each of `days` (in any order), from one pass over the loan's history
     (what replay would give for each day); None for a day before the contract date."""
-    schedule = plan(terms)
-    ledger = open_ledger(terms)
-    by_day: dict[int, list[Entry]] = {}
-    for entry in entries:
-        by_day.setdefault(entry.day.toordinal(), []).append(entry)
-    for entry in by_day.pop(ledger.day, []):
-        apply(ledger, entry)
+    ledger, schedule, by_day = _opened(terms, entries)
     found: dict[date, int | None] = {}
     for day in sorted(set(days)):
         if day < terms.contract_date:
