@@ -13,6 +13,7 @@ contract B, 18 times."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -78,9 +79,77 @@ BY_HAND = {
     "status-24-dpd-150": 0,
     "status-24-dpd-180": 0,
     "current-date": TODAY,
+    "current-utc-date": TODAY,  # the business-date override, as (u/today)
     "setup-days-in-year": 365,
-    "status-due-escrow": "0.00",
-    "status-total-paid-discount": "0.00",
+    # No interest: nothing accrues, a day's interest is nothing.
+    "status-perdiem": "0.00",
+    "status-interest-accrued": "0.00",
+    # Its labels and state: activated as Open / Repaying (the tenant's defaults), nothing else set.
+    "loan-status": "Open",
+    "loan-sub-status": "Repaying",
+    "credit-status": None,
+    "portfolios": [],
+    "sub-portfolios": [],
+    "checklist": [],
+    "loan-active": True,
+    "loan-archived": False,
+    "interest-stopped": False,
+    "charged-off": False,
+    # No bankruptcy recorded: every bankruptcy variable is nil (and active false).
+    "bankruptcy-active": False,
+    **dict.fromkeys(
+        (
+            "bankruptcy-chapter",
+            "bankruptcy-filing-date",
+            "bankruptcy-case-number",
+            "bankruptcy-petition-status",
+            "bankruptcy-petition-type",
+            "bankruptcy-automatic-stay",
+            "bankruptcy-dismissed-date",
+            "bankruptcy-discharged-date",
+            "bankruptcy-meeting-of-creditors-date",
+            "bankruptcy-proof-of-claim-date",
+        )
+    ),
+    # Its terms, as set up.
+    "setup-loan-amount": "1200.00",
+    "setup-interest-rate": "0",
+    "setup-loan-term": 12,
+    "setup-payment-frequency": "monthly",
+    "setup-contract-date": "2026-01-15",
+    "setup-first-payment-date": "2026-02-15",
+    "setup-grace-days": 10,
+    # One customer, primary, in the tenant's default status, with no score; no secondary.
+    "customer.primary.status": "Active",
+    "customer-statuses": ["Active"],
+    **{
+        f"customer.{role}.{name}": None
+        for role in ("primary", "secondary")
+        for name in (
+            "credit-score",
+            "credit-score-equifax",
+            "credit-score-experian",
+            "credit-score-transunion",
+            "credit-score-average",
+        )
+    },
+    "customer.secondary.status": None,
+    "customer.secondary.id": None,
+    # Escrow and discount are not kept: all 0.00.
+    **dict.fromkeys(
+        (
+            "status-due-escrow",
+            "status-due-discount",
+            "status-remaining-discount",
+            "status-total-paid-escrow",
+            "status-total-paid-discount",
+            "status-next-payment-escrow",
+            "status-next-payment-discount",
+            "next-scheduled-payment-escrow",
+            "next-scheduled-payment-discount",
+        ),
+        "0.00",
+    ),
 }
 
 
@@ -109,6 +178,21 @@ def _variables(api, *names: str) -> dict:
 @pytest.mark.parametrize("name", sorted(BY_HAND))
 def test_a_loanpro_variable_reads_the_hand_computed_value(api, loan, name):
     assert _variables(api, name) == {name: BY_HAND[name]}
+
+
+def test_the_variables_of_the_loan_s_own_ids_and_times(api, loan):
+    got = _variables(api, "customer.primary.id", "loan-display-id", "loan-create-time", "current-time")
+    assert got["customer.primary.id"] == loan["customers"][0]["customerId"]
+    assert got["loan-display-id"] == loan["displayId"]
+    assert got["loan-create-time"] == loan["createdAt"][:10]
+    assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", got["current-time"])
+
+
+def test_every_variable_but_the_maps_has_a_hand_computed_case():
+    from lms.rules.catalogue import VARIABLES
+
+    own = {"customer.primary.id", "loan-display-id", "loan-create-time", "current-time"}  # checked just above
+    assert {v.name for v in VARIABLES if v.type != "map"} - set(BY_HAND) - own == set()
 
 
 def test_the_delinquency_buckets_in_loanpro_s_shape(api, loan):
