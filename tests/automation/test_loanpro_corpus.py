@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.automation.test_loanpro_variables import loan  # noqa: F401  (the fixture)
+from tests.automation.test_loanpro_variables import hand  # noqa: F401  (the fixture)
 
 SEEDS = "seeds: rules-applied-intermediate (LoanPro, Rules Applied - intermediate)"
 AMOUNTS = "https://loanpro.helpjuice.com/context-engine/context-engine-glossary-amounts"
@@ -92,7 +92,8 @@ def test_the_corpus_is_at_least_40_rules_each_with_its_source():
 
 
 @pytest.mark.parametrize("source, rule, matches", CORPUS, ids=[c[1][:60] for c in CORPUS])
-def test_a_loanpro_rule_validates_and_evaluates_as_loanpro_documents(api, loan, source, rule, matches):  # noqa: F811
+def test_a_loanpro_rule_validates_and_evaluates_as_loanpro_documents(hand, source, rule, matches):  # noqa: F811
+    api, _loan = hand
     validated = api.post("/rules/validate", {"criteria": rule}).json
     assert validated["valid"] is True and validated["errors"] == [], (source, validated)
     preview = api.post("/rules/preview", {"criteria": rule})

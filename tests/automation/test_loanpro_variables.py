@@ -18,7 +18,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.conftest import make_customer
+from tests.conftest import TenantApi, make_customer, new_tenant, prepared
 
 TODAY = "2026-06-20"
 SETUP = {
@@ -153,8 +153,8 @@ BY_HAND = {
 }
 
 
-@pytest.fixture
-def loan(api):
+def _hand_computed_loan() -> tuple[TenantApi, dict]:
+    api = new_tenant("Hand computed")
     assert api.put("/tenant", {"businessDate": TODAY}).status == 200
     customer = make_customer(api)
     reply = api.post("/loans", {"setup": SETUP, "customers": [{"customerId": customer["id"], "role": "primary"}]})
@@ -163,7 +163,13 @@ def loan(api):
     assert api.post(f"/loans/{loan['id']}/activate").status == 200
     paid = api.post(f"/loans/{loan['id']}/payments", {"amount": "100.00", "date": "2026-02-15"})
     assert paid.status == 201, paid
-    return api.get(f"/loans/{loan['id']}").json
+    return api, api.get(f"/loans/{loan['id']}").json
+
+
+@pytest.fixture
+def hand(aws) -> tuple[TenantApi, dict]:
+    """The tenant and its hand-computed loan: built once per test process, copied into each test's account."""
+    return prepared("loanpro-hand-computed-loan", _hand_computed_loan)
 
 
 def _variables(api, *names: str) -> dict:
@@ -176,11 +182,13 @@ def _variables(api, *names: str) -> dict:
 
 
 @pytest.mark.parametrize("name", sorted(BY_HAND))
-def test_a_loanpro_variable_reads_the_hand_computed_value(api, loan, name):
+def test_a_loanpro_variable_reads_the_hand_computed_value(hand, name):
+    api, loan = hand
     assert _variables(api, name) == {name: BY_HAND[name]}
 
 
-def test_the_variables_of_the_loan_s_own_ids_and_times(api, loan):
+def test_the_variables_of_the_loan_s_own_ids_and_times(hand):
+    api, loan = hand
     got = _variables(api, "customer.primary.id", "loan-display-id", "loan-create-time", "current-time")
     assert got["customer.primary.id"] == loan["customers"][0]["customerId"]
     assert got["loan-display-id"] == loan["displayId"]
@@ -195,7 +203,8 @@ def test_every_variable_but_the_maps_has_a_hand_computed_case():
     assert {v.name for v in VARIABLES if v.type != "map"} - set(BY_HAND) - own == set()
 
 
-def test_the_delinquency_buckets_in_loanpro_s_shape(api, loan):
+def test_the_delinquency_buckets_in_loanpro_s_shape(hand):
+    api, loan = hand
     buckets = _variables(api, "status-delinquent-bucket-balance")["status-delinquent-bucket-balance"]
     assert sorted(buckets) == ["1", "2", "3", "4", "LARGEST-BUCKET"]
     assert buckets["LARGEST-BUCKET"] == buckets["4"]
@@ -212,7 +221,8 @@ def test_the_delinquency_buckets_in_loanpro_s_shape(api, loan):
         assert D(bucket["new-due-amount"]) == D(before) + 100
 
 
-def test_rules_written_with_loanpro_s_names_match(api, loan):
+def test_rules_written_with_loanpro_s_names_match(hand):
+    api, loan = hand
     for criteria in (
         "(>= status-24-dpd-90 1)",
         "(= (get-in status-delinquent-bucket-balance [:LARGEST-BUCKET :days-past-due]) status-days-past-due)",
