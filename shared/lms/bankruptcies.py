@@ -84,14 +84,14 @@ def update(
         latest = current.bankruptcy is not None and record is current.bankruptcy
         if changes.get("active") and not latest and not _active(record):
             raise Conflict("only the latest bankruptcy record can be made active again: record a new one")
+        if {**record, **changes} == record:
+            return current  # nothing changes
         updated = {**record, **changes, "updatedAt": utc_now().isoformat()}
-        if updated == {**record, "updatedAt": updated["updatedAt"]}:
-            return current
         if latest:
-            update_: dict[str, Any] = {"bankruptcy": updated}
+            where: dict[str, Any] = {"bankruptcy": updated}
         else:
-            update_ = {"bankruptcy_history": [updated if r is record else r for r in current.bankruptcy_history]}
-        return store.save(tenant_id, current.model_copy(update={**update_, "updated_at": utc_now()}), current)
+            where = {"bankruptcy_history": [updated if r is record else r for r in current.bankruptcy_history]}
+        return store.save(tenant_id, current.model_copy(update={**where, "updated_at": utc_now()}), current)
 
     loan = update_versioned("loan", expected, attempt)
     return Bankruptcy.model_validate(next(r for r in records(loan) if r.get("id") == bankruptcy_id))

@@ -14,6 +14,12 @@ from lms.rules import FUNCTION_NAMES, compile_rule
 from lms.rules.catalogue import ESCROW_AND_DISCOUNT, VARIABLES
 
 BUREAU_NAMES = ("equifax", "experian", "transunion", "average")
+# The active bankruptcy's fields beyond active and chapter: nil in the reference context (no bankruptcy).
+BANKRUPTCY_FIELDS = [
+    v.name
+    for v in VARIABLES
+    if v.name.startswith("bankruptcy-") and v.name not in ("bankruptcy-active", "bankruptcy-chapter")
+]
 
 D = Decimal
 TODAY = datetime.date(2026, 11, 23)
@@ -119,15 +125,7 @@ def context(**changes) -> dict:
         "customer.primary.credit-score-equifax": 731,
         "customer.primary.credit-score-experian": 718,
         "customer.primary.credit-score-average": 725,
-        "bankruptcy-filing-date": None,
-        "bankruptcy-case-number": None,
-        "bankruptcy-petition-status": None,
-        "bankruptcy-petition-type": None,
-        "bankruptcy-automatic-stay": None,
-        "bankruptcy-dismissed-date": None,
-        "bankruptcy-discharged-date": None,
-        "bankruptcy-meeting-of-creditors-date": None,
-        "bankruptcy-proof-of-claim-date": None,
+        **dict.fromkeys(BANKRUPTCY_FIELDS),
     }
     return {**base, **changes}
 
@@ -247,20 +245,7 @@ def test_every_catalogue_variable_reads_its_value_from_the_context(variable):
             (f"customer.secondary.credit-score-{b}", f"(nil? customer.secondary.credit-score-{b})")
             for b in BUREAU_NAMES
         ),
-        *(
-            (name, f"(nil? {name})")
-            for name in (
-                "bankruptcy-filing-date",
-                "bankruptcy-case-number",
-                "bankruptcy-petition-status",
-                "bankruptcy-petition-type",
-                "bankruptcy-automatic-stay",
-                "bankruptcy-dismissed-date",
-                "bankruptcy-discharged-date",
-                "bankruptcy-meeting-of-creditors-date",
-                "bankruptcy-proof-of-claim-date",
-            )
-        ),
+        *((name, f"(nil? {name})") for name in BANKRUPTCY_FIELDS),
     ],
 )
 def test_every_catalogue_variable_works_in_a_criteria(variable, text):

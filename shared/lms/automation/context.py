@@ -217,6 +217,7 @@ def loan_context(
     last_payment = values.last_payment_date
     setup = loan.setup
     bankruptcy = loan.bankruptcy if loan.bankruptcy and loan.bankruptcy.get("active", True) else None
+    now = utc_now()
     eager = {
         "status-days-past-due": values.days_past_due,
         "status-amount-due": values.amount_past_due,
@@ -264,8 +265,8 @@ def loan_context(
         "customer-statuses": frozenset(c.status for c in customers.values() if c is not None),
         "custom-fields": dict(loan.custom_fields),
         "current-date": today,
-        "current-utc-date": utc_today or utc_now().date(),
-        "current-time": utc_now().strftime("%H:%M:%S"),
+        "current-utc-date": utc_today or now.date(),
+        "current-time": now.strftime("%H:%M:%S"),
         "loan-display-id": loan.display_id,
         "loan-create-time": loan.created_at.date(),
         "setup-days-in-year": 365 if (setup.day_count or "actual/365") == "actual/365" else 360,

@@ -235,28 +235,24 @@ def _not_again(
                 continue
             if compiled.run(context).matched and _would_change(run, rule):
                 entries.append(
-                    RuleApplication(
-                        id=new_id("aud"),
-                        loan_id=loan_id,
-                        rule_id=rule.id,
-                        rule_version=rule.version,
-                        trigger=trigger,
-                        time=now,
-                        matched=False,
-                        variables={n: shown(context[n]) for n in compiled.variables},
-                        actions_applied=[],
-                        error=f"not applied again: the rule already applied to this loan in this "
+                    _not_applied(
+                        loan_id,
+                        rule,
+                        trigger,
+                        now,
+                        f"not applied again: the rule already applied to this loan in this "
                         f"cascade (a cycle of rule changes; stopped at depth {depth})",
+                        {n: shown(context[n]) for n in compiled.variables},
                     )
                 )
     return entries
 
 
-def _stop_cascade(
-    tenant_id: str, loan_id: str, rule: Rule, trigger: str, trigger_id: str | None, done: set[str], now: datetime
-) -> None:
-    """The audit entry of a cascade stopped for going too deep (once per trigger)."""
-    stop = RuleApplication(
+def _not_applied(
+    loan_id: str, rule: Rule, trigger: str, now: datetime, why: str, variables: dict[str, Any] | None = None
+) -> RuleApplication:
+    """The audit entry of a rule the cascade kept from applying, and why."""
+    return RuleApplication(
         id=new_id("aud"),
         loan_id=loan_id,
         rule_id=rule.id,
@@ -264,9 +260,22 @@ def _stop_cascade(
         trigger=trigger,
         time=now,
         matched=False,
-        variables={},
+        variables=variables or {},
         actions_applied=[],
-        error=f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
+        error=why,
+    )
+
+
+def _stop_cascade(
+    tenant_id: str, loan_id: str, rule: Rule, trigger: str, trigger_id: str | None, done: set[str], now: datetime
+) -> None:
+    """The audit entry of a cascade stopped for going too deep (once per trigger)."""
+    stop = _not_applied(
+        loan_id,
+        rule,
+        trigger,
+        now,
+        f"cascade stopped at depth {MAX_DEPTH}: rule changes kept triggering rules "
         f"(applied in this cascade: {', '.join(sorted(done))})",
     )
     try:

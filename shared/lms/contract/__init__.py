@@ -6,7 +6,6 @@ every model; the modules group them (base, settings, customers, loans, transacti
 """
 
 from .bankruptcies import (
-    BANKRUPTCY_FIELDS,
     Bankruptcy,
     BankruptcyCreate,
     BankruptcyUpdate,
@@ -152,7 +151,6 @@ from .webhooks import (
 )
 
 __all__ = [
-    "BANKRUPTCY_FIELDS",
     "Bankruptcy",
     "BankruptcyCreate",
     "BankruptcyUpdate",

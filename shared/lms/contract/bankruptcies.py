@@ -15,20 +15,6 @@ from .loans import CustomFieldValue, check_custom_fields
 PetitionStatus = Literal["petitionFiled", "planConfirmed", "discharged", "dismissed", "reaffirmed"]
 PetitionType = Literal["single", "joint"]
 Chapter = Annotated[StrictInt, Field(ge=1, le=15)]
-BANKRUPTCY_FIELDS = (
-    "chapter",
-    "filing_date",
-    "case_number",
-    "petition_status",
-    "petition_type",
-    "automatic_stay",
-    "dismissed_date",
-    "discharged_date",
-    "meeting_of_creditors_date",
-    "proof_of_claim_date",
-    "custom_fields",
-    "active",
-)
 
 
 class _BankruptcyFields(Request):

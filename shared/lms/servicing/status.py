@@ -32,7 +32,6 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    due_fees: Decimal
     due_interest: Decimal
     due_principal: Decimal
     full_due: Decimal
@@ -72,7 +71,6 @@ def status(ledger: Ledger, terms: Terms, schedule: Plan, values: Values) -> Stat
         subsequent = date.fromordinal(due[k + 1]) if k + 1 < n else None
     scheduled = schedule.rows[following] if following < n else None
     return Status(
-        due_fees=ledger.fees,
         due_interest=due_interest,
         due_principal=due_principal,
         full_due=full_due,
