@@ -8,9 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lms import bankruptcies, customers, labels, loans, maintenance, rules, tenancy, transactions
+from lms import autopay, bankruptcies, customers, labels, loans, maintenance, rules, tenancy, transactions
 from lms.automation import engine, jobs, preview, rulebook
 from lms.contract import (
+    AutopayPut,
     BankruptcyCreate,
     BankruptcyUpdate,
     ChargeCreate,
@@ -255,6 +256,25 @@ def reverse_payment(loan_id: str, transaction_id: str):
 @app.post("/loans/<loan_id>/charges", responses=responses(201, "Transaction"), tags=["Loans"])
 def post_charge(loan_id: str, body: Annotated[ChargeCreate, Body()]):
     return reply(transactions.charge(tenant_id(), loan_id, body), 201)
+
+
+@app.get("/loans/<loan_id>/autopay", responses=responses(200, "Autopay"), tags=["Loans"])
+def get_autopay(loan_id: str):
+    """The loan's AutoPay and what its last collection did (404 without one)."""
+    return reply(autopay.get(tenant_id(), loan_id))
+
+
+@app.put("/loans/<loan_id>/autopay", responses=responses(200, "Autopay"), tags=["Loans"])
+def put_autopay(loan_id: str, body: Annotated[AutopayPut, Body()]):
+    """Sets the loan's AutoPay (replacing the one it had): daily maintenance collects it on each due date."""
+    return reply(autopay.put(tenant_id(), loan_id, body, if_match()))
+
+
+@app.delete("/loans/<loan_id>/autopay", responses=responses(204), tags=["Loans"])
+def delete_autopay(loan_id: str):
+    """Removes the loan's AutoPay."""
+    autopay.delete(tenant_id(), loan_id, if_match())
+    return reply(None, 204)
 
 
 @app.get("/loans/<loan_id>/bankruptcies", responses=responses(200, "Bankruptcy", page=True), tags=["Loans"])

@@ -121,14 +121,17 @@ def raw_json(body: Any, **raw: str) -> str:
 
 
 class World:
-    """One tenant holding one of everything: a customer, a loan linked to it (in Application), an
-    activated loan with a payment, a portfolio with a sub-portfolio, a checklist item, plus the
+    """One tenant holding one of everything: a customer, a loan linked to it (in Application, with an
+    AutoPay), an activated loan with a payment, a portfolio with a sub-portfolio, a checklist item, plus the
     default statuses."""
 
     def __init__(self, api: Api):
         self.api = api
         self.customer = make_customer(api, email="ada@example.com", phone="+1 555 0100", creditScore=720)
         self.loan = make_loan(api, [(self.customer["id"], "primary")])
+        made = api.put(f"/loans/{self.loan['id']}/autopay", {"method": {"type": "ach", "token": "tok_theirs"}})
+        assert made.status == 200, made
+        self.loan = api.get(f"/loans/{self.loan['id']}").json
         self.customer2 = make_customer(api, firstName="Grace", lastName="Hopper")
         made = api.post("/portfolios", {"title": "Auto", "subPortfolios": ["Used cars"]})
         assert made.status == 201, made

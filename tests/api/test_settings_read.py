@@ -75,3 +75,18 @@ def test_outside_a_request_every_read_is_fresh(api, calls):
     settings.get_tenant(tenant_id)
     settings.get_tenant(tenant_id)
     assert _settings_reads(calls) == {"GetItem": 2}
+
+
+def test_the_request_read_leaves_out_the_title_guards(api):
+    from lms import labels
+    from lms.store import settings
+
+    tenant_id = api.get("/tenant").json["tenantId"]
+    kinds = [labels.CUSTOMER_STATUS, labels.LOAN_STATUS, labels.PORTFOLIO, labels.CHECKLIST_ITEM]
+    assert all(f"{kind.name}#" < settings._GUARDS for kind in kinds) and settings.TENANT_SK < settings._GUARDS
+    with settings.one_read_per_request():
+        rows = settings._partition(tenant_id)
+        assert rows is not None and "title" not in {row.kind for row in rows}
+        assert [row.kind for row in rows].count("tenant") == 1
+        in_request = [(row.kind, row.id) for row in settings.list_labels(tenant_id)]
+    assert in_request == [(row.kind, row.id) for row in settings.list_labels(tenant_id)] and in_request

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from .. import loans
 from ..clock import utc_now
@@ -33,6 +33,7 @@ from ..contract import (
     LateFeePeriod,
     Loan,
     LoanChecklistAction,
+    LoanSettings,
     LoanSettingsAction,
     NotifyAction,
     StopInterestAction,
@@ -126,11 +127,56 @@ def loan_settings(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
     fields = {k: v for k, v in fields.items() if v is not None}
     if fields != loan.custom_fields:
         changes["custom_fields"] = fields
+    settings = _settings(run, action)
+    if settings != loan.settings:
+        changes["settings"] = settings
+    autopay = _autopay(loan.autopay, action.autopay)
+    if autopay != loan.autopay:
+        changes["autopay"] = autopay
     if changes:
         run.loan = loan.model_copy(update={**changes, "updated_at": utc_now()})
         if "loan_status" in changes and run.loan.active:
             run.loan = loans.late_fee_change(run.loan, run.today, run.labels)
-    return {to_camel(name): _shown(value) for name, value in changes.items()}
+    shown = {to_camel(name): _shown(value) for name, value in changes.items() if name not in ("settings", "autopay")}
+    if "settings" in changes:
+        shown["settings"] = changes["settings"].model_dump(mode="json", by_alias=True)
+    if "autopay" in changes:
+        shown["autopay"] = action.autopay
+    return shown
+
+
+_SETTING_OPTIONS = (
+    "credit_bureau",
+    "reporting_type",
+    "ecoa_primary",
+    "ecoa_secondary",
+    "e_billing",
+    "repossession_date",
+    "closed_date",
+    "liquidation_date",
+    "merchant_processor_group",
+    "agent",
+)
+
+
+def _settings(run: Run, action: LoanSettingsAction) -> LoanSettings:
+    """The loan's settings after the action: the options given ("today" is the day the rule applies),
+    then those set_null clears."""
+    update: dict[str, Any] = {}
+    for name in _SETTING_OPTIONS:
+        value = getattr(action, name)
+        if value is not None:
+            update[name] = run.today if value == "today" else value
+    for camel in action.set_null:
+        update[to_snake(camel)] = None
+    return run.loan.settings.model_copy(update=update) if update else run.loan.settings
+
+
+def _autopay(autopay: dict[str, Any] | None, option: str | None) -> dict[str, Any] | None:
+    """AutoPay suspended or continued: a suspended AutoPay collects nothing until it is continued."""
+    if autopay is None or option is None or autopay.get("suspended", False) == (option == "suspend"):
+        return autopay
+    return {**autopay, "suspended": option == "suspend", "updatedAt": utc_now().isoformat()}
 
 
 def _status_changes(run: Run, action: LoanSettingsAction) -> dict[str, Any]:

@@ -5,6 +5,7 @@ responses are mapped from the store explicitly, never from a database item. `lms
 every model; the modules group them (base, settings, customers, loans, transactions, rules, webhooks).
 """
 
+from .autopay import Autopay, AutopayAmount, AutopayMethod, AutopayPut, AutopayResult
 from .bankruptcies import (
     Bankruptcy,
     BankruptcyCreate,
@@ -43,6 +44,7 @@ from .customers import (
 )
 from .loans import (
     MAX_LOAN_AMOUNT,
+    SETTINGS_FIELDS,
     CustomerLoan,
     CustomFieldValue,
     DueDateShift,
@@ -51,6 +53,7 @@ from .loans import (
     Loan,
     LoanCreate,
     LoanCustomer,
+    LoanSettings,
     LoanSetup,
     LoanUpdate,
     LoanValues,
@@ -151,6 +154,12 @@ from .webhooks import (
 )
 
 __all__ = [
+    "Autopay",
+    "SETTINGS_FIELDS",
+    "AutopayAmount",
+    "AutopayMethod",
+    "AutopayPut",
+    "AutopayResult",
     "Bankruptcy",
     "BankruptcyCreate",
     "BankruptcyUpdate",
@@ -213,6 +222,7 @@ __all__ = [
     "LoanCustomer",
     "LoanId",
     "LoanSettingsAction",
+    "LoanSettings",
     "LoanSetup",
     "LoanStatus",
     "LoanStatusCreate",

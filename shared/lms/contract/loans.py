@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -155,6 +155,40 @@ class LoanUpdate(_LoanLabels):
     version: StrictInt | None = None
 
 
+# LoanPro's Loan Settings as Metro 2 reports them: the ECOA code of each borrower, the portfolio type the
+# account is reported as, the bureaus it is reported to.
+EcoaCode = Literal["1", "2", "3", "5", "7", "T", "W", "X", "Z"]
+ReportingType = Literal["C", "I", "M", "O", "R"]
+CreditBureau = Literal["none", "all", "equifax", "experian", "transunion"]
+SETTINGS_FIELDS = (
+    "creditBureau",
+    "reportingType",
+    "ecoaPrimary",
+    "ecoaSecondary",
+    "eBilling",
+    "repossessionDate",
+    "closedDate",
+    "liquidationDate",
+    "merchantProcessorGroup",
+    "agent",
+)
+
+
+class LoanSettings(Entity):
+    """The loan's reporting and servicing settings (LoanPro's Loan Settings), set by the loan-settings action."""
+
+    credit_bureau: CreditBureau | None = None
+    reporting_type: ReportingType | None = None
+    ecoa_primary: EcoaCode | None = None
+    ecoa_secondary: EcoaCode | None = None
+    e_billing: bool = False
+    repossession_date: IsoDate | None = None
+    closed_date: IsoDate | None = None
+    liquidation_date: IsoDate | None = None
+    merchant_processor_group: str | None = None
+    agent: str | None = None
+
+
 class LoanValues(Entity):
     """The servicing calculator's current values (docs/servicing.md#values)."""
 
@@ -196,6 +230,8 @@ class Loan(Entity):
     charged_off: bool = False
     bankruptcy: dict[str, Any] | None = None  # the latest bankruptcy record (lms.bankruptcies)
     bankruptcy_history: SkipJsonSchema[list[dict[str, Any]]] = Field(default=[], exclude=True)  # the earlier ones
+    settings: LoanSettings = LoanSettings()
+    autopay: dict[str, Any] | None = None  # lms.autopay: shown at GET /loans/{id}/autopay
     checklist: list[str] = []
     custom_fields: dict[str, CustomFieldValue] = {}
     values: LoanValues

@@ -20,13 +20,25 @@ from pydantic.json_schema import SkipJsonSchema
 
 from ..values import IsoDate, Money
 from .base import MAX_LABELS_ON_ENTITY, MULTILINE, STRICT, Entity, Request, SafeText, ShortText, Title
-from .loans import CustomFieldValue, LoanValues
+from .loans import CreditBureau, CustomFieldValue, EcoaCode, LoanValues, ReportingType
 from .settings import RuleProblem
 
 AmountBase = Literal[
     "zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued", "next-payment-amount"
 ]
 Titles = Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)]
+SettingDate = IsoDate | Literal["today"]
+SettingName = Literal[
+    "creditBureau",
+    "reportingType",
+    "ecoaPrimary",
+    "ecoaSecondary",
+    "repossessionDate",
+    "closedDate",
+    "liquidationDate",
+    "merchantProcessorGroup",
+    "agent",
+]
 
 
 class Strict(BaseModel):
@@ -54,6 +66,20 @@ class LoanSettingsAction(Strict):
     add_sub_portfolios: Titles = []
     remove_sub_portfolios: Titles = []
     custom_fields: dict[str, AmountSpec | CustomFieldValue] = {}
+    # LoanPro's Loan Settings options (docs/rules.md#loan-settings): a date is a day or "today" (the day the
+    # rule applies); set_null clears settings.
+    credit_bureau: CreditBureau | None = None
+    reporting_type: ReportingType | None = None
+    ecoa_primary: EcoaCode | None = None
+    ecoa_secondary: EcoaCode | None = None
+    e_billing: StrictBool | None = None
+    repossession_date: SettingDate | None = None
+    closed_date: SettingDate | None = None
+    liquidation_date: SettingDate | None = None
+    merchant_processor_group: ShortText | None = None
+    agent: ShortText | None = None
+    autopay: Literal["suspend", "continue"] | None = None
+    set_null: list[SettingName] = []
 
 
 class AccountToolsAction(Strict):

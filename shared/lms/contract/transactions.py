@@ -63,7 +63,7 @@ class Transaction(Entity):
     reversed_by: str | None = None
     reverses: str | None = None
     allocation: Allocation | None = None
-    source: Literal["api", "rule"] = "api"
+    source: Literal["api", "rule", "autopay"] = "api"
     created_at: datetime
 
 

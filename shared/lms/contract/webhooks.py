@@ -23,6 +23,8 @@ EventType = Literal[
     "loan.portfolios-changed",
     "loan.due-date-changed",
     "loan.bankruptcy-changed",
+    "autopay.succeeded",
+    "autopay.failed",
     "payment.posted",
     "payment.reversed",
     "charge.posted",

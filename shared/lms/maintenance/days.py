@@ -11,8 +11,9 @@ from aws_lambda_powertools import Logger
 
 from ..automation.actions import Run
 from ..automation.engine import Settings, applies, audit_entries, change_customers, evaluate, needs_customers
+from ..autopay import collect as autopay_collect
 from ..clock import utc_now
-from ..contract import Loan, LoanValues, RuleApplication, Transaction
+from ..contract import Allocation, Loan, LoanValues, RuleApplication, Transaction
 from ..ids import new_id
 from ..labels import Labels
 from ..loans import pending_from, recompute
@@ -100,6 +101,7 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
                     "pending_from": pending_from(ahead, day) if ahead else loan.pending_from,
                 }
             )
+        loan, ledger = _autopay(tenant_id, result, loan, ledger, day, settings, transactions)
         result.snapshots.append((day.isoformat(), _snapshot(loan)))
         chosen = [r for r in settings.rules if applies(r, loan, "daily")]
         if chosen:
@@ -127,6 +129,34 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
     return result
 
 
+def _autopay(
+    tenant_id: str,
+    result: LoanMaintenance,
+    loan: Loan,
+    ledger: Ledger,
+    day: date,
+    settings: Settings,
+    transactions: Any,
+) -> tuple[Loan, Ledger]:
+    """The day's AutoPay collection (before the day's snapshot and rules, which see its payment)."""
+    if not loan.autopay:
+        return loan, ledger
+    payment, autopay = autopay_collect(tenant_id, loan, day)
+    if autopay is None:
+        return loan, ledger
+    loan = loan.model_copy(update={"autopay": autopay})
+    if payment is None:
+        return loan, ledger
+    result.transactions.append(payment)
+    updated, kept = recompute(loan, ledger_entries(transactions()), day, settings.labels)
+    allocation = kept.allocations.get(payment.id)
+    if allocation is not None:
+        result.transactions[-1] = payment.model_copy(
+            update={"allocation": Allocation.model_validate(allocation.to_doc())}
+        )
+    return updated.model_copy(update={"maintained_through": loan.maintained_through}), kept
+
+
 def _kept_ledger(loan: Loan) -> Ledger | None:
     """The calculator state the loan keeps, when it is the state of the loan's own day."""
     if loan.ledger is not None and int(loan.ledger["day"]) == loan.as_of.toordinal():
@@ -136,6 +166,7 @@ def _kept_ledger(loan: Loan) -> Ledger | None:
 
 # What maintenance itself changes on a loan; a change to anything else was made by a daily rule.
 _MAINTAINED = {
+    "autopay",
     "values",
     "as_of",
     "interest_stopped",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ..contract import Loan, LoanCustomer, LoanSetup, LoanValues
+from ..contract import Loan, LoanCustomer, LoanSettings, LoanSetup, LoanValues
 from .errors import CONDITION_FAILED, AlreadyExists, MissingReference, StaleWrite, cancellation_codes, save_versioned
 from .paging import decode_cursor, encode_cursor
 from .tables import CustomerItem, LinkItem, LoanItem, scoped
@@ -29,6 +29,8 @@ def loan_from_item(item: LoanItem) -> Loan:
         charged_off=item.charged_off,
         bankruptcy=item.bankruptcy,
         bankruptcy_history=(item.bankruptcy_history or {}).get("list", []),
+        settings=LoanSettings.model_validate(item.settings or {}),
+        autopay=item.autopay,
         checklist=list(item.checklist or []),
         custom_fields=dict(item.custom_fields or {}),
         values=LoanValues.model_validate(item.values),
@@ -64,6 +66,8 @@ def loan_item(tenant_id: str, loan: Loan, version: int | None) -> LoanItem:
         charged_off=loan.charged_off,
         bankruptcy=loan.bankruptcy,
         bankruptcy_history={"list": loan.bankruptcy_history} if loan.bankruptcy_history else None,
+        settings=loan.settings.model_dump(mode="json", by_alias=True, exclude_defaults=True) or None,
+        autopay=loan.autopay,
         checklist=list(loan.checklist),
         custom_fields=dict(loan.custom_fields),
         values=loan.values.model_dump(mode="python", by_alias=True),

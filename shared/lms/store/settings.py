@@ -33,8 +33,11 @@ def _sk(kind: str, item_id: str) -> str:
     return TENANT_SK if kind == "tenant" else f"{kind}#{item_id}"
 
 
+_GUARDS = "title#"  # sorts after every label kind and the tenant record
+
+
 def _guard_sk(kind: str, title: str) -> str:
-    return f"title#{kind}#{title.casefold()}"
+    return f"{_GUARDS}{kind}#{title.casefold()}"
 
 
 def _row(item: SettingItem) -> SettingRow:
@@ -62,7 +65,11 @@ def _partition(tenant_id: str) -> list[SettingRow] | None:
     if partitions is None:
         return None
     if tenant_id not in partitions:
-        partitions[tenant_id] = [_row(item) for item in SettingItem.query(tenant_id, consistent_read=True)]
+        # The title guards ("title#...") sort after everything else and no reader here needs them.
+        labels_and_tenant = SettingItem.sk < _GUARDS
+        partitions[tenant_id] = [
+            _row(item) for item in SettingItem.query(tenant_id, labels_and_tenant, consistent_read=True)
+        ]
     return [SettingRow(row.kind, row.id, copy.deepcopy(row.body), row.version) for row in partitions[tenant_id]]
 
 

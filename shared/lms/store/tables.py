@@ -89,6 +89,8 @@ class LoanItem(Model):
     charged_off = BooleanAttribute(default=False, attr_name="chargedOff")
     bankruptcy = DocumentAttribute(null=True)
     bankruptcy_history = DocumentAttribute(null=True, attr_name="bankruptcyHistory")  # {"list": [earlier records]}
+    settings = DocumentAttribute(null=True)  # LoanSettings, camelCase, set fields only
+    autopay = DocumentAttribute(null=True)
     checklist = ListAttribute(of=UnicodeAttribute, default=list)
     custom_fields = DocumentAttribute(default=dict, attr_name="customFields")
     values = DocumentAttribute()

@@ -173,6 +173,14 @@ def claim(tenant_id: str, webhook_id: str, message_id: str, round_: int, number:
     """Takes the attempt (a conditional put: one delivery at a time makes it). A claim older than `lease`
     seconds is taken over: its maker died before recording the outcome."""
     key = _attempt_key(webhook_id, message_id, round_, number)
+    try:  # the usual case, the attempt's first claim: one conditional put, no read
+        WebhookItem(tenant_id, key, state="sending", claimed_at=now, expires_at=_expiry()).save(
+            condition=WebhookItem.sk.does_not_exist()
+        )
+        return Claim(mine=True, claimed_at=now)
+    except PutError as error:
+        if not condition_failed(error):
+            raise
     for _ in range(3):
         try:
             item = WebhookItem.get(tenant_id, key, consistent_read=True)

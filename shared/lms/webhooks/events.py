@@ -159,7 +159,21 @@ def _loan_events(key: str, when: datetime, old: dict | None, new: dict) -> list[
         events.append("loan.bankruptcy-changed")
         data = {**data, "previousBankruptcy": before.bankruptcy}
     events.append("loan.updated")
-    return [_event(kind, key, tenant_id, at, data, loan_id=loan.id, loan=loan) for kind in events]
+    made = [_event(kind, key, tenant_id, at, data, loan_id=loan.id, loan=loan) for kind in events]
+    result = (loan.autopay or {}).get("lastResult")
+    if result and result != (before.autopay or {}).get("lastResult"):
+        made.append(
+            _event(
+                f"autopay.{result['status']}",
+                key,
+                tenant_id,
+                at,
+                {"loanId": loan.id, "autopayId": loan.autopay["id"], **result},  # type: ignore[index]  # set
+                loan_id=loan.id,
+                loan=loan,
+            )
+        )
+    return made
 
 
 def _customer_events(key: str, when: datetime, old: dict | None, new: dict) -> list[Event]:
