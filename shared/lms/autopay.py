@@ -16,7 +16,7 @@ from .errors import NotFound
 from .ids import new_id, stable_id
 from .loans import get as get_loan
 from .processors import PROCESSORS, Charge
-from .servicing import Terms, plan
+from .servicing import Terms, due_dates, plan
 from .store import loans as store
 from .store.errors import check_version, update_versioned
 
@@ -68,7 +68,7 @@ def delete(tenant_id: str, loan_id: str, if_match: int | None) -> None:
     update_versioned("loan", if_match, attempt)
 
 
-def _amount(loan: Loan, autopay: dict[str, Any], day: date) -> Decimal:
+def _amount(loan: Loan, autopay: dict[str, Any], installment: Decimal) -> Decimal:
     kind = autopay.get("amountType", "scheduled")
     if kind == "fixed":
         wanted = Decimal(str(autopay["amount"]))
@@ -77,16 +77,12 @@ def _amount(loan: Loan, autopay: dict[str, Any], day: date) -> Decimal:
     elif kind == "payoff":
         wanted = loan.values.payoff
     else:
-        wanted = next((row.payment for row in plan(Terms.of(loan.setup)).rows if row.due_date == day), ZERO)
+        wanted = installment
     return max(ZERO, min(wanted, loan.values.payoff))
 
 
 def _millis(day: date) -> int:
     return int(datetime.combine(day, time(), UTC).timestamp() * 1000)
-
-
-def due_dates(loan: Loan) -> set[date]:
-    return {row.due_date for row in plan(Terms.of(loan.setup)).rows}
 
 
 def collect(tenant_id: str, loan: Loan, day: date) -> tuple[Transaction | None, dict[str, Any] | None]:
@@ -96,9 +92,11 @@ def collect(tenant_id: str, loan: Loan, day: date) -> tuple[Transaction | None, 
     autopay = loan.autopay
     if not autopay or not autopay.get("active", True) or autopay.get("suspended", False):
         return None, None
-    if day not in due_dates(loan):
+    terms = Terms.of(loan.setup)
+    if day not in due_dates(terms):  # the dates alone: the amortized schedule only on a due date
         return None, None
-    amount = _amount(loan, autopay, day)
+    installment = next((r.payment for r in plan(terms).rows if r.due_date == day), ZERO)
+    amount = _amount(loan, autopay, installment)
     if amount <= 0:
         return None, None
     key = f"{tenant_id}:{loan.id}:{autopay['id']}:{day.isoformat()}"

@@ -10,16 +10,9 @@ import time
 import pytest
 
 from tests.e2e.conftest import settled, tenant_caller
+from tests.e2e.test_maintenance_stack import SETUP
 
 pytestmark = pytest.mark.e2e
-SETUP = {
-    "loanAmount": "5000.00",
-    "interestRate": "12",
-    "termPeriods": 24,
-    "paymentFrequency": "monthly",
-    "contractDate": "2026-01-10",
-    "firstPaymentDate": "2026-02-10",
-}
 CHAPTER_13 = '(and bankruptcy-active (= bankruptcy-chapter 13) (not= bankruptcy-petition-status "planConfirmed"))'
 
 
