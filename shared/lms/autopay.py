@@ -81,6 +81,16 @@ def _amount(loan: Loan, autopay: dict[str, Any], installment: Decimal) -> Decima
     return max(ZERO, min(wanted, loan.values.payoff))
 
 
+def next_amount(loan: Loan) -> Decimal:
+    """What the loan's AutoPay would collect on the next due date if it ran on the loan as it stands now:
+    zero without an AutoPay that collects (none, inactive or suspended) or without a payment to come."""
+    autopay, due = loan.autopay, loan.values.next_payment_date
+    if not autopay or not autopay.get("active", True) or autopay.get("suspended", False) or due is None:
+        return ZERO
+    installment = next((r.payment for r in plan(Terms.of(loan.setup)).rows if r.due_date == due), ZERO)
+    return _amount(loan, autopay, installment)
+
+
 def _millis(day: date) -> int:
     return int(datetime.combine(day, time(), UTC).timestamp() * 1000)
 

@@ -37,7 +37,7 @@ def initial_values(setup: LoanSetup) -> LoanValues:
     return LoanValues.model_validate(servicing.values(servicing.open_ledger(terms), terms).to_dict())
 
 
-def _check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:
+def check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:
     ids = [c.customer_id for c in customers]
     if len(set(ids)) != len(ids):
         raise field_error("customers", "a customer appears on the loan once, in one role")
@@ -73,7 +73,7 @@ def create(tenant_id: str, request: LoanCreate) -> Loan:
     tenant = get_tenant(tenant_id)
     fields = request.model_dump(mode="python", by_alias=False, exclude_none=True)
     fields.setdefault("loan_status", "Application")
-    fields["customers"] = _check_customers(request.customers or [])
+    fields["customers"] = check_customers(request.customers or [])
     setup = request.setup.model_copy(update={"day_count": request.setup.day_count or tenant.day_count})
     loan_id = new_id("loan")
     now = utc_now()
@@ -132,7 +132,7 @@ def _apply(current: Loan, changes: dict[str, Any], labels: Labels) -> Loan:
         changes["setup"] = type(current.setup).model_validate(setup)
         loan["values"] = initial_values(changes["setup"])
     if "customers" in changes:
-        changes["customers"] = _check_customers([LoanCustomer.model_validate(c) for c in changes["customers"]])
+        changes["customers"] = check_customers([LoanCustomer.model_validate(c) for c in changes["customers"]])
     loan.update(changes)
     loan["updated_at"] = utc_now()
     loan["ledger"] = current.ledger  # never shown, so not in model_dump: kept by hand

@@ -31,7 +31,15 @@ _ATTEMPTS = 5
 def entries(txs: list[Transaction]) -> list[servicing.Entry]:
     """What the calculator applies: every transaction except reversals and the payments they reversed."""
     return [
-        servicing.Entry(t.id, t.type, t.date, t.amount, t.charge_off)
+        servicing.Entry(
+            t.id,
+            t.type,
+            t.date,
+            t.amount,
+            t.charge_off,
+            t.keeps_days_past_due,
+            tuple(t.apply_to) if t.apply_to else servicing.BUCKETS,
+        )
         for t in txs
         if t.type != "reversal" and not t.reversed
     ]
@@ -86,7 +94,8 @@ def _nothing_unapplied(tx: Transaction, ledger: servicing.Ledger) -> None:
         if allocation.unapplied:
             payoff = allocation.fees + allocation.interest + allocation.principal
             if entry_id == tx.id:
-                raise field_error("amount", f"{tx.amount} is more than the loan's payoff ({payoff}) on {tx.date}")
+                owed = f"{' and '.join(tx.apply_to)} owed" if tx.apply_to else "payoff"
+                raise field_error("amount", f"{tx.amount} is more than the loan's {owed} ({payoff}) on {tx.date}")
             raise field_error(
                 "amount",
                 f"with this {tx.type}, the later transaction {entry_id} would be "
@@ -133,6 +142,7 @@ def credit(tenant_id: str, loan_id: str, request: CreditCreate) -> Transaction:
         request.date,
         category=request.category,
         charge_off=request.charge_off,
+        apply_to=request.apply_to,
     )
 
 

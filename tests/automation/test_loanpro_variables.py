@@ -95,6 +95,8 @@ BY_HAND = {
     "loan-active": True,
     "loan-archived": False,
     "interest-stopped": False,
+    "stop-interest-date": None,  # interest never stopped
+    "stop-interest-days": None,
     "charged-off": False,
     # No bankruptcy recorded: every bankruptcy variable is nil (and active false).
     "bankruptcy-active": False,

@@ -9,6 +9,11 @@ A tree is made of plain tuples:
     ("kw", "else")               a keyword, :else
     ("var", "loan-status")       a catalogue variable, dotted customer names as written
     ("call", "and", (tree, ...)) a function or special form by its rule name, with its arguments
+    ("let", ((name, tree), ...), body)   (let [name tree ...] body)
+    ("local", "days")            a let name
+    ("re", "[0-9]+")             a regex literal #"[0-9]+" (read with Python's re, ASCII classes: the
+                                 generated patterns are ones where it and RE2 agree)
+    ("fn", "pos?")               a function named as the predicate of some and every?
 
 `evaluate(tree, context)` gives a Result: the value, or the runtime error Clojure would raise
 (nil where a number is needed, division by zero...), and `notes`: the places where this
@@ -32,11 +37,14 @@ Choices where Clojure leaves room (docs/rules.md and lms/rules/runtime.py's docs
   allowed), else nil; `v/parse-float` takes a number or a text like 12, 12.5, 12. or .5 (at most
   18 digits before the point and 10 after) and gives a Decimal, else nil.
 - `u/date-compare` is the days from its second date to its first; ISO texts count as dates.
+- `some` and `every?` walk a set in the order `str` prints it (Clojure's order is its hashes').
+- `clojure.string/trim`, `blank?`... take Java's Character.isWhitespace as whitespace; characters are code points.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,6 +148,7 @@ class _Evaluation:
     def __init__(self, context: dict, notes: set[str]):
         self.context = context
         self.notes = notes
+        self.scope: dict[str, Any] = {}
 
     def note(self, what: str) -> None:
         self.notes.add(what)
@@ -154,6 +163,18 @@ class _Evaluation:
             return Keyword(tree[1])
         if kind == "var":
             return self.context[tree[1]]
+        if kind == "local":
+            return self.scope[tree[1]]
+        if kind == "re":
+            return re.compile(tree[1], re.ASCII)
+        if kind == "let":
+            outer = dict(self.scope)
+            try:
+                for name, value in tree[1]:
+                    self.scope[name] = self.eval(value)
+                return self.eval(tree[2])
+            finally:
+                self.scope = outer
         assert kind == "call", tree
         name, args = tree[1], tree[2]
         special = _SPECIAL.get(name)
@@ -206,6 +227,37 @@ class _Evaluation:
                 self.note(THREAD_NON_MAP)
                 value = None
         return value
+
+    def some_every(self, args, is_some: bool) -> Any:
+        pred_tree, coll_tree = args
+        if pred_tree[0] == "fn":
+
+            def pred(x: Any) -> Any:
+                return _FUNCTIONS[pred_tree[1]](self, x)
+        else:
+            s = self.eval(pred_tree)
+
+            def pred(x: Any) -> Any:
+                if not isinstance(s, (set, frozenset)):  # only sets are functions among the values
+                    raise RefError(f"{_family(s)} is not a function")
+                return x if self.contains(s, x) else None
+
+        coll = self.eval(coll_tree)
+        if coll is None:
+            items: list = []
+        elif isinstance(coll, (set, frozenset)):
+            items = sorted(coll, key=self.printed)
+        elif isinstance(coll, (list, tuple)):
+            items = list(coll)
+        else:
+            raise RefError(f"cannot walk {_family(coll)}")
+        for x in items:
+            found = pred(x)
+            if is_some and truthy(found):
+                return found
+            if not is_some and not truthy(found):
+                return False
+        return None if is_some else True
 
     def custom_field(self, args) -> Any:
         (name,) = args
@@ -608,6 +660,136 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 FUNCTIONS = frozenset(_SPECIAL) | frozenset(_FUNCTIONS)
 
 
+# ---------------------------------------------------------------- clojure.string and regexes
+
+# Java's Character.isWhitespace, spelled out from its documentation.
+_SEPARATORS = {c for c in map(chr, range(0x3001)) if unicodedata.category(c) in ("Zs", "Zl", "Zp")}
+JAVA_WHITESPACE = frozenset(_SEPARATORS - {"\xa0", "\u2007", "\u202f"}) | frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
+
+
+def _trim_left(s: str) -> str:
+    i = 0
+    while i < len(s) and s[i] in JAVA_WHITESPACE:
+        i += 1
+    return s[i:]
+
+
+def _trim_right(s: str) -> str:
+    return _trim_left(s[::-1])[::-1]
+
+
+def _groups(m: Any, pattern: Any) -> Any:
+    if m is None:
+        return None
+    return m.group(0) if not pattern.groups else tuple(m.group(k) for k in range(pattern.groups + 1))
+
+
+def _java_split(s: str, pattern: Any, limit: int = 0) -> tuple:
+    """Java's Pattern.split, transcribed."""
+    index = 0
+    parts: list[str] = []
+    limited = limit > 0
+    for m in pattern.finditer(s):
+        if not limited or len(parts) < limit - 1:
+            if index == 0 and index == m.start() and m.start() == m.end():
+                continue
+            parts.append(s[index : m.start()])
+            index = m.end()
+        elif len(parts) == limit - 1:
+            parts.append(s[index:])
+            index = m.end()
+    if index == 0:
+        return (s,)
+    if not limited or len(parts) < limit:
+        parts.append(s[index:])
+    if limit == 0:
+        while parts and parts[-1] == "":
+            parts.pop()
+    return tuple(parts)
+
+
+def _java_index_of(s: str, v: str, start: int = 0) -> int | None:
+    start = min(max(start, 0), len(s))
+    for k in range(start, len(s) - len(v) + 1):
+        if s[k : k + len(v)] == v:
+            return k
+    return None
+
+
+def _java_last_index_of(s: str, v: str, start: int | None = None) -> int | None:
+    k = len(s) - len(v) if start is None else min(start, len(s) - len(v))
+    while k >= 0:
+        if s[k : k + len(v)] == v:
+            return k
+        k -= 1
+    return None
+
+
+def _whole(e: _Evaluation, x: Any) -> int:
+    if not isinstance(x, int) or isinstance(x, bool):
+        raise RefError("not a whole number")
+    return x
+
+
+def _bounded(s: str) -> str:
+    if len(s) > MAX_TEXT:
+        raise RefError("text too long")
+    return s
+
+
+def _join(e: _Evaluation, *args: Any) -> str:
+    separator, coll = ("", args[0]) if len(args) == 1 else (e.text(args[0]), args[1])
+    if coll is None:
+        items: list = []
+    elif isinstance(coll, (set, frozenset)):
+        items = sorted(coll, key=e.printed)
+    elif isinstance(coll, (list, tuple)):
+        items = list(coll)
+    else:
+        raise RefError("join needs a collection")
+    return _bounded(separator.join(e.show(x) for x in items))
+
+
+_STRING: dict[str, Callable[..., Any]] = {
+    "lower-case": lambda e, s: e.text(s).lower(),
+    "upper-case": lambda e, s: e.text(s).upper(),
+    "capitalize": lambda e, s: e.text(s)[:1].upper() + e.text(s)[1:].lower(),
+    "reverse": lambda e, s: "".join(reversed(e.text(s))),
+    "trim": lambda e, s: _trim_right(_trim_left(e.text(s))),
+    "triml": lambda e, s: _trim_left(e.text(s)),
+    "trimr": lambda e, s: _trim_right(e.text(s)),
+    "blank?": lambda e, s: s is None or _trim_left(e.text(s)) == "",
+    "starts-with?": lambda e, s, p: e.text(s).startswith(e.text(p)),
+    "ends-with?": lambda e, s, p: e.text(s).endswith(e.text(p)),
+    "includes?": lambda e, s, p: e.text(p) in e.text(s),
+    "replace": lambda e, s, a, b: _bounded(e.text(s).replace(e.text(a), e.text(b))),
+    "join": _join,
+    "index-of": lambda e, s, v, *at: _java_index_of(e.text(s), e.text(v), *(_whole(e, a) for a in at)),
+    "last-index-of": lambda e, s, v, *at: _java_last_index_of(e.text(s), e.text(v), *(_whole(e, a) for a in at)),
+    "split": lambda e, s, p, *limit: _java_split(e.text(s), p, *(_whole(e, n) for n in limit)),
+    "split-lines": lambda e, s: _java_split(e.text(s), re.compile("\r?\n")),
+}
+_FUNCTIONS.update({f"clojure.string/{name}": f for name, f in _STRING.items()})
+_FUNCTIONS.update(
+    {
+        "re-find": lambda e, p, s: _groups(p.search(e.text(s)), p),
+        "re-matches": lambda e, p, s: _groups(p.fullmatch(e.text(s)), p),
+        "boolean": lambda e, x: truthy(x),
+        "inc": lambda e, x: e.arithmetic("+", (x, 1)),
+        "dec": lambda e, x: e.arithmetic("-", (x, 1)),
+        "zero?": lambda e, x: e.number(x) == 0,
+        "pos?": lambda e, x: e.number(x) > 0,
+        "neg?": lambda e, x: e.number(x) < 0,
+        "even?": lambda e, x: _whole(e, x) % 2 == 0,
+        "odd?": lambda e, x: _whole(e, x) % 2 == 1,
+    }
+)
+_FUNCTIONS.update({f"str/{name}": f for name, f in _STRING.items()})  # the alias: the same functions
+_SPECIAL["some"] = lambda e, args: e.some_every(args, True)
+_SPECIAL["every?"] = lambda e, args: e.some_every(args, False)
+FUNCTIONS = frozenset(_SPECIAL) | frozenset(_FUNCTIONS)
+
+
 # ---------------------------------------------------------------- printing and measuring trees
 
 
@@ -619,8 +801,13 @@ def render(tree: tuple, sep: str = " ", raw: bool = False) -> str:
         return render_literal(tree[1], raw)
     if kind == "kw":
         return ":" + tree[1]
-    if kind == "var":
+    if kind in ("var", "local", "fn"):
         return tree[1]
+    if kind == "re":
+        return '#"' + tree[1] + '"'
+    if kind == "let":
+        pairs = sep.join(f"{name}{sep}{render(value, sep, raw)}" for name, value in tree[1])
+        return f"(let{sep}[{pairs}]{sep}{render(tree[2], sep, raw)})"
     name, args = tree[1], tree[2]
     return "(" + sep.join([name, *(render(a, sep, raw) for a in args)]) + ")"
 
@@ -674,9 +861,11 @@ def quote(s: str, raw: bool = False) -> str:
 def nodes(tree: tuple) -> int:
     """The reader's count: every atom and every form, a dotted name as (. customer primary status)."""
     kind = tree[0]
-    if kind == "kw":
+    if kind in ("kw", "local", "re"):
         return 1
-    if kind == "var":
+    if kind == "let":
+        return 3 + sum(1 + nodes(value) for _, value in tree[1]) + nodes(tree[2])
+    if kind in ("var", "fn"):
         parts = tree[1].split(".")
         return 1 if len(parts) == 1 else 2 + len(parts)
     if kind == "lit":
@@ -695,6 +884,10 @@ def nesting(tree: tuple) -> int:
     if kind == "lit":
         x = tree[1]
         return 1 if is_date(x) or isinstance(x, (set, frozenset, list, tuple)) else 0
+    if kind == "let":
+        return 1 + max(1 + max((nesting(v) for _, v in tree[1]), default=0), nesting(tree[2]))
+    if kind == "var" and "." in tree[1]:
+        return 0
     if kind != "call":
         return 0
     return 1 + max((nesting(a) for a in tree[2]), default=0)
@@ -705,6 +898,8 @@ def variables(tree: tuple) -> set[str]:
     kind = tree[0]
     if kind == "var":
         return {tree[1]}
+    if kind == "let":
+        return set().union(variables(tree[2]), *(variables(v) for _, v in tree[1]))
     if kind != "call":
         return set()
     found = set().union(*(variables(a) for a in tree[2])) if tree[2] else set()

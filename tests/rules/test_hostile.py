@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import time
+import types
 import uuid
 from dataclasses import dataclass
 
@@ -122,7 +123,20 @@ DEFINITIONS_AND_LOOPS = [
     _h("defmacro", "(defmacro m [] 1)", "not-allowed"),
     _h("defreader", "(defreader r 1)", "not-allowed"),
     _h("setv", "(setv x 1)", "not-allowed"),
-    _h("let", "(let [x 1] x)", "not-allowed"),
+    # let is part of the language (issue 16); what a let could be abused for is not.
+    _h("let-import", "(let [x (import os)] true)", "not-allowed"),
+    _h("let-binds-the-context", "(let [c 1] (= c 1))", "not-allowed"),
+    _h("let-dunder-name", "(let [__class__ 1] true)", "not-allowed"),
+    _h("let-hy-name", "(let [hy.I 1] true)", "not-allowed"),
+    _h("let-hides-a-variable", '(let [loan-status "Open"] (= loan-status "Open"))', "not-allowed"),
+    _h("let-hides-a-function", "(let [count 1] true)", "not-allowed"),
+    _h("let-destructuring", "(let [[a] [1]] true)", "not-allowed"),
+    _h("let-fn-value", "(let [f (fn [] 1)] true)", "not-allowed"),
+    _h("let-call-a-local", "(let [f 1] (f))", "not-allowed"),
+    _h("some-anonymous-fn", "(some #(= % 1) [1])", "dispatch"),
+    _h("some-fn", "(every? (fn [x] true) [1])", "not-allowed"),
+    _h("some-macro", "(some and [true])", "not-allowed"),
+    _h("some-eval", '(some eval ["1"])', "not-allowed"),
     _h("do", "(do 1 true)", "not-allowed"),
     _h("lambda", "(lambda [] 1)", "not-allowed"),
     _h("defclass", "(defclass A [])", "not-allowed"),
@@ -141,6 +155,19 @@ DEFINITIONS_AND_LOOPS = [
     _h("globals", "(globals)", "not-allowed"),
     _h("breakpoint", "(breakpoint)", "not-allowed"),
     _h("get-on-context", '(get c "loan-status")', "not-allowed"),
+]
+
+REGEXES = [  # patterns go to RE2 only, compiled when the rule is: each of these is refused there
+    _h("regex-backreference", '(boolean (re-find #"(a+)\\1" loan-status))', "literal"),
+    _h("regex-lookahead", '(boolean (re-find #"(?=a)" loan-status))', "literal"),
+    _h("regex-lookbehind", '(boolean (re-find #"(?<!a)b" loan-status))', "literal"),
+    _h("regex-huge-repetition", '(boolean (re-find #"((a{1000}){1000}){1000}" loan-status))', "literal"),
+    _h("regex-too-big", '(boolean (re-find #"' + ".{1000}" * 10 + '" loan-status))', "literal"),
+    _h("regex-unclosed", '(boolean (re-find #"abc loan-status))', "syntax"),
+    _h("regex-glued", '(boolean (re-find x#"a" loan-status))', "dispatch"),
+    _h("regex-as-a-value", '#"a"', "not-allowed"),
+    _h("regex-text-pattern", '(boolean (re-find "a" loan-status))', "type"),
+    _h("regex-pattern-from-a-variable", "(boolean (re-find loan-status loan-status))", "type"),
 ]
 
 SIDE_EFFECTS = [  # each would leave a trace if it ever ran
@@ -219,6 +246,7 @@ HOSTILE: list[Hostile] = (
     + STRINGS
     + DEFINITIONS_AND_LOOPS
     + SIDE_EFFECTS
+    + REGEXES
     + SIZE_BOMBS
     + NUMBERS
     + SHAPES
@@ -307,7 +335,7 @@ def warm_reader():
     decimals, keywords, sets and dates does it before any snapshot is taken."""
     harmless = (
         '(and (= loan-status "a\\"b\\n") (> status-payoff 1.5) (contains? #{"X"} "X") '
-        '(= :a :a) (< (date "2026-01-01") current-date))'
+        '(= :a :a) (< (date "2026-01-01") current-date) (boolean (re-find #"a" loan-status)))'
     )
     assert validate(harmless).valid
     assert not validate("(> loan-status 1)").valid
@@ -371,6 +399,11 @@ VALID_RULES = [
     pytest.param('(> (u/date-compare (date "2026-03-01") (date "2026-01-01")) 30)', id="literal-dates"),
     pytest.param('(starts-with? (lower-case (str loan-status (-> customer.primary :status))) "o")', id="text"),
     pytest.param('(= (custom-field "Dealer") "Acme")', id="custom-field"),
+    pytest.param('(let [s loan-status t (clojure.string/trim s)] (= (str/lower-case t) "open"))', id="let"),
+    pytest.param('(or (every? pos? [1 2]) (boolean (some #{"A"} portfolios)))', id="some-every"),
+    pytest.param(
+        '(boolean (re-find #"(a+)+$" (clojure.string/join (clojure.string/split loan-status #","))))', id="regex"
+    ),
 ]
 
 
@@ -385,7 +418,11 @@ def test_a_compiled_rule_reaches_nothing_but_its_helpers(text):
 
     assert names["__builtins__"] == {}
     assert all(name.startswith("_") for name in names)
-    assert set(function.__code__.co_names) <= set(names) | {"days"}
+    codes = [function.__code__]
+    while codes:  # the rule's own code and each predicate of some and every? it holds
+        code = codes.pop()
+        assert set(code.co_names) <= set(names) | {"days"}
+        codes += [k for k in code.co_consts if isinstance(k, types.CodeType)]
 
 
 # ---------------------------------------------------------------- found by this suite, fixed

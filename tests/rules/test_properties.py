@@ -258,6 +258,23 @@ _LEAVES["num"] = st.one_of(
 _LEAVES["any"] = st.one_of(st.sampled_from(TRAPS), *(_LEAVES[t] for t in ("bool", "num", "text", "date", "set")))
 TYPES = ("bool", "int", "num", "text", "date", "set", "any")
 
+# Regexes on which Python's re (ASCII classes, as the reference reads them) and RE2 agree: no end anchors
+# ($ differs before a final newline), no \s (RE2's has no \v), no case folding beyond ASCII.
+PATTERNS = ["[0-9]+", "\\d+", "^O", "e", "(a)(b)?", "([A-Z])[a-z]*", "a|ab", ".", "x*", "[ \t]+", "[^a-z]", "é+", ","]
+LET_NAMES = ["x", "days", "amount", "due?", "a-b"]
+TEXT_PREDICATES = ["clojure.string/blank?", "str/blank?", "clojure.string/trim", "lower-case", "count", "empty?"]
+NUMBER_PREDICATES = ["pos?", "neg?", "zero?", "even?", "odd?", "inc", "dec", "nil?", "some?", "not", "boolean"]
+INT_VECTORS = (
+    st.lists(st.one_of(st.integers(-3, 3), st.none()), max_size=4)
+    .filter(lambda v: not v or any(x is not None for x in v))
+    .map(tuple)
+)  # [nil] is refused, as (pos? nil)
+TEXT_VECTORS = st.lists(TEXTS, max_size=4).map(tuple)
+
+
+def _fits(local: str, slot: str) -> bool:
+    return local == slot or (local, slot) == ("int", "num") or slot == "any"
+
 
 class _Trees:
     """Draws a well-typed tree of a result type, at most `depth` calls deep and about `budget`
@@ -265,6 +282,7 @@ class _Trees:
 
     def __init__(self, draw, budget: int, dynamic: bool):
         self.draw, self.budget, self.dynamic = draw, budget, dynamic
+        self.scope: list[tuple[str, str]] = []  # the let names in scope, innermost last, with their types
 
     def pick(self, options: list) -> Any:
         return self.draw(st.sampled_from(options))
@@ -274,12 +292,46 @@ class _Trees:
 
     def expr(self, t: str, depth: int) -> tuple:
         self.budget -= 1
+        visible = dict(self.scope)  # a later binding hides an earlier one
+        usable = sorted(name for name, kind in visible.items() if _fits(kind, t))
+        if usable and self.count(0, 2) == 0:
+            return ("local", self.pick(usable))
+        if depth > 0 and self.budget > 0 and self.count(0, 9) == 0:
+            return self.let(t, depth - 1)
         if depth <= 0 or self.budget <= 0 or self.count(0, 3) == 0:
             # Not in int slots: arithmetic on a custom field is "a number", which round's places refuse.
             if self.dynamic and t not in ("any", "int") and self.count(0, 4) == 0:
                 return field("Any")
             return self.draw(_LEAVES[t])
         return getattr(self, "call_" + t)(depth - 1)
+
+    def let(self, t: str, d: int) -> tuple:
+        """(let [name value ...] body): the names, in turn, are leaves of the values after them and of the body."""
+        pairs = []
+        depth = len(self.scope)
+        for _ in range(self.count(0, 2)):
+            kind = self.pick(["bool", "int", "num", "text", "date", "set"])
+            pairs.append((self.pick(LET_NAMES), self.expr(kind, d)))
+            self.scope.append((pairs[-1][0], kind))
+        body = self.expr(t, d)
+        del self.scope[depth:]
+        return ("let", tuple(pairs), body)
+
+    def regex(self) -> tuple:
+        return ("re", self.pick(PATTERNS))
+
+    def walk(self, d: int, is_some: bool) -> tuple:
+        """(some pred coll) / (every? pred coll): a set over texts, or a named function over literal vectors."""
+        fn = "some" if is_some else "every?"
+        kind = self.pick(["set", "numbers", "texts"])
+        if kind == "set":
+            pred = self.expr("set", d) if self.draw(st.booleans()) else lit(self.draw(TEXT_SETS))
+            coll = self.expr("set", d) if self.draw(st.booleans()) else lit(self.draw(TEXT_VECTORS))
+            return call(fn, pred, coll)
+        if kind == "numbers":
+            return call(fn, ("fn", self.pick(NUMBER_PREDICATES)), lit(self.draw(INT_VECTORS)))
+        coll = lit(self.draw(TEXT_VECTORS)) if self.draw(st.booleans()) else self.expr("set", d)
+        return call(fn, ("fn", self.pick(TEXT_PREDICATES)), coll)
 
     def many(self, t: str, depth: int, low: int, high: int) -> tuple:
         return tuple(self.expr(t, depth) for _ in range(self.count(low, high)))
@@ -310,10 +362,42 @@ class _Trees:
 
     # ------------------------------------------------------------ one per result type
 
+    def new_bool(self, kind: str, d: int) -> tuple:
+        """The booleans of issue 16's functions: every?/some, clojure.string's tests, regex tests."""
+        if kind == "walk":
+            return self.walk(d, is_some=False) if self.draw(st.booleans()) else call("boolean", self.walk(d, True))
+        if kind == "string":
+            prefix = self.pick(["clojure.string/", "str/"])
+            if self.draw(st.booleans()):
+                return call(prefix + "blank?", self.expr("text", d))
+            name = self.pick(["starts-with?", "ends-with?", "includes?"])
+            return call(prefix + name, self.expr("text", d), self.expr("text", d))
+        if kind == "re":
+            return call("boolean", call(self.pick(["re-find", "re-matches"]), self.regex(), self.expr("text", d)))
+        raise AssertionError(kind)
+
     def call_bool(self, d: int) -> tuple:
-        kind = self.pick(["and", "or", "not", "compare", "equal", "contains", "empty", "nil", "text", "branch"])
+        kind = self.pick(
+            [
+                "and",
+                "or",
+                "not",
+                "compare",
+                "equal",
+                "contains",
+                "empty",
+                "nil",
+                "text",
+                "branch",
+                "walk",
+                "string",
+                "re",
+            ]
+        )
         if kind in ("and", "or"):
             return call(kind, *self.many("bool", d, 1, 3))
+        if kind in ("walk", "string", "re"):
+            return self.new_bool(kind, d)
         if kind == "not":
             return call("not", self.expr("any", d))
         if kind == "compare":
@@ -341,7 +425,30 @@ class _Trees:
         return self.branch("bool", d)
 
     def call_int(self, d: int) -> tuple:
-        kind = self.pick(["arith", "quot", "minmax", "abs", "round", "count", "date-compare", "parse-int", "branch"])
+        kind = self.pick(
+            [
+                "arith",
+                "quot",
+                "minmax",
+                "abs",
+                "round",
+                "count",
+                "date-compare",
+                "parse-int",
+                "branch",
+                "index",
+                "split",
+            ]
+        )
+        if kind == "index":
+            name = self.pick(["clojure.string/index-of", "clojure.string/last-index-of"])
+            start = (self.expr("int", d),) if self.draw(st.booleans()) else ()
+            return call(name, self.expr("text", d), self.expr("text", d), *start)
+        if kind == "split":
+            if self.draw(st.booleans()):
+                return call("count", call("clojure.string/split-lines", self.expr("text", d)))
+            limit = (lit(self.draw(st.integers(-1, 3))),) if self.draw(st.booleans()) else ()
+            return call("count", call("clojure.string/split", self.expr("text", d), self.regex(), *limit))
         if kind == "arith":
             op = self.pick(["+", "-", "*"])
             return call(op, *self.many("int", d, 1 if op == "-" else 0, 3))
@@ -390,7 +497,19 @@ class _Trees:
         return self.branch("num", d)
 
     def call_text(self, d: int) -> tuple:
-        kind = self.pick(["str", "lower-case", "upper-case", "subs", "branch"])
+        kind = self.pick(["str", "lower-case", "upper-case", "subs", "branch", "string", "replace", "join", "re-find"])
+        if kind == "string":
+            name = self.pick(["lower-case", "upper-case", "capitalize", "reverse", "trim", "triml", "trimr"])
+            return call(self.pick(["clojure.string/", "str/"]) + name, self.expr("text", d))
+        if kind == "replace":
+            return call("clojure.string/replace", *(self.expr("text", d) for _ in range(3)))
+        if kind == "join":
+            coll = self.draw(st.sampled_from([lit(self.draw(VECTORS)), self.expr("set", d)]))
+            separator = (self.expr("text", d),) if self.draw(st.booleans()) else ()
+            return call("clojure.string/join", *separator, coll)
+        if kind == "re-find":  # the patterns without groups give text (or nil)
+            pattern = self.pick([p for p in PATTERNS if "(" not in p])
+            return call(self.pick(["re-find", "re-matches"]), ("re", pattern), self.expr("text", d))
         if kind == "str":
             parts = []
             for _ in range(self.count(0, 3)):
@@ -416,9 +535,15 @@ class _Trees:
         return self.branch("set", d)
 
     def call_any(self, d: int) -> tuple:
-        kind = self.pick(["and", "or", "bool", "num", "text", "date", "set"])
+        kind = self.pick(["and", "or", "bool", "num", "text", "date", "set", "some", "groups", "split"])
         if kind in ("and", "or"):
             return call(kind, *self.many("any", d, 0, 3))
+        if kind == "some":
+            return self.walk(d, is_some=True)
+        if kind == "groups":
+            return call(self.pick(["re-find", "re-matches"]), self.regex(), self.expr("text", d))
+        if kind == "split":
+            return call(self.pick(["clojure.string/split", "str/split"]), self.expr("text", d), self.regex())
         return getattr(self, "call_" + kind)(d)
 
 
@@ -498,6 +623,8 @@ CTX: dict[str, Any] = {
     "loan-active": True,
     "loan-archived": False,
     "interest-stopped": False,
+    "stop-interest-date": None,
+    "stop-interest-days": None,
     "charged-off": False,
     "bankruptcy-active": False,
     "bankruptcy-chapter": None,

@@ -33,9 +33,11 @@ from ..contract import (
     LateFeePeriod,
     Loan,
     LoanChecklistAction,
+    LoanCustomer,
     LoanSettings,
     LoanSettingsAction,
     NotifyAction,
+    Role,
     StopInterestAction,
     Transaction,
 )
@@ -44,19 +46,12 @@ from ..ids import new_id
 from ..labels import Labels
 from ..servicing import Terms, plan
 from ..transactions import entries
+from .amounts import base_amount
+from .context import loan_context
 
 ZERO = Decimal("0.00")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{7,20}$")
-_BASES = {
-    "zero": None,
-    "amount-past-due": "amount_past_due",
-    "principal-balance": "principal_balance",
-    "payoff": "payoff",
-    "due-fees": "due_fees",
-    "interest-accrued": "interest_accrued",
-    "next-payment-amount": "next_payment_amount",
-}
 
 
 class ActionError(Exception):
@@ -78,9 +73,12 @@ class Run:
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
     def amount(self, spec: AmountSpec) -> Decimal:
-        name = _BASES[spec.base]
-        base = ZERO if name is None else (getattr(self.loan.values, name) or ZERO)
-        return base + spec.plus
+        """The spec's base value on the loan as it now stands, plus its fixed amount."""
+        loan = self.loan
+        return (
+            base_amount(spec.base, loan, lambda: loan_context(loan, self.customers, self.today, self.seen_transactions))
+            + spec.plus
+        )
 
     def post(self, kind: str, amount: Decimal = ZERO, day: date | None = None, **fields: Any) -> Transaction:
         """A transaction made by a rule: the loan's values are recomputed at once, so later actions
@@ -264,7 +262,8 @@ def apd_reset(run: Run, action: ApdResetAction) -> dict[str, Any]:
     target = action.amount if action.adjustment != "zero" and action.amount is not None else ZERO
     if past_due <= 0 or past_due <= target:
         return {}  # only when something is past due (and more than the amount to leave)
-    tx = run.post("apd-reset", past_due - target, run.today + timedelta(days=action.days_from_applied))
+    day = run.today + timedelta(days=action.days_from_applied)
+    tx = run.post("apd-reset", past_due - target, day, keeps_days_past_due=not action.reset_days_past_due)
     return {"transactionId": tx.id, "amount": f"{tx.amount:f}", "date": tx.date.isoformat()}
 
 
@@ -285,10 +284,13 @@ def bankruptcy(run: Run, action: BankruptcyAction) -> dict[str, Any]:
 def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
     loan = run.loan
     schedule = plan(Terms.of(loan.setup)).rows
-    upcoming = [row for row in schedule if row.due_date >= run.today]
-    if not upcoming:
+    if action.due_date == "recent":
+        chosen = [row for row in schedule if row.due_date < run.today][-1:]
+    else:
+        chosen = [row for row in schedule if row.due_date >= run.today][:1]
+    if not chosen:
         return {}
-    row = upcoming[0]
+    row = chosen[0]
     if action.shift_days is not None:
         days = action.shift_days
     elif action.new_due_date is not None:
@@ -298,8 +300,13 @@ def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
     if days == 0:
         return {}
     earlier = schedule[row.number - 2].due_date if row.number > 1 else loan.setup.contract_date
-    if row.due_date + timedelta(days=days) <= max(earlier, run.today - timedelta(days=1)):
-        raise ActionError(f"the next due date {row.due_date} cannot move {days} days: it would pass the one before it")
+    # The next due date stays today or later; a recent one may stay in the past, after the one before it.
+    floor = max(earlier, run.today - timedelta(days=1)) if action.due_date == "next" else earlier
+    if row.due_date + timedelta(days=days) <= floor:
+        raise ActionError(
+            f"the {action.due_date} due date {row.due_date} cannot move {days} days: it would pass the one before it"
+            + (" or today" if action.due_date == "next" else "")
+        )
     shifts = [*loan.setup.due_date_shifts, DueDateShift(from_installment=row.number, days=days)]
     run.loan = loan.model_copy(update={"setup": loan.setup.model_copy(update={"due_date_shifts": shifts})})
     applied: dict[str, Any] = {
@@ -315,10 +322,16 @@ def change_due_date(run: Run, action: ChangeDueDateAction) -> dict[str, Any]:
 
 
 def credit(run: Run, action: CreditAction) -> dict[str, Any]:
-    amount = min(run.amount(action.amount), run.loan.values.payoff)
+    values = run.loan.values
+    owed = {"fees": values.due_fees, "interest": values.interest_accrued, "principal": values.principal_balance}
+    amount = min(
+        run.amount(action.amount), sum((owed[b] for b in action.apply_to), ZERO) if action.apply_to else values.payoff
+    )
     applied: dict[str, Any] = {}
     if amount > 0:
-        tx = run.post("credit", amount, category=action.category, charge_off=action.charge_off)
+        tx = run.post(
+            "credit", amount, category=action.category, charge_off=action.charge_off, apply_to=action.apply_to
+        )
         applied.update({"transactionId": tx.id, "amount": f"{amount:f}", "chargeOff": action.charge_off})
     elif action.charge_off and not run.loan.charged_off:
         tx = run.post("credit", ZERO, category=action.category, charge_off=True)
@@ -343,6 +356,8 @@ def customer_tools(run: Run, action: CustomerToolsAction) -> dict[str, Any]:
         link.customer_id for link in run.loan.customers if action.target == "all" or link.role.value == action.target
     ]
     applied: dict[str, Any] = {}
+    if action.apply_role is not None:
+        applied.update(_apply_role(run, targets, action.apply_role))
     for customer_id in targets:
         customer = run.customers.get(customer_id)
         if customer is None:
@@ -355,8 +370,26 @@ def customer_tools(run: Run, action: CustomerToolsAction) -> dict[str, Any]:
         if action.validate_:
             done["validation"] = _check_customer(customer)
         if done:
-            applied[customer_id] = done
+            applied[customer_id] = {**applied.get(customer_id, {}), **done}
     return applied
+
+
+def _apply_role(run: Run, targets: list[str], role: Role) -> dict[str, Any]:
+    """Customer Tools' apply role: the target customers take `role` on this loan, if the loan's customers
+    are still valid after (one primary, at most one secondary)."""
+    chosen = set(targets)
+    links = [
+        LoanCustomer(customer_id=c.customer_id, role=role) if c.customer_id in chosen else c for c in run.loan.customers
+    ]
+    if links == run.loan.customers:
+        return {}
+    try:
+        loans.check_customers(links)
+    except Invalid as error:
+        raise ActionError(f"cannot make {', '.join(sorted(chosen))} {role.value}: {error.message}") from None
+    before = {c.customer_id: c.role for c in run.loan.customers}
+    run.loan = run.loan.model_copy(update={"customers": links})
+    return {c: {"role": role.value} for c in targets if before[c] != role}
 
 
 def loan_checklist(run: Run, action: LoanChecklistAction) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clock import utc_now
 from ..contract import BUREAUS, Customer, Loan, Transaction
-from ..rules.catalogue import DPD_HISTORY, ESCROW_AND_DISCOUNT, LEDGER_FIGURES
+from ..rules.catalogue import DPD_HISTORY, ESCROW_AND_DISCOUNT, INTEREST_STOP, LEDGER_FIGURES
 from ..servicing import Ledger, Terms, days_past_due_on, open_ledger, plan
 from ..servicing import values as values_of
 from ..servicing.status import HISTORY_THRESHOLDS, Bucket, history_code, history_days, largest, status
@@ -98,9 +98,26 @@ def _history(loan: Loan, today: date, transactions: Transactions) -> dict[str, A
     return found
 
 
+def _interest_stop(loan: Loan, today: date, transactions: Transactions) -> dict[str, Any]:
+    """Since when interest has been stopped: the first stop-interest of the stop in effect today (a later
+    stop while stopped changes nothing; a resume ends it)."""
+    since: date | None = None
+    for entry in sorted(entries(list(transactions())), key=lambda e: e.day):  # a day's entries in posting order
+        if entry.day > today:
+            break
+        if entry.kind == "stop-interest" and since is None:
+            since = entry.day
+        elif entry.kind == "resume-interest":
+            since = None
+    if since is None or not loan.interest_stopped:
+        return {"stop-interest-date": None, "stop-interest-days": None}
+    return {"stop-interest-date": since, "stop-interest-days": (today - since).days + 1}
+
+
 _GROUPS: tuple[tuple[frozenset[str], Callable[[Loan, date, Transactions], dict[str, Any]]], ...] = (
     (frozenset(v.name for v in LEDGER_FIGURES), _figures),
     (frozenset(v.name for v in DPD_HISTORY), _history),
+    (frozenset(v.name for v in INTEREST_STOP), _interest_stop),
 )
 LAZY_NAMES: frozenset[str] = frozenset().union(*(names for names, _ in _GROUPS))  # computed when first read
 

@@ -351,8 +351,9 @@ def run_rules(
                 }
             )
         try:
+            links = [c for c in loan.customers if c not in previous.customers] if loan is not None else []
             saved = audit_store.commit(
-                tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None
+                tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None, links
             )
         except audit_store.AlreadyHandled:
             return RunOutcome(None, skipped="handled before")

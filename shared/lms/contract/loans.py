@@ -29,6 +29,8 @@ class Role(StrEnum):
     primary = "primary"
     secondary = "secondary"
     additional = "additional"
+    authorized = "authorized"  # an authorized user: may act on the account, not liable for it
+    unassigned = "unassigned"  # linked to the loan with no role in it (LoanPro's "unassigned")
 
 
 class PaymentFrequency(StrEnum):

@@ -20,11 +20,34 @@ from pydantic.json_schema import SkipJsonSchema
 
 from ..values import IsoDate, Money
 from .base import MAX_LABELS_ON_ENTITY, MULTILINE, STRICT, Entity, Request, SafeText, ShortText, Title
-from .loans import CreditBureau, CustomFieldValue, EcoaCode, LoanValues, ReportingType
+from .loans import CreditBureau, CustomFieldValue, EcoaCode, LoanValues, ReportingType, Role
 from .settings import RuleProblem
+from .transactions import CreditOrder
 
-AmountBase = Literal[
-    "zero", "amount-past-due", "principal-balance", "payoff", "due-fees", "interest-accrued", "next-payment-amount"
+AmountBase = Literal[  # LoanPro's 22 base values, then interest-accrued (lms.automation.amounts reads each)
+    "zero",
+    "amount-past-due",
+    "principal-balance",
+    "payoff",
+    "due-fees",
+    "due-principal",
+    "due-interest",
+    "due-escrow",
+    "payoff-fees",
+    "remaining-discount",
+    "remaining-interest",
+    "total-advancements",
+    "total-credits",
+    "next-autopay-amount",
+    "available-credit",
+    "last-payment-amount",
+    "next-payment-amount",
+    "total-payments-collected",
+    "total-loan-amount",
+    "underwriting-fee",
+    "til-finance-charge",
+    "til-total-of-payments",
+    "interest-accrued",
 ]
 Titles = Annotated[list[Title], Field(max_length=MAX_LABELS_ON_ENTITY)]
 SettingDate = IsoDate | Literal["today"]
@@ -98,6 +121,11 @@ class ApdResetAction(Strict):
     def _amount_when_fixed(self) -> ApdResetAction:
         if (self.adjustment == "fixed") != (self.amount is not None):
             raise ValueError("adjustment fixed takes an amount (the amount past due it leaves); zero takes none")
+        if self.adjustment == "zero" and not self.reset_days_past_due:
+            raise ValueError(
+                "adjustment zero leaves nothing past due, so the days past due are 0: resetDaysPastDue false"
+                " needs adjustment fixed (an amount past due left, its days past due still counting)"
+            )
         return self
 
 
@@ -113,6 +141,9 @@ class BankruptcyAction(Strict):
 
 class ChangeDueDateAction(Strict):
     type: Literal["change-due-date"]
+    due_date: Literal["next", "recent"] = (
+        "next"  # LoanPro's due date to change: the next one, or the most recent past one
+    )
     new_due_date: IsoDate | None = None
     shift_days: Annotated[StrictInt, Field(ge=-365, le=365)] | None = None
     charge_fee: Annotated[Money, Field(ge=0)] | None = None
@@ -127,6 +158,9 @@ class ChangeDueDateAction(Strict):
 class CreditAction(Strict):
     type: Literal["credit"]
     amount: AmountSpec
+    apply_to: CreditOrder | None = (
+        None  # the credit type: the balances it pays in order (default fees, interest, principal)
+    )
     category: ShortText | None = None
     charge_off: StrictBool = False
     reset_past_due: StrictBool = False
@@ -134,8 +168,9 @@ class CreditAction(Strict):
 
 class CustomerToolsAction(Strict):
     type: Literal["customer-tools"]
-    target: Literal["primary", "secondary", "all"]
+    target: Literal["primary", "secondary", "additional", "authorized", "unassigned", "all"]
     set_status: Title | None = None
+    apply_role: Role | None = None  # the target customers' new role on this loan
     validate_: StrictBool = Field(False, alias="validate")
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     StrictBool,
     StringConstraints,
@@ -18,6 +19,17 @@ from .loans import MAX_LOAN_AMOUNT
 
 PositiveMoney = Annotated[Money, Field(gt=0, le=MAX_LOAN_AMOUNT)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), STRICT]
+Balance = Literal["fees", "interest", "principal"]
+
+
+def _distinct(order: list[str]) -> list[str]:
+    if len(set(order)) != len(order):
+        raise ValueError("names each balance at most once")
+    return order
+
+
+# A credit's type: the balances it pays, in this order; what is left after them is unapplied.
+CreditOrder = Annotated[list[Balance], Field(min_length=1, max_length=3), AfterValidator(_distinct)]
 
 
 class PaymentCreate(Request):
@@ -37,6 +49,7 @@ class CreditCreate(Request):
     date: IsoDate | None = None
     category: Label | None = None
     charge_off: StrictBool = False
+    apply_to: CreditOrder | None = None  # default: fees, then interest, then principal (as a payment)
 
 
 class Allocation(Entity):
@@ -59,6 +72,8 @@ class Transaction(Entity):
     title: str | None = None
     category: str | None = None
     charge_off: bool = False
+    apply_to: list[Balance] | None = None  # a credit's balances in order (None: fees, interest, principal)
+    keeps_days_past_due: bool = False  # an apd-reset made with resetDaysPastDue false
     reversed: bool = False
     reversed_by: str | None = None
     reverses: str | None = None

@@ -13,7 +13,7 @@ from ..automation.actions import Run
 from ..automation.engine import Settings, applies, audit_entries, change_customers, evaluate, needs_customers
 from ..autopay import collect as autopay_collect
 from ..clock import utc_now
-from ..contract import Allocation, Loan, LoanValues, RuleApplication, Transaction
+from ..contract import Allocation, Loan, LoanCustomer, LoanValues, RuleApplication, Transaction
 from ..ids import new_id
 from ..labels import Labels
 from ..loans import pending_from, recompute
@@ -41,6 +41,7 @@ class LoanMaintenance:
     transactions: list[Transaction] = field(default_factory=list)
     entries: list[RuleApplication] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
+    links: list[LoanCustomer] = field(default_factory=list)  # customer links whose role a daily rule changed
     matched: bool = False
     complete: bool = True  # False: stopped early (too many items for one write); more days to go
 
@@ -193,6 +194,7 @@ def _finished(result: LoanMaintenance, original: Loan, loan: Loan, now: datetime
     """The loan to write: at the version read, with a cascade when a rule changed it (real time takes
     the next step of that cascade)."""
     changed = {k for k, v in loan if getattr(original, k) != v} - _MAINTAINED
+    result.links = [c for c in loan.customers if c not in original.customers]
     update: dict[str, Any] = {"updated_at": now, "version": original.version}
     if changed or result.transactions:
         applied = sorted({e.rule_id for e in result.entries if e.matched and e.actions_applied})
@@ -210,8 +212,8 @@ def _customers(tenant_id: str, loan: Loan, rules: list[Any]) -> dict[str, Any]:
 
 def write_loan(tenant_id: str, work: LoanMaintenance) -> None:
     """The loan's write, the commit point (snapshots are written before it)."""
-    if work.transactions or work.entries:
-        audit_store.commit(tenant_id, work.loan, work.transactions, work.entries)
+    if work.transactions or work.entries or work.links:
+        audit_store.commit(tenant_id, work.loan, work.transactions, work.entries, links=work.links)
     else:
         loan_store.put(tenant_id, work.loan)
     for run in work.runs:

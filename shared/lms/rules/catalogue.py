@@ -188,6 +188,11 @@ DPD_HISTORY: tuple[VariableSpec, ...] = (
         for days in (30, 60, 90, 120, 150, 180)
     ),
 )
-VARIABLES += LEDGER_FIGURES + DPD_HISTORY
+# When interest stopped, from the loan's transactions (read only when a rule reads one of them).
+INTEREST_STOP: tuple[VariableSpec, ...] = (
+    _v("stop-interest-date", "date", "the day interest stopped accruing, while it is stopped (nil while it accrues)"),
+    _v("stop-interest-days", "int", "days interest has been stopped, counting that day (nil while it accrues)"),
+)
+VARIABLES += LEDGER_FIGURES + DPD_HISTORY + INTEREST_STOP
 
 BY_NAME = {v.name: v for v in VARIABLES}

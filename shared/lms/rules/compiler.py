@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import runtime
+from . import forms, functions, runtime, strings
 from .catalogue import BY_NAME
 from .errors import RuleError
-from .functions import FUNCTION_NAMES, FUNCTIONS, SPECIAL
+from .forms import STRING_ALIASES
 from .reader import Node
 from .typesystem import (
     ANY,
@@ -58,7 +58,6 @@ _FORBIDDEN = {
     "defreader",
     "setv",
     "setx",
-    "let",
     "do",
     "py",
     "pys",
@@ -109,6 +108,11 @@ _FORBIDDEN = {
     "import-from",
 }
 _WRITE_NAMES = ("loan-status", "status-days-past-due")  # examples in hints
+FUNCTIONS: dict[str, functions.Function] = {**functions.FUNCTIONS, **forms.FUNCTIONS}
+SPECIAL = {**functions.SPECIAL, **forms.SPECIAL}
+FUNCTION_NAMES = tuple(sorted(set(FUNCTIONS) | set(SPECIAL)))
+_NAMESPACE = {**runtime.NAMESPACE, **strings.NAMESPACE}
+_REGEX_MEMORY = 1 << 20  # bytes RE2 may use for one pattern (its default is 8 MiB); a bigger one is refused
 
 
 class _Compiler:
@@ -117,6 +121,7 @@ class _Compiler:
         self.constants: dict[str, Any] = {}
         self.variables: dict[str, None] = {}
         self.temps = 0
+        self.locals: dict[str, Typed] = {}  # the let names in scope: how each is read, its type
 
     # -------------------------------------------------------- plumbing
 
@@ -153,10 +158,73 @@ class _Compiler:
             ],
         )
 
+    def known(self, name: str) -> tuple[functions.Function | None, bool]:
+        """The function of that name, and whether it is a special form (for some and every?)."""
+        return FUNCTIONS.get(name), name in SPECIAL
+
+    def let_name(self, node: Node) -> bool:
+        """Whether `node` may be a let name: a plain name that hides no variable, function or literal."""
+        if node.kind != "symbol":
+            return not self.fail(
+                "not-allowed",
+                node,
+                "a let name is a plain name, like days: destructuring is not part of the rule language",
+                "(let [days status-days-past-due] (> days 30))",
+            )
+        name = node.value
+        hidden = (
+            "a variable"
+            if name in BY_NAME
+            else "a function"
+            if name in FUNCTIONS or name in SPECIAL or name in STRING_ALIASES
+            else "a literal"
+            if name in ("true", "false", "nil")
+            else None
+        )
+        if hidden is not None:
+            return not self.fail(
+                "not-allowed",
+                node,
+                f"{short(name)} is {hidden}: a let name cannot hide it",
+                "choose another name, like days or amount",
+            )
+        if name in _FORBIDDEN or name.startswith("__") or name.startswith("hy.") or name == "&":
+            return not self.fail("not-allowed", node, f"{short(name)} is not part of the rule language")
+        if "." in name or "/" in name:
+            return not self.fail("not-allowed", node, f"{short(name)}: a let name has no . or /")
+        return True
+
+    def regex(self, fn: str, node: Node) -> tuple[ast.expr, int] | None:
+        """A regex literal compiled once, now, by RE2 (linear time: no pattern can backtrack): the constant
+        that holds it and its number of groups; None, with the error at the literal, when RE2 refuses it."""
+        if node.kind != "regex":
+            hint = f'write the pattern as a regex literal: #"{node.value}"' if node.kind == "string" else None
+            self.fail("type", node, f'{fn} needs a regex literal written in place, like #"^7[0-9]"', hint)
+            if node.kind not in ("string", "number", "keyword", "symbol"):
+                self.expr(node)
+            return None
+        import re2  # type: ignore[import-untyped]  # google-re2: no stubs
+
+        options = re2.Options()
+        options.log_errors = False
+        options.max_mem = _REGEX_MEMORY
+        try:
+            compiled = re2.compile(node.value, options)
+        except re2.error as error:
+            reason = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) else ""
+            self.fail(
+                "literal",
+                node,
+                f"this regex cannot be used: {reason or 'RE2 does not read it'}",
+                "patterns are RE2's: no backreferences (\\1) and no lookaround ((?=...), (?!...), (?<=...))",
+            )
+            return None
+        return self.constant(compiled), compiled.groups
+
     def who(self, value: Typed) -> str:
         """How an error names the value it is about."""
         node = value.node
-        if node.kind == "symbol" and node.value in BY_NAME:
+        if node.kind == "symbol" and (node.value in BY_NAME or node.value not in ("true", "false", "nil")):
             return f"{node.value} is {describe(value.type)}"
         if node.kind == "symbol" and node.value in ("true", "false", "nil"):
             return "nil is no value" if node.value == "nil" else f"{node.value} is {describe(value.type)}"
@@ -189,10 +257,20 @@ class _Compiler:
             return self.symbol(node)
         if kind in ("vector", "set"):
             return self.collection(node)
+        if kind == "regex":
+            return self.fail(
+                "not-allowed",
+                node,
+                'a regex #"..." is only the pattern of re-find, re-matches or clojure.string/split',
+                'clojure.string/replace takes the text to find, like (clojure.string/replace s "-" " ")',
+            )
         return self.call(node)
 
     def symbol(self, node: Node) -> Typed:
         name = node.value
+        local = self.locals.get(name)
+        if local is not None:
+            return Typed(local.code, local.type, node, elements=local.elements)
         if name in ("true", "false"):
             return Typed(ast.Constant(name == "true"), Type({BOOL}), node)
         if name == "nil":
@@ -201,7 +279,7 @@ class _Compiler:
         if spec is not None:
             kind = CATALOGUE_TYPES[spec.type]
             return Typed(self.read_variable(name), Type({kind}), node, elements=ELEMENTS.get(name, Type({ANY})))
-        if name in FUNCTIONS or name in SPECIAL:
+        if name in FUNCTIONS or name in SPECIAL or name in STRING_ALIASES:
             return self.fail("not-allowed", node, f"{name} is a function: call it as ({name} ...)")
         if name in _FORBIDDEN or name.startswith("__") or name.startswith("hy."):
             return self.fail(
@@ -264,7 +342,11 @@ class _Compiler:
             if head.kind == "keyword":
                 return self.fail("not-allowed", head, f"keywords cannot be called: write (-> map :{head.value})")
             return self.fail("not-allowed", head, "a (...) form must start with a function name")
-        name = head.value
+        if head.value in self.locals:
+            return self.fail(
+                "not-allowed", head, f"{head.value} is a let name, not a function: write it without brackets"
+            )
+        name = STRING_ALIASES.get(head.value, head.value)
         if name in SPECIAL:
             return SPECIAL[name](self, node, args)
         function = FUNCTIONS.get(name)
@@ -272,11 +354,19 @@ class _Compiler:
             return self.unknown_function(head)
         low, high = function.arity
         if len(args) < low or (high is not None and len(args) > high):
-            return self.fail("arity", head, f"{name} takes {_arity(low, high)}, got {len(args)}", function.usage)
+            return self.fail("arity", head, f"{head.value} takes {_arity(low, high)}, got {len(args)}", function.usage)
         return function.build(self, node, [self.expr(a) for a in args])
 
     def unknown_function(self, head: Node) -> Typed:
         name = head.value
+        if name.startswith(("clojure.string/", "str/")):
+            known = [f for f in FUNCTION_NAMES if f.startswith("clojure.string/")]
+            return self.fail(
+                "unknown-name",
+                head,
+                f"unknown function {short(name)}",
+                suggest("clojure.string/" + name.split("/", 1)[1], known) or f"the text functions: {', '.join(known)}",
+            )
         if name == "." or "." in name:
             return self.fail(
                 "not-allowed",
@@ -342,5 +432,5 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
         warnings.simplefilter("ignore", SyntaxWarning)
         outer = compile(tree, "<rule>", "eval", dont_inherit=True)
     body = next(k for k in outer.co_consts if isinstance(k, types.CodeType))
-    namespace = {**runtime.NAMESPACE, **compiler.constants}
+    namespace = {**_NAMESPACE, **compiler.constants}
     return Compiled(types.FunctionType(body, namespace, "rule"), typed.type, tuple(compiler.variables)), []

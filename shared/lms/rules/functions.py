@@ -439,4 +439,7 @@ FUNCTIONS: dict[str, Function] = {
         (1, 1), _helper("_parse_decimal", Type({DEC, NIL}), Type({TEXT, INT, DEC})), '(v/parse-float "4.5")'
     ),
 }
-FUNCTION_NAMES = tuple(sorted(set(FUNCTIONS) | set(SPECIAL)))
+
+
+# The building blocks of the forms defined in other modules (lms.rules.forms).
+need, call_helper, helper = _need, _call, _helper

@@ -20,7 +20,7 @@ LABEL_VARIABLES = {
     "checklist": "checklist item",
 }
 _CUSTOMER_MAPS = {"customer.primary": "customer.primary.status", "customer.secondary": "customer.secondary.status"}
-_COMPARING = {"=", "not=", "contains?", "get"}
+_COMPARING = {"=", "not=", "contains?", "get", "some", "every?"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class LabelLiteral:
 def label_literals(text: str) -> list[LabelLiteral]:
     """Every text literal the criteria compares with a label variable: (= loan-status "Open"),
     (contains? portfolios "SCRA"), (contains? #{"Open" "Closed"} loan-status), (= (-> customer.primary :status)
-    "SCRA"). A criteria that does not read is the validator's business: nothing here."""
+    "SCRA"), (some #{"SCRA"} customer-statuses). A criteria that does not read is the validator's business:
+    nothing here."""
     try:
         tree = read(text)
     except Exception:  # noqa: BLE001 - an unreadable criteria has errors, not warnings

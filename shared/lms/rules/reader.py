@@ -29,8 +29,9 @@ _LOOKALIKES = dict(zip("аеорсухіјѕԁһкмтвοαικνρτυχ", "ae
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    kind: str  # number, string, keyword, symbol, call, vector, set
-    value: Any  # int | Decimal | str for atoms; a tuple of Nodes for call, vector and set
+    kind: str  # number, string, regex, keyword, symbol, call, vector, set
+    value: Any  # int | Decimal | str for atoms (a regex: its pattern as written); a tuple of Nodes for a call,
+    # a vector or a set
     line: int
     column: int
 
@@ -58,9 +59,9 @@ def read(text: str) -> Node:
                 )
             ]
         )
-    _scan(text)
-    form = _read_one(text)
-    converter = _Converter(text)
+    regexes = _scan(text)
+    form = _read_one(_mask(text, regexes) if regexes else text)
+    converter = _Converter(text, {_position(text, at + 1): (at, pattern) for at, pattern in regexes})
     node = converter.convert(form)
     if converter.errors:
         raise RuleInvalid(converter.errors)
@@ -72,12 +73,18 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _scan(text: str) -> None:  # noqa: C901 - one pass over the characters: a branch per kind is the clearest form
-    """Brackets, strings, comments and `#` checked in one pass, before hy reads anything."""
+def _scan(text: str) -> list[tuple[int, str]]:  # noqa: C901 - one pass over the characters: a branch per kind
+    """Brackets, strings, comments and `#` checked in one pass, before hy reads anything. Gives the
+    regex literals #"..." found: where each `#` is, and its pattern exactly as written."""
     stack: list[tuple[str, int]] = []
+    regexes: list[tuple[int, str]] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
+        if c == "#" and text[i + 1 : i + 2] == '"':
+            regexes.append(_regex(text, i))
+            i += len(regexes[-1][1]) + 3
+            continue
         if c == '"':
             start = i
             if i and (text[i - 1].isalnum() or text[i - 1] in "_-"):
@@ -106,7 +113,7 @@ def _scan(text: str) -> None:  # noqa: C901 - one pass over the characters: a br
                     text,
                     i,
                     "dispatch",
-                    '# may only start a set, like #{"Collections" "Bankruptcy"}',
+                    '# may only start a set, like #{"Collections" "Bankruptcy"}, or a regex, like #"^7[0-9]"',
                     "reader macros, tuples and other # forms are not part of the rule language",
                 )
         elif c in _OPENERS:
@@ -137,6 +144,33 @@ def _scan(text: str) -> None:  # noqa: C901 - one pass over the characters: a br
     if stack:
         opener, at = stack[-1]
         raise _invalid(text, at, "syntax", f"this {opener} is never closed: add a {_OPENERS[opener]}")
+    return regexes
+
+
+def _regex(text: str, at: int) -> tuple[int, str]:
+    """The regex literal whose `#` is at `at`: as in Clojure, its pattern is the text between the quotes
+    exactly as written (a backslash keeps the character after it, so \\d is the pattern \\d and \\" a quote)."""
+    if at and not (text[at - 1].isspace() or text[at - 1] in "([{"):
+        raise _invalid(
+            text, at, "dispatch", 'a regex #"..." must be apart from what comes before it', "put a space before the #"
+        )
+    i, n = at + 2, len(text)
+    while i < n and text[i] != '"':
+        i += 2 if text[i] == "\\" else 1
+    if i >= n:
+        raise _invalid(text, at, "syntax", 'this regex is never closed: add a "')
+    return at, text[at + 2 : i]
+
+
+def _mask(text: str, regexes: list[tuple[int, str]]) -> str:
+    """The text hy reads: each #"..." becomes a plain string of the same length and lines (its `#` a space,
+    its pattern letters), so hy never sees the pattern and every position stays where it was."""
+    out = list(text)
+    for at, pattern in regexes:
+        out[at] = " "
+        for k, ch in enumerate(pattern, start=at + 2):
+            out[k] = ch if ch in "\r\n" else "x"
+    return "".join(out)
 
 
 def _invalid(text: str, offset: int, code: str, message: str, hint: str | None = None) -> RuleInvalid:
@@ -184,11 +218,12 @@ def _read_one(text: str) -> Any:
 class _Converter:
     """hy models -> Nodes; refuses the literals the language does not have."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, regexes: dict[tuple[int, int], tuple[int, str]] | None = None):
         self.text = text
         self.lines = text.split("\n")
         self.errors: list[RuleError] = []
         self.nodes = 0
+        self.regexes = regexes or {}  # (line, column) of the string hy read for a #"...": where its # is, pattern
 
     def convert(self, model: Any, line: int = 1, column: int = 1) -> Node:  # noqa: C901 - a case per hy model type
         import hy.models as m
@@ -233,6 +268,9 @@ class _Converter:
             return self._refuse(
                 line, column, "f-strings are not part of the rule language", "use (str ...) to join text"
             )
+        if isinstance(model, m.String) and (line, column) in self.regexes:
+            at, pattern = self.regexes[(line, column)]
+            return Node("regex", pattern, *_position(self.text, at))
         if isinstance(model, m.String):
             return Node("string", str(model), line, column)
         if isinstance(model, m.Bytes):

@@ -336,6 +336,10 @@ class Keyword:
         return ":" + self.name
 
 
+# What other modules' helpers (lms.rules.strings) build on.
+need_text, quoted, ABSENT = _text, _quoted, _ABSENT
+
+
 def truthy(x: Any) -> bool:
     return x is not None and x is not False
 

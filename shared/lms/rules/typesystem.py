@@ -124,7 +124,7 @@ def suggest(name: str, candidates: Sequence[str]) -> str | None:
         return f"did you mean {ALIASES[name]}?"
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if not close:
-        close = [c for c in candidates if c.endswith("-" + name) or c.endswith("." + name)][:1]
+        close = [c for c in candidates if c.endswith(("-" + name, "." + name, "/" + name))][:1]
     return f"did you mean {close[0]}?" if close else None
 
 

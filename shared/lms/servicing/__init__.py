@@ -4,6 +4,7 @@ nothing of the HTTP contract: `Terms.of` reads any object with a loan setup's fi
 from __future__ import annotations
 
 from .ledger import (
+    BUCKETS,
     Allocation,
     Entry,
     Ledger,
@@ -35,6 +36,7 @@ __all__ = [
     "DAYS_IN_YEAR",
     "PERIODS_PER_YEAR",
     "Allocation",
+    "BUCKETS",
     "Entry",
     "Ledger",
     "Plan",

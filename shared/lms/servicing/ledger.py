@@ -30,6 +30,7 @@ from typing import Any
 from .schedule import Plan, Terms, plan
 
 ZERO = Decimal("0.00")
+BUCKETS = ("fees", "interest", "principal")  # the order a payment pays the loan's balances in
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class Entry:
     day: date
     amount: Decimal = ZERO
     charge_off: bool = False
+    keeps_age: bool = False  # an amount-past-due reset that leaves the days past due counting (resetDaysPastDue false)
+    order: tuple[str, ...] = BUCKETS  # the balances a credit pays, in order (its credit type); the rest is unapplied
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ STATE_FIELDS = (  # a ledger's state, field by field (what maintenance will keep
     "interest",
     "fees",
     "credited",
+    "kept",
     "past",
     "stopped",
     "charged_off",
@@ -85,6 +89,7 @@ class Ledger:
     interest: Decimal = ZERO  # accrued, unpaid
     fees: Decimal = ZERO  # charged, unpaid
     credited: Decimal = ZERO  # paid toward installments: payments after fees, and credits
+    kept: Decimal = ZERO  # of credited, the amount-past-due resets that do not reset the days past due
     past: int = 0  # installments whose due date is before `day`
     stopped: bool = False
     charged_off: bool = False
@@ -122,6 +127,8 @@ class Ledger:
             if name in ints
             else bool(doc[name])
             if name in ("stopped", "charged_off")
+            else doc.get(name, ZERO)
+            if name == "kept"  # a ledger stored before resets could keep the days past due
             else doc.get(name)
             for name in STATE_FIELDS
         }
@@ -146,11 +153,19 @@ def _day_factor(terms: Terms, ordinal: int) -> int:
     return 1
 
 
-def _split(ledger: Ledger, amount: Decimal) -> Allocation:
-    fees = min(amount, ledger.fees)
-    interest = min(amount - fees, ledger.interest)
-    principal = min(amount - fees - interest, ledger.principal)
-    unapplied = amount - fees - interest - principal
+def _split(ledger: Ledger, amount: Decimal, order: tuple[str, ...] = BUCKETS) -> Allocation:
+    if order == BUCKETS:  # a payment, and most credits
+        fees = min(amount, ledger.fees)
+        interest = min(amount - fees, ledger.interest)
+        principal = min(amount - fees - interest, ledger.principal)
+        unapplied = amount - fees - interest - principal
+    else:
+        paid = dict.fromkeys(BUCKETS, ZERO)
+        left = amount
+        for bucket in order:
+            paid[bucket] = min(left, getattr(ledger, bucket))
+            left -= paid[bucket]
+        fees, interest, principal, unapplied = paid["fees"], paid["interest"], paid["principal"], left
     ledger.fees -= fees
     ledger.interest -= interest
     ledger.principal -= principal
@@ -169,7 +184,7 @@ def apply(ledger: Ledger, entry: Entry) -> Allocation:
         ledger.total_paid += entry.amount
         ledger.last_payment_day, ledger.last_payment_amount = ledger.day, entry.amount
     elif kind == "credit":
-        allocation = _split(ledger, entry.amount)
+        allocation = _split(ledger, entry.amount, entry.order)
         ledger.credits += entry.amount - allocation.unapplied
         if entry.charge_off:
             ledger.charged_off = True
@@ -180,6 +195,8 @@ def apply(ledger: Ledger, entry: Entry) -> Allocation:
     elif kind == "apd-reset":
         # Counts toward installments without touching balances: the amount past due drops by it.
         ledger.credited += entry.amount
+        if entry.keeps_age:
+            ledger.kept += entry.amount
         allocation = Allocation()
     elif kind == "stop-interest":
         ledger.stopped, allocation = True, Allocation()
@@ -326,7 +343,9 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
     else:
         past_due = ZERO
     if past_due:
-        oldest = bisect_right(cumulative, credited, 0, past)
+        # The oldest installment payments and credits have not covered; a reset that keeps the days past due
+        # lowers the amount past due but leaves that installment where it was.
+        oldest = bisect_right(cumulative, credited - ledger.kept, 0, past)
         days_past_due = ledger.day - due[min(oldest, n - 1)]
     else:
         days_past_due = 0

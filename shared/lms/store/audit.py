@@ -4,12 +4,14 @@ was handled, so a redelivered record changes nothing twice."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ..contract import Loan, RuleApplication, Transaction
+from ..contract import Loan, LoanCustomer, RuleApplication, Transaction
 from .errors import CONDITION_FAILED, RETRYABLE, StaleWrite, cancellation_codes
-from .loans import loan_item
+from .loans import link_item, loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import AuditItem, scoped
 from .transactions import transaction_item
@@ -84,10 +86,12 @@ def commit(
     transactions: list[Transaction],
     entries: list[RuleApplication],
     trigger_id: str | None = None,
+    links: Sequence[LoanCustomer] = (),
 ) -> Loan | None:
     """Writes it all or nothing. loan None: the loan itself did not change (audit entries only).
+    links: the loan's customer links whose role a rule changed (written with the loan).
     StaleWrite when the loan changed since it was read; AlreadyHandled when the marker exists."""
-    items = (1 if loan is not None else 0) + len(transactions) + len(entries) + (1 if trigger_id else 0)
+    items = (1 if loan is not None else 0) + len(transactions) + len(entries) + (1 if trigger_id else 0) + len(links)
     if items > MAX_ITEMS:
         raise ValueError(f"one run writes at most {MAX_ITEMS} items, not {items}")
     if items == 0:
@@ -110,8 +114,10 @@ def commit(
                     AuditItem(scoped(tenant_id, entry.loan_id), f"e#{entry.id}", body=_entry_body(entry)),
                     condition=AuditItem.entry_id.does_not_exist(),
                 )
-            if item is not None:
+            if item is not None and loan is not None:
                 write.save(item)
+                for link in links:
+                    write.save(link_item(tenant_id, loan.id, link))
     except TransactWriteError as error:
         reasons = cancellation_codes(error)
         if trigger_id and reasons and reasons[0] == CONDITION_FAILED:

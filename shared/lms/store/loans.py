@@ -110,7 +110,7 @@ def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Loan], st
     return loans, encode_cursor(last["loanId"]["S"]) if last else None
 
 
-def _link(tenant_id: str, loan_id: str, link: LoanCustomer) -> LinkItem:
+def link_item(tenant_id: str, loan_id: str, link: LoanCustomer) -> LinkItem:
     return LinkItem(
         scoped(tenant_id, link.customer_id),
         scoped(tenant_id, loan_id),
@@ -140,7 +140,7 @@ def save(tenant_id: str, loan: Loan, previous: Loan | None) -> Loan:
             tx.save(item, condition=LoanItem.loan_id.does_not_exist() if previous is None else None)
             for customer_id, link in after.items():
                 if before.get(customer_id) != link:
-                    tx.save(_link(tenant_id, loan.id, link))
+                    tx.save(link_item(tenant_id, loan.id, link))
     except TransactWriteError as error:
         reasons = [code == CONDITION_FAILED for code in cancellation_codes(error)]
         missing = [cid for cid, failed in zip(after, reasons, strict=False) if failed]

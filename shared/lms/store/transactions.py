@@ -11,7 +11,17 @@ from .loans import loan_item
 from .paging import decode_cursor, encode_cursor
 from .tables import LoanItem, TransactionItem, scoped
 
-_BODY = ("method", "title", "category", "charge_off", "reverses", "allocation", "source")
+_BODY = (
+    "method",
+    "title",
+    "category",
+    "charge_off",
+    "apply_to",
+    "keeps_days_past_due",
+    "reverses",
+    "allocation",
+    "source",
+)
 
 
 def from_item(item: TransactionItem) -> Transaction:
