@@ -156,7 +156,7 @@ def test_random_rules_over_random_loans_never_raise_and_every_error_is_audited(o
     take, once with a working action and once with an action that raises: evaluate() returns an answer per
     rule, never raises, and each error is an audit entry whose text any table, log or answer can hold."""
     loan, labels, rule = one_loan
-    monkeypatch.setattr(engine, "loan_context", lambda *_: ctx)
+    monkeypatch.setattr(engine, "loan_context", lambda *_, **__: ctx)
     real = actions.apply_action
     monkeypatch.setattr(
         engine,

@@ -117,6 +117,14 @@ def test_the_truth_in_lending_figures_of_an_interest_bearing_loan(lender, pump):
 
 # ---------------------------------------------------------------- resetDaysPastDue
 
+BUCKET_VARIABLES = (
+    "status-delinquent-buckets",
+    "status-delinquent-bucket-date",
+    "status-delinquent-bucket-amount",
+    "date-of-first-delinquency",
+    "today-minus-dpd",
+)
+
 
 def test_an_apd_reset_that_keeps_the_days_past_due(lender, pump):
     api = lender
@@ -135,16 +143,36 @@ def test_an_apd_reset_that_keeps_the_days_past_due(lender, pump):
     [reset] = _transactions(api, loan["id"])
     assert (reset["type"], reset["amount"], reset["keepsDaysPastDue"]) == ("apd-reset", "668.80", True)
 
-    # One installment paid: the February one is covered, so the days past due count from March 15.
+    # The delinquency buckets agree: the 100.00 left past due is the oldest installment's, 33 days old.
+    read = "(and " + " ".join(f"(= {v} {v})" for v in BUCKET_VARIABLES) + ")"
+    preview = api.post("/rules/preview", {"criteria": read, "limit": 100}).json
+    got = next(s["variables"] for s in preview["sample"] if s["loanId"] == loan["id"])
+    assert got == {
+        "status-delinquent-buckets": 1,
+        "status-delinquent-bucket-date": "2026-02-15",
+        "status-delinquent-bucket-amount": "100.00",
+        "date-of-first-delinquency": "2026-03-17",  # 30 days after the oldest unpaid due date
+        "today-minus-dpd": "2026-02-15",
+    }
+
+    # A payment of 50.00 leaves 50.00 of that installment unpaid: still 33 days.
     assert api.post(f"/loans/{loan['id']}/payments", {"amount": "50.00"}).status == 201
     assert _values(_get(api, loan["id"]), "amountPastDue", "daysPastDue") == {
         "amountPastDue": "50.00",
         "daysPastDue": 33,
     }
-    assert api.post(f"/loans/{loan['id']}/payments", {"amount": "384.40"}).status == 201
+    assert api.post(f"/loans/{loan['id']}/payments", {"amount": "50.00"}).status == 201
     assert _values(_get(api, loan["id"]), "amountPastDue", "daysPastDue") == {
         "amountPastDue": "0.00",
         "daysPastDue": 0,
+    }
+
+    # Caught up; then the 2026-04-15 installment is missed: the days past due count from it, not from February.
+    assert api.put("/tenant", {"businessDate": "2026-04-20"}).status == 200
+    assert api.post(f"/loans/{loan['id']}/payments", {"amount": "0.01"}).status == 201  # values to 04-20
+    assert _values(_get(api, loan["id"]), "amountPastDue", "daysPastDue") == {
+        "amountPastDue": "384.39",
+        "daysPastDue": 5,
     }
 
 
@@ -184,6 +212,26 @@ def test_a_credit_pays_the_balances_its_type_names_in_order(lender, pump, apply_
     after = _get(api, loan["id"])["values"]
     assert Decimal(after["principalBalance"]) == Decimal("12000.00") - Decimal(allocation["principal"])
     assert Decimal(after["interestAccrued"]) == Decimal("199.68") - Decimal(allocation["interest"])
+
+
+@pytest.mark.parametrize(
+    "apply_to, fees, interest",
+    [
+        (["interest", "fees"], "9.68", "0.00"),  # 199.68 of interest first, then 10.32 of the 20.00 of fees
+        (["fees", "interest"], "0.00", "9.68"),  # the default order: the 20.00 of fees, then 190.00 of interest
+    ],
+)
+def test_a_credit_s_order_decides_which_balance_is_paid_first(lender, pump, apply_to, fees, interest):
+    api = lender
+    loan = _loan(api, pump)
+    assert api.post(f"/loans/{loan['id']}/charges", {"amount": "20.00", "title": "Late"}).status == 201
+    reply = api.post(f"/loans/{loan['id']}/credits", {"amount": "210.00", "applyTo": apply_to})
+    assert reply.status == 201, reply
+    assert _values(_get(api, loan["id"]), "dueFees", "interestAccrued", "principalBalance") == {
+        "dueFees": fees,
+        "interestAccrued": interest,
+        "principalBalance": "12000.00",
+    }
 
 
 def test_a_rule_s_credit_takes_a_type(lender, pump):
@@ -270,8 +318,28 @@ def test_apply_role_that_would_leave_two_primaries_changes_nothing(lender, pump)
     reply = api.post(f"/loans/{loan['id']}/rules/{rule['id']}/force", {"explain": True})
     assert reply.status == 200, reply
     assert reply.json["actionsApplied"] == []
-    assert "at most one primary customer" in reply.json["error"]
+    assert reply.json["error"] == (
+        "after 1 action(s), the customers' new roles are not valid: a loan has at most one primary customer"
+    )
     assert _roles(_get(api, loan["id"])) == {first: "primary", second: "secondary"}
+
+
+def test_a_rule_may_swap_the_primary_and_the_secondary(lender, pump):
+    api = lender
+    loan, first, second = _pair(api, pump)
+    rule = _rule(
+        api,
+        [
+            {"type": "customer-tools", "target": "primary", "applyRole": "additional"},  # no primary for a moment
+            {"type": "customer-tools", "target": "secondary", "applyRole": "primary"},
+            {"type": "customer-tools", "target": "additional", "applyRole": "secondary"},
+        ],
+    )
+    reply = api.post(f"/loans/{loan['id']}/rules/{rule['id']}/force", {"explain": True})
+    assert reply.status == 200 and reply.json["error"] is None, reply
+    assert _roles(_get(api, loan["id"])) == {first: "secondary", second: "primary"}
+    listed = {c: api.get(f"/customers/{c}/loans").json["items"][0]["role"] for c in (first, second)}
+    assert listed == {first: "secondary", second: "primary"}
 
 
 def test_apply_role_by_a_daily_rule_writes_the_link(aws, pump, queue_pump):
@@ -360,3 +428,27 @@ def test_the_stop_interest_date_and_days(lender, pump):
     assert variables()["stop-interest-days"] == 6  # the 20th to the 25th
     assert api.post(f"/loans/{loan['id']}/rules/{resume['id']}/force", {}).status == 200
     assert variables() == {"interest-stopped": False, "stop-interest-date": None, "stop-interest-days": None}
+
+
+# ---------------------------------------------------------------- the portfolios indexed by id
+
+
+def test_the_portfolios_by_id(lender, pump):
+    api = lender
+    loan = _loan(api, pump, portfolios=["Collections", "Legal"], subPortfolios=["Early"])
+    ids = {p["title"]: p["id"] for p in api.get("/portfolios").json["items"]}
+    reply = api.post("/rules/preview", {"criteria": "(and (= portfolio portfolio) (= portfolio-ids portfolio-ids))"})
+    got = next(s["variables"] for s in reply.json["sample"] if s["loanId"] == loan["id"])
+    assert got == {
+        "portfolio-ids": sorted([ids["Collections"], ids["Legal"]]),
+        "portfolio": {
+            ids["Collections"]: {"id": ids["Collections"], "title": "Collections", "sub-portfolios": ["Early"]},
+            ids["Legal"]: {"id": ids["Legal"], "title": "Legal", "sub-portfolios": []},
+        },
+    }
+    # Rules read it by id.
+    title = f'(= (-> portfolio :{ids["Collections"]} :title) "Collections")'
+    by_id = f'(contains? (get-in portfolio ["{ids["Collections"]}" :sub-portfolios]) "Early")'
+    for criteria in (title, by_id, f'(contains? portfolio-ids "{ids["Legal"]}")'):
+        preview = api.post("/rules/preview", {"criteria": criteria}).json
+        assert loan["id"] in [s["loanId"] for s in preview["sample"]], criteria

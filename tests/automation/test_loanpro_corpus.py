@@ -20,6 +20,8 @@ SETUP = "https://loanpro.helpjuice.com/context-engine/context-engine-glossary-se
 BUCKETS = "https://help.loanpro.io/article/nmtdi2nl20-delinquency-buckets"
 USING_DATES = "https://help.loanpro.io/article/5o81sswh5s-using-dates-in-computation-rules"
 NEXT_STEPS = "LoanPro, Clojure Rules Next Steps"
+CLOJURE_CORE = "https://clojure.org/api/cheatsheet (let, some, every?, boolean, re-find, re-matches)"
+CLOJURE_STRING = "https://clojure.github.io/clojure/clojure.string-api.html"
 
 CORPUS: list[tuple[str, str, bool]] = [  # (source, rule, matches on the hand-computed loan)
     (SEEDS, '(and (= status-days-past-due 10) (= loan-status "Active"))', False),
@@ -83,6 +85,16 @@ CORPUS: list[tuple[str, str, bool]] = [  # (source, rule, matches on the hand-co
     (USING_DATES, '(>= current-date (date "2026-06-01"))', True),
     (AMOUNTS, "(and (> status-days-past-due 90) (< status-days-past-due 120))", True),
     (AMOUNTS, "(>= status-days-past-due 120)", False),
+    # The Clojure a lender's rules use beyond the glossary: the core and clojure.string functions.
+    (CLOJURE_CORE, "(let [dpd status-days-past-due fees status-due-fees] (and (> dpd 90) (pos? fees)))", True),
+    (CLOJURE_CORE, "(let [owed (+ status-amount-due status-due-fees)] (= owed status-full-due))", True),
+    (CLOJURE_CORE, '(not (some #{"Legal" "Bankruptcy"} portfolios))', True),  # in neither portfolio
+    (CLOJURE_CORE, '(every? #{"Collections"} portfolios)', True),  # no portfolio: true of every one, as in Clojure
+    (CLOJURE_CORE, '(boolean (re-find #"^3" status-24-dpd-history))', True),
+    (CLOJURE_CORE, '(boolean (re-matches #"[0-6B]{24}" status-24-dpd-history))', True),
+    (CLOJURE_STRING, '(= (clojure.string/upper-case loan-status) "OPEN")', True),
+    (CLOJURE_STRING, '(clojure.string/starts-with? loan-sub-status "Repay")', True),
+    (CLOJURE_STRING, "(not (clojure.string/blank? loan-status))", True),
 ]
 
 

@@ -97,6 +97,7 @@ BY_HAND = {
     "interest-stopped": False,
     "stop-interest-date": None,  # interest never stopped
     "stop-interest-days": None,
+    "portfolio-ids": [],  # in no portfolio (the map portfolio is {}: test_loanpro_actions has one with portfolios)
     "charged-off": False,
     # No bankruptcy recorded: every bankruptcy variable is nil (and active false).
     "bankruptcy-active": False,

@@ -351,6 +351,38 @@ def test_a_pathological_pattern_runs_in_linear_time_with_the_right_answer(patter
     assert (got if not isinstance(got, tuple) else got[0]) == expected
 
 
+def test_a_search_is_held_to_a_bounded_amount_of_work():
+    """(\\w+\\s?){150} does not fit RE2's DFA in the memory a pattern has, so RE2 falls back to a search that
+    costs text length x program size: a text too long for such a pattern is a run-time error, not a slow rule."""
+    rule = compile_rule('(boolean (re-find #"(\\w+\\s?){150}x" (custom-field "Text")))')
+    short = rule.run(context(**{"custom-fields": {"Text": "ab " * 100}}))
+    assert (short.matched, short.error) == (False, None)
+    long = rule.run(context(**{"custom-fields": {"Text": "ab " * 1000}}))
+    assert long.matched is False and long.error is not None
+    assert "re-find: a text of 3,000 characters is too long for this regex (at most 1,328" in long.error
+
+
+@pytest.mark.parametrize(
+    "pattern, says",
+    [
+        ("\\C", "\\C (any byte) splits characters"),
+        ("a\\\\\\C", "\\C (any byte) splits characters"),  # an escaped backslash, then \C
+        (".{700}x", "this regex is too large: 5,605 steps to RE2, at most 5,000"),
+    ],
+)
+def test_patterns_that_split_characters_or_are_too_large_are_refused(pattern, says):
+    error = only_error(f'(boolean (re-find #"{pattern}" loan-status))')
+    assert (error.code, error.column) == ("literal", 19) and says in error.message
+
+
+def test_an_escaped_backslash_before_c_is_a_pattern_like_any_other():
+    assert (
+        compile_rule('(boolean (re-find #"\\\\C" (custom-field "Text")))')
+        .run(context(**{"custom-fields": {"Text": "a\\Cb"}}))
+        .matched
+    )
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -199,6 +199,7 @@ def contexts(draw) -> dict:
             ctx[f"{name}.{key}"] = None if customer is None else customer.get(key)
     ctx["custom-fields"] = draw(_maybe_nil(CUSTOM_FIELDS))
     ctx["status-delinquent-bucket-balance"] = {}
+    ctx["portfolio"] = {}  # a map, as the bucket balance: the generated rules read the set form, portfolios
     for name in CUSTOMER_MAPS:  # the bureau scores: a score or nil
         for bureau in ("equifax", "experian", "transunion", "average"):
             ctx[f"{name}.credit-score-{bureau}"] = draw(_maybe_nil(st.integers(300, 850)))
@@ -625,6 +626,8 @@ CTX: dict[str, Any] = {
     "interest-stopped": False,
     "stop-interest-date": None,
     "stop-interest-days": None,
+    "portfolio-ids": frozenset({"pfl_auto"}),
+    "portfolio": {"pfl_auto": {"id": "pfl_auto", "title": "Auto", "sub-portfolios": frozenset()}},
     "charged-off": False,
     "bankruptcy-active": False,
     "bankruptcy-chapter": None,

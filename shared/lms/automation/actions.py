@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 from pydantic.alias_generators import to_camel, to_snake
@@ -39,75 +37,15 @@ from ..contract import (
     NotifyAction,
     Role,
     StopInterestAction,
-    Transaction,
 )
 from ..errors import Invalid
-from ..ids import new_id
-from ..labels import Labels
 from ..servicing import Terms, plan
-from ..transactions import entries
-from .amounts import base_amount
-from .context import loan_context
+from .context import loan_context, shown
+from .run import ActionError, Run
 
 ZERO = Decimal("0.00")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{7,20}$")
-
-
-class ActionError(Exception):
-    """This action cannot apply to this loan; the rule's run on the loan stops with this reason."""
-
-
-@dataclass
-class Run:
-    """One loan as the rules of one run see and change it."""
-
-    loan: Loan
-    customers: dict[str, Customer]
-    labels: Labels
-    today: date
-    load_transactions: Callable[[], list[Transaction]]  # the loan's transactions, read only if an action needs them
-    new_transactions: list[Transaction] = field(default_factory=list)
-    utc_today: date | None = None  # (u/today): the tenant's business-date override, else the UTC date now
-    customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-
-    def amount(self, spec: AmountSpec) -> Decimal:
-        """The spec's base value on the loan as it now stands, plus its fixed amount."""
-        loan = self.loan
-        return (
-            base_amount(spec.base, loan, lambda: loan_context(loan, self.customers, self.today, self.seen_transactions))
-            + spec.plus
-        )
-
-    def post(self, kind: str, amount: Decimal = ZERO, day: date | None = None, **fields: Any) -> Transaction:
-        """A transaction made by a rule: the loan's values are recomputed at once, so later actions
-        and rules see them."""
-        tx = Transaction(
-            id=new_id("txn"),
-            loan_id=self.loan.id,
-            type=kind,
-            amount=amount,
-            date=day or self.today,
-            source="rule",
-            created_at=utc_now(),
-            **fields,
-        )
-        self.new_transactions.append(tx)
-        self.recompute()
-        return tx
-
-    @cached_property
-    def transactions(self) -> list[Transaction]:
-        return self.load_transactions()
-
-    def seen_transactions(self) -> list[Transaction]:
-        """The loan's transactions as the rule now running sees them: those stored and those this run made."""
-        return [*self.transactions, *self.new_transactions]
-
-    def recompute(self) -> None:
-        every = self.transactions + self.new_transactions
-        self.loan, _ = loans.recompute(self.loan, entries(every), max(self.today, self.loan.as_of), self.labels)
 
 
 def _labels_error(error: Invalid) -> ActionError:
@@ -375,21 +313,26 @@ def customer_tools(run: Run, action: CustomerToolsAction) -> dict[str, Any]:
 
 
 def _apply_role(run: Run, targets: list[str], role: Role) -> dict[str, Any]:
-    """Customer Tools' apply role: the target customers take `role` on this loan, if the loan's customers
-    are still valid after (one primary, at most one secondary)."""
+    """Customer Tools' apply role: the target customers take `role` on this loan (checked once the rule's
+    actions are done, by check_roles: a rule may swap two customers' roles in two actions)."""
     chosen = set(targets)
     links = [
         LoanCustomer(customer_id=c.customer_id, role=role) if c.customer_id in chosen else c for c in run.loan.customers
     ]
     if links == run.loan.customers:
         return {}
-    try:
-        loans.check_customers(links)
-    except Invalid as error:
-        raise ActionError(f"cannot make {', '.join(sorted(chosen))} {role.value}: {error.message}") from None
     before = {c.customer_id: c.role for c in run.loan.customers}
     run.loan = run.loan.model_copy(update={"customers": links})
     return {c: {"role": role.value} for c in targets if before[c] != role}
+
+
+def check_roles(run: Run, before: Loan) -> None:
+    """After a rule's actions: the loan's customers are still valid (one primary, at most one secondary)."""
+    if run.loan.customers != before.customers:
+        try:
+            loans.check_customers(run.loan.customers)
+        except Invalid as error:
+            raise ActionError(f"the customers' new roles are not valid: {error.message}") from None
 
 
 def loan_checklist(run: Run, action: LoanChecklistAction) -> dict[str, Any]:
@@ -414,12 +357,10 @@ def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
 def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
     """A trigger-based notification: the loan's variables as this action sees them travel with the audit
     entry (written with the loan's change), and the events function queues the delivery from it."""
-    from .context import loan_context, shown
-
     variables = {
         name: shown(value)
         for name, value in loan_context(
-            run.loan, run.customers, run.today, run.seen_transactions, run.utc_today
+            run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
         ).items()
     }
     run.notifications.append({"webhookId": action.webhook_id, "variables": variables})

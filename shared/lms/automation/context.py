@@ -9,7 +9,8 @@ from typing import Any
 
 from ..clock import utc_now
 from ..contract import BUREAUS, Customer, Loan, Transaction
-from ..rules.catalogue import DPD_HISTORY, ESCROW_AND_DISCOUNT, INTEREST_STOP, LEDGER_FIGURES
+from ..labels import Labels
+from ..rules.catalogue import DPD_HISTORY, ESCROW_AND_DISCOUNT, INTEREST_STOP, LEDGER_FIGURES, PORTFOLIO_INDEX
 from ..servicing import Ledger, Terms, days_past_due_on, open_ledger, plan
 from ..servicing import values as values_of
 from ..servicing.status import HISTORY_THRESHOLDS, Bucket, history_code, history_days, largest, status
@@ -18,9 +19,10 @@ from ..transactions import entries
 ZERO = Decimal("0.00")
 NOT_KEPT = {v.name: ZERO for v in ESCROW_AND_DISCOUNT}  # this service keeps no escrow and no discount
 Transactions = Callable[[], Sequence[Transaction]]
+LabelsOf = Callable[[], Labels]  # the tenant's labels, read only when a rule reads a variable that needs them
 
 
-def _figures(loan: Loan, today: date, transactions: Transactions) -> dict[str, Any]:
+def _figures(loan: Loan, today: date, transactions: Transactions, _labels: LabelsOf | None) -> dict[str, Any]:
     """The variables derived from the loan's ledger and schedule (servicing.status), LoanPro's names."""
     terms = Terms.of(loan.setup)
     schedule = plan(terms)
@@ -86,7 +88,7 @@ def bucket_balance(buckets: tuple[Bucket, ...]) -> dict[str, dict[str, Any]]:
     return shaped
 
 
-def _history(loan: Loan, today: date, transactions: Transactions) -> dict[str, Any]:
+def _history(loan: Loan, today: date, transactions: Transactions, _labels: LabelsOf | None) -> dict[str, Any]:
     """LoanPro's 24-month delinquency history: the days past due on the same day of each of the last 24
     months (one replay of the loan's transactions), as Metro 2 codes and as counts over each threshold."""
     terms = Terms.of(loan.setup)
@@ -98,7 +100,7 @@ def _history(loan: Loan, today: date, transactions: Transactions) -> dict[str, A
     return found
 
 
-def _interest_stop(loan: Loan, today: date, transactions: Transactions) -> dict[str, Any]:
+def _interest_stop(loan: Loan, today: date, transactions: Transactions, _labels: LabelsOf | None) -> dict[str, Any]:
     """Since when interest has been stopped: the first stop-interest of the stop in effect today (a later
     stop while stopped changes nothing; a resume ends it)."""
     since: date | None = None
@@ -114,10 +116,23 @@ def _interest_stop(loan: Loan, today: date, transactions: Transactions) -> dict[
     return {"stop-interest-date": since, "stop-interest-days": (today - since).days + 1}
 
 
-_GROUPS: tuple[tuple[frozenset[str], Callable[[Loan, date, Transactions], dict[str, Any]]], ...] = (
+def _portfolio_index(loan: Loan, today: date, transactions: Transactions, labels: LabelsOf | None) -> dict[str, Any]:
+    """The loan's portfolios by the tenant's portfolio ids (a loan names them by title)."""
+    known = labels().portfolios if labels is not None else {}
+    indexed: dict[str, Any] = {}
+    for title in loan.portfolios:
+        portfolio = known.get(title.casefold())
+        if portfolio is not None:
+            subs = frozenset(s for s in loan.sub_portfolios if s in portfolio.sub_portfolios)
+            indexed[portfolio.id] = {"id": portfolio.id, "title": portfolio.title, "sub-portfolios": subs}
+    return {"portfolio": indexed, "portfolio-ids": frozenset(indexed)}
+
+
+_GROUPS: tuple[tuple[frozenset[str], Callable[[Loan, date, Transactions, LabelsOf | None], dict[str, Any]]], ...] = (
     (frozenset(v.name for v in LEDGER_FIGURES), _figures),
     (frozenset(v.name for v in DPD_HISTORY), _history),
     (frozenset(v.name for v in INTEREST_STOP), _interest_stop),
+    (frozenset(v.name for v in PORTFOLIO_INDEX), _portfolio_index),
 )
 LAZY_NAMES: frozenset[str] = frozenset().union(*(names for names, _ in _GROUPS))  # computed when first read
 
@@ -128,25 +143,27 @@ class LoanContext(dict[str, Any]):
     the first time a rule reads one of their group; anything that looks at every variable (iteration,
     items(), get, in) sees them all."""
 
-    __slots__ = ("_loan", "_today", "_transactions", "_pending")
+    __slots__ = ("_loan", "_today", "_transactions", "_labels", "_pending")
 
-    def __init__(self, eager: dict[str, Any], loan: Loan, today: date, transactions: Transactions) -> None:
+    def __init__(
+        self, eager: dict[str, Any], loan: Loan, today: date, transactions: Transactions, labels: LabelsOf | None
+    ) -> None:
         super().__init__(eager)
-        self._loan, self._today, self._transactions = loan, today, transactions
+        self._loan, self._today, self._transactions, self._labels = loan, today, transactions, labels
         self._pending = list(_GROUPS)
 
     def __missing__(self, name: str) -> Any:
         for group in self._pending:
             if name in group[0]:
                 self._pending.remove(group)
-                self.update(group[1](self._loan, self._today, self._transactions))
+                self.update(group[1](self._loan, self._today, self._transactions, self._labels))
                 return dict.__getitem__(self, name)
         raise KeyError(name)
 
     def complete(self) -> LoanContext:
         while self._pending:
             _names, compute = self._pending.pop()
-            self.update(compute(self._loan, self._today, self._transactions))
+            self.update(compute(self._loan, self._today, self._transactions, self._labels))
         return self
 
     def get(self, name: str, default: Any = None) -> Any:  # dict's, completed first
@@ -222,12 +239,18 @@ def _customer_map(customer: Customer | None) -> dict[str, Any] | None:
 
 
 def loan_context(
-    loan: Loan, customers: dict[str, Customer], today: date, transactions: Transactions, utc_today: date | None = None
+    loan: Loan,
+    customers: dict[str, Customer],
+    today: date,
+    transactions: Transactions,
+    utc_today: date | None = None,
+    *,
+    labels: LabelsOf | None,
 ) -> LoanContext:
     """Every catalogue variable for this loan. customers: customer id -> customer, for every customer
     linked to the loan (their roles come from the loan); transactions: the loan's, read only when a rule
     reads its 24-month history; utc_today: what (u/today) gives, the tenant's business-date override when it has
-    one (else the UTC date now)."""
+    one (else the UTC date now); labels: the tenant's, read only when a rule reads the portfolios by id."""
     values = loan.values
     roles = {link.role.value: customers.get(link.customer_id) for link in loan.customers}
     primary, secondary = roles.get("primary"), roles.get("secondary")
@@ -289,7 +312,7 @@ def loan_context(
         "setup-days-in-year": 365 if (setup.day_count or "actual/365") == "actual/365" else 360,
         **NOT_KEPT,
     }
-    return LoanContext(eager, loan, today, transactions)
+    return LoanContext(eager, loan, today, transactions, labels)
 
 
 def shown(value: Any) -> Any:

@@ -35,9 +35,10 @@ from ..store import transactions as transaction_store
 from ..store.customers import replace as replace_customer
 from ..store.errors import StaleWrite
 from ..tenancy import business_date, get_tenant
-from .actions import ActionError, Run, apply_action
+from .actions import apply_action, check_roles
 from .context import loan_context, shown
 from .rulebook import every as every_rule
+from .run import ActionError, Run
 
 logger = Logger(child=True)
 
@@ -155,7 +156,9 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
 
 def _evaluate(run: Run, rule: Rule) -> Evaluation:
     compiled = compile_rule(rule.criteria)
-    context = loan_context(run.loan, run.customers, run.today, run.seen_transactions, run.utc_today)
+    context = loan_context(
+        run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
+    )
     outcome = compiled.run(context)
     variables = {name: shown(context[name]) for name in compiled.variables}
     applied: list[dict[str, Any]] = []
@@ -172,6 +175,7 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
         try:
             for action in rule.actions:
                 applied.append({"type": action.type, **apply_action(run, action)})
+            check_roles(run, saved[0])
         except Exception as failure:  # the loan as the rule found it; the reason in the rule's audit entry
             run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
             if isinstance(failure, ActionError):
@@ -230,7 +234,9 @@ def _not_again(
         if rule.id in done and applies(rule, run.loan, trigger):
             try:
                 compiled = compile_rule(rule.criteria)
-                context = loan_context(run.loan, run.customers, run.today, run.seen_transactions, run.utc_today)
+                context = loan_context(
+                    run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
+                )
             except Exception:  # evaluate() recorded what is wrong with this rule on this loan
                 continue
             if compiled.run(context).matched and _would_change(run, rule):

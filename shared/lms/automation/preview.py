@@ -6,6 +6,7 @@ import functools
 
 from ..contract import PreviewSample, RulePreview
 from ..errors import Invalid
+from ..labels import load as load_labels
 from ..rules import RuleInvalid, compile_rule
 from ..store import customers as customer_store
 from ..store import loans as loan_store
@@ -23,6 +24,7 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
         raise Invalid(f"the criteria is not a valid rule: {invalid}", [e.as_detail() for e in invalid.errors]) from None
     tenant = get_tenant(tenant_id)
     today = business_date(tenant)
+    tenant_labels = functools.cache(lambda: load_labels(tenant_id))  # read once, if a rule reads portfolio ids
     matched = evaluated = 0
     sample: list[PreviewSample] = []
     cursor = None
@@ -36,6 +38,7 @@ def preview(tenant_id: str, criteria: str, limit: int) -> RulePreview:
                 max(today, loan.as_of),
                 functools.partial(transaction_store.every, tenant_id, loan.id),
                 tenant.business_date,
+                labels=tenant_labels,
             )
             evaluated += 1
             if rule.run(context).matched:

@@ -9,8 +9,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ..automation.actions import Run
 from ..automation.engine import Settings, applies, audit_entries, change_customers, evaluate, needs_customers
+from ..automation.run import Run
 from ..autopay import collect as autopay_collect
 from ..clock import utc_now
 from ..contract import Allocation, Loan, LoanCustomer, LoanValues, RuleApplication, Transaction
@@ -122,7 +122,8 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
                 ledger = _kept_ledger(loan) or ledger
             customers = run.customers
         loan = loan.model_copy(update={"maintained_through": day})
-        if len(result.transactions) + len(result.entries) > MAX_ITEMS and day < through:
+        links = sum(1 for c in loan.customers if c not in original.customers)  # written with the loan too
+        if len(result.transactions) + len(result.entries) + links > MAX_ITEMS and day < through:
             result.complete = False
             break
         day += timedelta(days=1)

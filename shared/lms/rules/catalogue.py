@@ -193,6 +193,16 @@ INTEREST_STOP: tuple[VariableSpec, ...] = (
     _v("stop-interest-date", "date", "the day interest stopped accruing, while it is stopped (nil while it accrues)"),
     _v("stop-interest-days", "int", "days interest has been stopped, counting that day (nil while it accrues)"),
 )
-VARIABLES += LEDGER_FIGURES + DPD_HISTORY + INTEREST_STOP
+# The loan's portfolios indexed by the tenant's portfolio ids, as LoanPro indexes them (the set form is `portfolios`).
+PORTFOLIO_INDEX: tuple[VariableSpec, ...] = (
+    _v("portfolio-ids", "set-of-text", "the ids of the portfolios the loan belongs to (GET /portfolios)"),
+    _v(
+        "portfolio",
+        "map",
+        "the loan's portfolios by portfolio id: each :id, :title and :sub-portfolios (the loan's sub-portfolios "
+        'of it, a set): (-> portfolio :pfl_... :title), (get-in portfolio ["pfl_..." :sub-portfolios])',
+    ),
+)
+VARIABLES += LEDGER_FIGURES + DPD_HISTORY + INTEREST_STOP + PORTFOLIO_INDEX
 
 BY_NAME = {v.name: v for v in VARIABLES}

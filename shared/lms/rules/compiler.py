@@ -112,7 +112,6 @@ FUNCTIONS: dict[str, functions.Function] = {**functions.FUNCTIONS, **forms.FUNCT
 SPECIAL = {**functions.SPECIAL, **forms.SPECIAL}
 FUNCTION_NAMES = tuple(sorted(set(FUNCTIONS) | set(SPECIAL)))
 _NAMESPACE = {**runtime.NAMESPACE, **strings.NAMESPACE}
-_REGEX_MEMORY = 1 << 20  # bytes RE2 may use for one pattern (its default is 8 MiB); a bigger one is refused
 
 
 class _Compiler:
@@ -203,21 +202,10 @@ class _Compiler:
             if node.kind not in ("string", "number", "keyword", "symbol"):
                 self.expr(node)
             return None
-        import re2  # type: ignore[import-untyped]  # google-re2: no stubs
-
-        options = re2.Options()
-        options.log_errors = False
-        options.max_mem = _REGEX_MEMORY
         try:
-            compiled = re2.compile(node.value, options)
-        except re2.error as error:
-            reason = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) else ""
-            self.fail(
-                "literal",
-                node,
-                f"this regex cannot be used: {reason or 'RE2 does not read it'}",
-                "patterns are RE2's: no backreferences (\\1) and no lookaround ((?=...), (?!...), (?<=...))",
-            )
+            compiled = strings.compile_regex(node.value)
+        except strings.RegexRefused as refused:
+            self.fail("literal", node, str(refused), refused.hint)
             return None
         return self.constant(compiled), compiled.groups
 

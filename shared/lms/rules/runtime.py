@@ -129,8 +129,9 @@ def show(x: Any) -> str:
 
 
 def _quoted(x: Any) -> str:
-    if isinstance(x, str):
-        return '"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(x, str):  # Clojure's pr-str: a text inside a collection is quoted and escaped
+        escaped = x.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+        return '"' + escaped.replace("\r", "\\r") + '"'
     return "nil" if x is None else show(x)
 
 

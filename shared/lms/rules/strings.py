@@ -4,6 +4,7 @@ Clojure's semantics; lms.rules.runtime has the others. Regexes are RE2's, compil
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .runtime import ABSENT, MAX_TEXT, RuleRuntimeError, contains, need_text, quoted, show
@@ -159,6 +160,60 @@ def in_set(s: Any, x: Any) -> Any:
 # ---------------------------------------------------------------- regular expressions (RE2: linear time)
 
 
+REGEX_MEMORY = 1 << 20  # bytes RE2 may use for one pattern (its default is 8 MiB); a bigger one is refused
+REGEX_SIZE = 5_000  # RE2 program size of one pattern at most (\p{L} alone is 1,201; \w{300} 1,800)
+_ANY_BYTE = re.compile(r"(?<!\\)(?:\\\\)*\\C")  # RE2's \C (any byte): Java has none, and it splits characters
+
+
+class RegexRefused(ValueError):
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def compile_regex(pattern: str) -> Any:
+    """A regex literal's pattern compiled by RE2, or RegexRefused with why and a hint."""
+    import re2  # type: ignore[import-untyped]  # google-re2: no stubs
+
+    if _ANY_BYTE.search(pattern):
+        raise RegexRefused("this regex cannot be used: \\C (any byte) splits characters", "use . for any character")
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = REGEX_MEMORY
+    try:
+        compiled = re2.compile(pattern, options)
+    except re2.error as error:
+        reason = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) else ""
+        raise RegexRefused(
+            f"this regex cannot be used: {reason or 'RE2 does not read it'}",
+            "patterns are RE2's: no backreferences (\\1) and no lookaround ((?=...), (?!...), (?<=...))",
+        ) from None
+    if compiled.programsize > REGEX_SIZE:
+        raise RegexRefused(
+            f"this regex is too large: {compiled.programsize:,} steps to RE2, at most {REGEX_SIZE:,}",
+            "use smaller counted repetitions ({n}) or fewer character classes",
+        )
+    return compiled
+
+
+# RE2 matches in time linear in the text, but the factor is the pattern's program size when its DFA does not fit
+# in the memory a pattern has (a counted repetition of a loop, like (\w+\s?){150}): then a search costs up to
+# text length x program size steps. Each search is held to this many (about 5 ms), so no rule is slow.
+REGEX_WORK = 2_000_000
+
+
+def searched(pattern: Any, s: Any, fn: str) -> str:
+    """The text a regex function looks at, when searching it stays within REGEX_WORK."""
+    s = need_text(s)
+    if len(s) * pattern.programsize > REGEX_WORK:
+        longest = REGEX_WORK // pattern.programsize
+        raise RuleRuntimeError(
+            f"{fn}: a text of {len(s):,} characters is too long for this regex (at most {longest:,} for a pattern"
+            f" of its size, {pattern.programsize}); use a simpler pattern or a shorter text"
+        )
+    return s
+
+
 def regex_groups(match: Any, groups: int) -> Any:
     """Clojure's re-groups: the matched text, or with groups [whole group1 ...] (nil for a group that did not
     take part); nil without a match."""
@@ -170,18 +225,18 @@ def regex_groups(match: Any, groups: int) -> Any:
 
 
 def re_find(pattern: Any, s: Any) -> Any:
-    return regex_groups(pattern.search(need_text(s)), pattern.groups)
+    return regex_groups(pattern.search(searched(pattern, s, "re-find")), pattern.groups)
 
 
 def re_matches(pattern: Any, s: Any) -> Any:
-    return regex_groups(pattern.fullmatch(need_text(s)), pattern.groups)
+    return regex_groups(pattern.fullmatch(searched(pattern, s, "re-matches")), pattern.groups)
 
 
 def split(s: Any, pattern: Any, limit: Any = 0) -> tuple[str, ...]:
     """(clojure.string/split s re) and with a limit: Java's Pattern.split. A zero-width match at the start
     makes no empty first part; with no limit (0) the empty parts at the end are dropped, with a limit above 0
     at most that many parts, below 0 every part."""
-    s = need_text(s)
+    s = searched(pattern, s, "clojure.string/split")
     if type(limit) is not int:
         raise RuleRuntimeError(f"clojure.string/split needs a whole number limit, got {quoted(limit)}")
     parts: list[str] = []

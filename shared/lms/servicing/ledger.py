@@ -248,7 +248,20 @@ def step(ledger: Ledger, terms: Terms, schedule: Plan, entries: Iterable[Entry] 
             ledger.fees += fee
             ledger.fees_charged += fee
             ledger.late_fees += 1
+    if ledger.kept and not _past_due(ledger, schedule):
+        ledger.kept = ZERO  # caught up: a later delinquency counts from its own installment
     return ledger
+
+
+def _past_due(ledger: Ledger, schedule: Plan) -> Decimal:
+    """The amount past due at the end of the ledger's day (as values() gives it)."""
+    payoff = ledger.principal + ledger.interest + ledger.fees
+    past = ledger.past
+    if past == len(schedule.due_ordinals):
+        return payoff
+    if past:
+        return min(max(schedule.cumulative[past - 1] - ledger.credited, ZERO), payoff)
+    return ZERO
 
 
 def replay(
@@ -336,12 +349,7 @@ def values(ledger: Ledger, terms: Terms, schedule: Plan | None = None) -> Values
     cumulative, due = schedule.cumulative, schedule.due_ordinals
     n, past, credited = len(due), ledger.past, ledger.credited
     payoff = ledger.principal + ledger.interest + ledger.fees
-    if past == n:
-        past_due = payoff
-    elif past:
-        past_due = min(max(cumulative[past - 1] - credited, ZERO), payoff)
-    else:
-        past_due = ZERO
+    past_due = _past_due(ledger, schedule)
     if past_due:
         # The oldest installment payments and credits have not covered; a reset that keeps the days past due
         # lowers the amount past due but leaves that installment where it was.

@@ -59,7 +59,7 @@ def status(ledger: Ledger, terms: Terms, schedule: Plan, values: Values) -> Stat
     due_interest = min(ledger.interest, max(apd - fees_in_apd, ZERO))
     due_principal = max(apd - fees_in_apd - due_interest, ZERO)
     full_due = min(apd + ledger.fees - fees_in_apd, ledger.payoff)
-    buckets = _buckets(schedule, credited, past, day) if apd else ()
+    buckets = _buckets(schedule, credited, past, day, ledger.kept) if apd else ()
     following = bisect_right(due, day)  # the first installment due after the ledger's day
     next_principal = next_interest = next_fees = None
     subsequent = None
@@ -93,17 +93,26 @@ def status(ledger: Ledger, terms: Terms, schedule: Plan, values: Values) -> Stat
     )
 
 
-def _buckets(schedule: Plan, credited: Decimal, past: int, day: int) -> tuple[Bucket, ...]:
-    """Each installment due before `day` that the payments credited so far do not cover, oldest first."""
+def _buckets(schedule: Plan, credited: Decimal, past: int, day: int, kept: Decimal = ZERO) -> tuple[Bucket, ...]:
+    """Each installment due before `day` that the payments credited so far do not cover, oldest first. Resets
+    that kept the days past due (`kept` of `credited`) cover the most recent of them: the oldest stays
+    delinquent, as the days past due say."""
     due, cumulative = schedule.due_ordinals, schedule.cumulative
-    first = bisect_right(cumulative, credited, 0, past)
-    found = []
-    for k in range(first, past):
-        paid_before = cumulative[k - 1] if k else ZERO
-        unpaid = cumulative[k] - max(credited, paid_before)
-        if unpaid > 0:
-            found.append(Bucket(k + 1, date.fromordinal(due[k]), day - due[k], schedule.rows[k].payment, unpaid))
-    return tuple(found)
+    paid = credited - kept
+    first = bisect_right(cumulative, paid, 0, past)
+    unpaid = [(k, cumulative[k] - max(paid, cumulative[k - 1] if k else ZERO)) for k in range(first, past)]
+    left = kept
+    for i in range(len(unpaid) - 1, -1, -1):
+        if not left:
+            break
+        k, amount = unpaid[i]
+        covered = min(left, amount)
+        unpaid[i], left = (k, amount - covered), left - covered
+    return tuple(
+        Bucket(k + 1, date.fromordinal(due[k]), day - due[k], schedule.rows[k].payment, amount)
+        for k, amount in unpaid
+        if amount > 0
+    )
 
 
 def largest(buckets: tuple[Bucket, ...]) -> Bucket | None:

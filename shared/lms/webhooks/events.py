@@ -27,6 +27,8 @@ from ..clock import utc_now
 from ..config import config
 from ..contract import Loan
 from ..ids import stable_id
+from ..labels import Labels
+from ..labels import load as load_labels
 from ..rules import compile_rule
 from ..store import audit as audit_store
 from ..store import customers as customer_store
@@ -226,6 +228,7 @@ class Batch:
     def __init__(self) -> None:
         self._hooks: dict[str, list[dict[str, Any]]] = {}
         self._today: dict[str, Any] = {}
+        self._labels: dict[str, Labels] = {}
 
     def hooks(self, tenant_id: str) -> list[dict[str, Any]]:
         if tenant_id not in self._hooks:
@@ -234,6 +237,11 @@ class Batch:
 
     def today(self, tenant_id: str) -> Any:
         return self._dates(tenant_id)[0]
+
+    def labels(self, tenant_id: str) -> Labels:
+        if tenant_id not in self._labels:
+            self._labels[tenant_id] = load_labels(tenant_id)
+        return self._labels[tenant_id]
 
     def utc_today(self, tenant_id: str) -> Any:
         """What (u/today) gives: the business-date override, when the tenant has one."""
@@ -259,7 +267,16 @@ def _context(event: Event, batch: Batch) -> Callable[[], dict[str, Any] | None]:
                 customers = customer_store.get_many(event.tenant_id, [c.customer_id for c in loan.customers])
                 read = functools.partial(transaction_store.every, event.tenant_id, loan.id)
                 tenant_id = event.tenant_id
-                memo.append(loan_context(loan, customers, batch.today(tenant_id), read, batch.utc_today(tenant_id)))
+                memo.append(
+                    loan_context(
+                        loan,
+                        customers,
+                        batch.today(tenant_id),
+                        read,
+                        batch.utc_today(tenant_id),
+                        labels=functools.partial(batch.labels, tenant_id),
+                    )
+                )
         return memo[0]
 
     return context
