@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -264,10 +265,27 @@ def shutdown(started: list[Any], deadline: float) -> None:
             print(f"local stack: stopping {part.name} failed: {error!r}", file=sys.stderr, flush=True)
 
 
+def _wait_for_a_signal(wakeup: int) -> None:
+    """Sleeps until a signal comes. The kernel gives a signal to any thread of the process that does not block
+    it, and only that thread's sleep is interrupted: under load it is often a gateway thread, and the main
+    thread would sleep on with the handler pending. The wakeup fd is written whichever thread takes the
+    signal, so the main thread wakes, and runs the handler."""
+    while True:
+        select.select([wakeup], [], [], 3600)
+        try:
+            os.read(wakeup, 512)
+        except BlockingIOError:
+            pass
+
+
 def main() -> None:
     # Ctrl-C or SIGTERM, at any moment (startup included), ends in shutdown(); a second one exits at once.
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    wakeup, wakeup_write = os.pipe()
+    os.set_blocking(wakeup, False)
+    os.set_blocking(wakeup_write, False)
+    signal.set_wakeup_fd(wakeup_write, warn_on_full_buffer=False)
     started: list[Any] = []
     code = 0
     try:
@@ -320,8 +338,7 @@ def main() -> None:
         api_url = f"http://{HOST}:{gateway.port}"
         write_state(api_url, moto.endpoint_url, names, background.demo_tenant)
         print(banner(api_url, demo_key, admin_key), flush=True)
-        while True:
-            time.sleep(3600)
+        _wait_for_a_signal(wakeup)
     except _Stopping:
         print("stopping the local stack", file=sys.stderr, flush=True)
     except StartupError as error:
