@@ -87,8 +87,12 @@ def next_amount(loan: Loan) -> Decimal:
     autopay, due = loan.autopay, loan.values.next_payment_date
     if not autopay or not autopay.get("active", True) or autopay.get("suspended", False) or due is None:
         return ZERO
-    installment = next((r.payment for r in plan(Terms.of(loan.setup)).rows if r.due_date == due), ZERO)
-    return _amount(loan, autopay, installment)
+    return _amount(loan, autopay, _installment(loan, due))
+
+
+def _installment(loan: Loan, due: date) -> Decimal:
+    """The scheduled payment due on `due` (0.00 when no installment is due that day)."""
+    return next((r.payment for r in plan(Terms.of(loan.setup)).rows if r.due_date == due), ZERO)
 
 
 def _millis(day: date) -> int:
@@ -105,8 +109,7 @@ def collect(tenant_id: str, loan: Loan, day: date) -> tuple[Transaction | None, 
     terms = Terms.of(loan.setup)
     if day not in due_dates(terms):  # the dates alone: the amortized schedule only on a due date
         return None, None
-    installment = next((r.payment for r in plan(terms).rows if r.due_date == day), ZERO)
-    amount = _amount(loan, autopay, installment)
+    amount = _amount(loan, autopay, _installment(loan, day))
     if amount <= 0:
         return None, None
     key = f"{tenant_id}:{loan.id}:{autopay['id']}:{day.isoformat()}"

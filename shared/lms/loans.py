@@ -50,6 +50,13 @@ def check_customers(customers: list[LoanCustomer]) -> list[LoanCustomer]:
     return customers
 
 
+def changed_links(before: Loan, after: Loan) -> list[LoanCustomer]:
+    """The customer links of `after` that `before` does not have (a role a rule changed): written with the loan."""
+    if after.customers is before.customers:  # a copy of the loan that kept its customers: nothing to compare
+        return []
+    return [c for c in after.customers if c not in before.customers]
+
+
 def _labelled(loan: dict[str, Any], labels: Labels) -> dict[str, Any]:
     """Canonical titles for every label on the loan; Invalid when one is unknown."""
     loan["loan_status"], loan["loan_sub_status"] = labels.loan_status(loan["loan_status"], loan.get("loan_sub_status"))

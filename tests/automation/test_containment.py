@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from lms.automation import actions, engine
+from lms.automation.run import Run
 from lms.contract import AccountToolsAction
 from tests.automation.test_maintenance import _loans, _run, _snapshots
 from tests.conftest import examples, make_customer, make_loan
@@ -156,7 +157,7 @@ def test_random_rules_over_random_loans_never_raise_and_every_error_is_audited(o
     take, once with a working action and once with an action that raises: evaluate() returns an answer per
     rule, never raises, and each error is an audit entry whose text any table, log or answer can hold."""
     loan, labels, rule = one_loan
-    monkeypatch.setattr(engine, "loan_context", lambda *_, **__: ctx)
+    monkeypatch.setattr(Run, "context", lambda _run: ctx)
     real = actions.apply_action
     monkeypatch.setattr(
         engine,

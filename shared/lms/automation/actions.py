@@ -40,7 +40,7 @@ from ..contract import (
 )
 from ..errors import Invalid
 from ..servicing import Terms, plan
-from .context import loan_context, shown
+from .context import shown
 from .run import ActionError, Run
 
 ZERO = Decimal("0.00")
@@ -357,12 +357,7 @@ def stop_interest(run: Run, action: StopInterestAction) -> dict[str, Any]:
 def notify(run: Run, action: NotifyAction) -> dict[str, Any]:
     """A trigger-based notification: the loan's variables as this action sees them travel with the audit
     entry (written with the loan's change), and the events function queues the delivery from it."""
-    variables = {
-        name: shown(value)
-        for name, value in loan_context(
-            run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
-        ).items()
-    }
+    variables = {name: shown(value) for name, value in run.context().items()}
     run.notifications.append({"webhookId": action.webhook_id, "variables": variables})
     return {"webhookId": action.webhook_id, "queued": True}
 

@@ -36,7 +36,7 @@ from ..store.customers import replace as replace_customer
 from ..store.errors import StaleWrite
 from ..tenancy import business_date, get_tenant
 from .actions import apply_action, check_roles
-from .context import loan_context, shown
+from .context import shown
 from .rulebook import every as every_rule
 from .run import ActionError, Run
 
@@ -156,9 +156,7 @@ def evaluate(run: Run, rules: list[Rule]) -> list[Evaluation]:
 
 def _evaluate(run: Run, rule: Rule) -> Evaluation:
     compiled = compile_rule(rule.criteria)
-    context = loan_context(
-        run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
-    )
+    context = run.context()
     outcome = compiled.run(context)
     variables = {name: shown(context[name]) for name in compiled.variables}
     applied: list[dict[str, Any]] = []
@@ -234,9 +232,7 @@ def _not_again(
         if rule.id in done and applies(rule, run.loan, trigger):
             try:
                 compiled = compile_rule(rule.criteria)
-                context = loan_context(
-                    run.loan, run.customers, run.today, run.seen_transactions, run.utc_today, labels=lambda: run.labels
-                )
+                context = run.context()
             except Exception:  # evaluate() recorded what is wrong with this rule on this loan
                 continue
             if compiled.run(context).matched and _would_change(run, rule):
@@ -357,7 +353,7 @@ def run_rules(
                 }
             )
         try:
-            links = [c for c in loan.customers if c not in previous.customers] if loan is not None else []
+            links = loans.changed_links(previous, loan) if loan is not None else []
             saved = audit_store.commit(
                 tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None, links
             )

@@ -17,7 +17,7 @@ from ..ids import new_id
 from ..labels import Labels
 from ..transactions import entries
 from .amounts import base_amount
-from .context import loan_context
+from .context import LoanContext, loan_context
 
 ZERO = Decimal("0.00")
 
@@ -40,19 +40,15 @@ class Run:
     customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
+    def context(self) -> LoanContext:
+        """The loan's rule variables as it now stands (the transactions and labels read only when needed)."""
+        return loan_context(
+            self.loan, self.customers, self.today, self.seen_transactions, self.utc_today, labels=lambda: self.labels
+        )
+
     def amount(self, spec: AmountSpec) -> Decimal:
         """The spec's base value on the loan as it now stands, plus its fixed amount."""
-        loan = self.loan
-        return (
-            base_amount(
-                spec.base,
-                loan,
-                lambda: loan_context(
-                    loan, self.customers, self.today, self.seen_transactions, labels=lambda: self.labels
-                ),
-            )
-            + spec.plus
-        )
+        return base_amount(spec.base, self.loan, self.context) + spec.plus
 
     def post(self, kind: str, amount: Decimal = ZERO, day: date | None = None, **fields: Any) -> Transaction:
         """A transaction made by a rule: the loan's values are recomputed at once, so later actions

@@ -16,7 +16,7 @@ from ..clock import utc_now
 from ..contract import Allocation, Loan, LoanCustomer, LoanValues, RuleApplication, Transaction
 from ..ids import new_id
 from ..labels import Labels
-from ..loans import pending_from, recompute
+from ..loans import changed_links, pending_from, recompute
 from ..servicing import Ledger, Terms, advance, values
 from ..store import audit as audit_store
 from ..store import loans as loan_store
@@ -122,8 +122,8 @@ def plan(tenant_id: str, loan: Loan, through: date, settings: Settings, now: dat
                 ledger = _kept_ledger(loan) or ledger
             customers = run.customers
         loan = loan.model_copy(update={"maintained_through": day})
-        links = sum(1 for c in loan.customers if c not in original.customers)  # written with the loan too
-        if len(result.transactions) + len(result.entries) + links > MAX_ITEMS and day < through:
+        written = len(result.transactions) + len(result.entries) + len(changed_links(original, loan))
+        if written > MAX_ITEMS and day < through:
             result.complete = False
             break
         day += timedelta(days=1)
@@ -195,7 +195,7 @@ def _finished(result: LoanMaintenance, original: Loan, loan: Loan, now: datetime
     """The loan to write: at the version read, with a cascade when a rule changed it (real time takes
     the next step of that cascade)."""
     changed = {k for k, v in loan if getattr(original, k) != v} - _MAINTAINED
-    result.links = [c for c in loan.customers if c not in original.customers]
+    result.links = changed_links(original, loan)
     update: dict[str, Any] = {"updated_at": now, "version": original.version}
     if changed or result.transactions:
         applied = sorted({e.rule_id for e in result.entries if e.matched and e.actions_applied})
