@@ -54,6 +54,16 @@ class Evaluation:
     applied: list[dict[str, Any]]
     error: str | None = None
     notifications: list[dict[str, Any]] = field(default_factory=list)  # notify actions: webhook and variables
+    would_apply: list[dict[str, Any]] | None = None  # a shadow rule that matched: what it would have applied
+
+    @property
+    def shadow(self) -> bool:
+        return self.rule.mode == "shadow"
+
+    @property
+    def applied_live(self) -> bool:
+        """A live rule matched and applied its actions (a shadow rule never does)."""
+        return self.matched and not self.shadow
 
 
 @dataclass
@@ -162,6 +172,9 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
     applied: list[dict[str, Any]] = []
     error = outcome.error
     sent = len(run.notifications)
+    if outcome.matched and rule.mode == "shadow":
+        would_apply, error = _shadow(run, rule)
+        return Evaluation(rule, error is None, variables, [], error, [], would_apply if error is None else None)
     if outcome.matched:
         saved = (
             run.loan,
@@ -187,6 +200,41 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
     )
 
 
+def _trial(run: Run) -> Run:
+    """A copy of the run whose actions leave the run itself as it was (the loan is immutable; the rest copied)."""
+    trial = replace(
+        run,
+        new_transactions=list(run.new_transactions),
+        customers=dict(run.customers),
+        customer_changes={k: dict(v) for k, v in run.customer_changes.items()},
+        notifications=list(run.notifications),
+    )
+    if "transactions" in run.__dict__:  # read already: not again
+        trial.__dict__["transactions"] = run.__dict__["transactions"]
+    return trial
+
+
+def _shadow(run: Run, rule: Rule) -> tuple[list[dict[str, Any]], str | None]:
+    """A shadow rule's actions tried on a copy of the run (docs/rules.md#shadow-mode): what they would have
+    applied, or why they could not; the run, its loan, customers and notifications stay as they were."""
+    trial = _trial(run)
+    would: list[dict[str, Any]] = []
+    try:
+        for action in rule.actions:
+            done = apply_action(trial, action)
+            done.pop("transactionId", None)  # made on the copy only: no such transaction exists
+            would.append({"type": action.type, **done})
+        check_roles(trial, run.loan)
+    except Exception as failure:
+        if isinstance(failure, ActionError):
+            reason = str(failure)
+        else:
+            logger.exception("shadow rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
+            reason = f"the {rule.actions[len(would)].type} action could not be applied ({type(failure).__name__})"
+        return [], f"{would and 'after ' + str(len(would)) + ' action(s), ' or ''}{reason}"
+    return would, None
+
+
 def audit_entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
     return [
         RuleApplication(
@@ -201,6 +249,7 @@ def audit_entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now
             actions_applied=e.applied,
             error=e.error,
             notifications=e.notifications or None,
+            would_apply=e.would_apply,
         )
         for e in evaluations
         if e.matched or e.error
@@ -209,13 +258,7 @@ def audit_entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now
 
 def _would_change(run: Run, rule: Rule) -> bool:
     """Whether the rule's actions would change anything now (tried on a copy of the run)."""
-    trial = replace(
-        run,
-        new_transactions=list(run.new_transactions),
-        customers=dict(run.customers),
-        customer_changes={k: dict(v) for k, v in run.customer_changes.items()},
-        notifications=list(run.notifications),
-    )
+    trial = _trial(run)
     try:
         return any(apply_action(trial, action) for action in rule.actions)
     except Exception:  # an action that fails changes nothing (evaluate() records why)
@@ -395,6 +438,7 @@ def force(tenant_id: str, loan_id: str, rule_id: str, explain: bool) -> ForceRes
         actions_applied=evaluation.applied,
         variables=evaluation.variables if explain else {},
         error=evaluation.error,
+        would_apply=evaluation.would_apply,
     )
 
 

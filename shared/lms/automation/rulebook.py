@@ -30,6 +30,7 @@ from ..rules.errors import RuleError
 from ..store import rules as store
 from ..store import webhooks as webhook_store
 from ..store.errors import StaleWrite, check_version, update_versioned
+from . import examples
 from .warnings import label_warnings
 
 MAX_RULES = 500
@@ -118,6 +119,7 @@ def _rule(tenant_id: str, rule_id: str) -> Rule:
 
 def create(tenant_id: str, request: RuleCreate) -> Rule:
     variables = _criteria(request.criteria)
+    examples.check(request.criteria, request.examples)
     actions = check_actions(request.actions, load_labels(tenant_id))
     check_webhooks(tenant_id, actions)
     existing = store.every(tenant_id)
@@ -167,6 +169,8 @@ def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | No
             raise Invalid(f"{name} cannot be null", [{"field": name, "message": "cannot be null"}])
     if "criteria" in changes:
         changes["variables"] = _criteria(changes["criteria"])
+    if "examples" in changes:
+        changes["examples"] = request.examples  # the models, not their dump
     if "actions" in changes:
         changes["actions"] = check_actions(request.actions or [], load_labels(tenant_id))
         check_webhooks(tenant_id, changes["actions"])
@@ -177,6 +181,8 @@ def update(tenant_id: str, rule_id: str, request: RuleUpdate, if_match: int | No
         if not changes:
             return current
         updated = current.model_copy(update={**changes, "updated_at": utc_now()})
+        if "criteria" in changes or "examples" in changes:
+            examples.check(updated.criteria, updated.examples)
         return store.save(tenant_id, Rule.model_validate(updated.model_dump()), current)
 
     return update_versioned("rule", expected, attempt)

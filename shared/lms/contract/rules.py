@@ -205,6 +205,21 @@ Action = Annotated[
     Field(discriminator="type"),
 ]
 RuleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STRICT]
+# live: the rule changes loans; shadow: it runs wherever a live rule runs and only audits what it would have done
+RuleMode = Literal["live", "shadow"]
+MAX_EXAMPLES = 50
+ExampleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STRICT]
+VariableName = Annotated[str, StringConstraints(min_length=1, max_length=100), STRICT]
+
+
+class RuleExample(Request):
+    """A rule test (docs/rules.md#rule-tests): variable values and whether the criteria must match them."""
+
+    name: ExampleName
+    variables: Annotated[dict[VariableName, Any], Field(max_length=200)]
+    matches: StrictBool
+
+
 Criteria = Annotated[str, StringConstraints(min_length=1, max_length=4000), MULTILINE]
 
 
@@ -217,6 +232,8 @@ class RuleCreate(Request):
     eval_real_time: StrictBool = True
     add_to_new_loans: StrictBool = True
     preactivation: StrictBool = False
+    mode: RuleMode = "live"
+    examples: Annotated[list[RuleExample], Field(max_length=MAX_EXAMPLES)] = []
 
 
 class RuleUpdate(Request):
@@ -228,6 +245,8 @@ class RuleUpdate(Request):
     eval_real_time: StrictBool | None = None
     add_to_new_loans: StrictBool | None = None
     preactivation: StrictBool | None = None
+    mode: RuleMode | None = None
+    examples: Annotated[list[RuleExample], Field(max_length=MAX_EXAMPLES)] | None = None
     version: StrictInt | None = None
 
 
@@ -241,6 +260,8 @@ class Rule(Entity):
     eval_real_time: bool
     add_to_new_loans: bool
     preactivation: bool
+    mode: RuleMode = "live"  # rules saved before shadow mode are live
+    examples: list[RuleExample] = []
     order: int
     variables: list[str] = []
     version: int
@@ -317,6 +338,7 @@ class Job(Entity):
 class ForceResult(Entity):
     matched: bool
     actions_applied: list[dict[str, Any]]
+    would_apply: list[dict[str, Any]] | None = None  # a shadow rule: what it would have applied
     variables: dict[str, Any] = {}
     error: SafeText | None = None
 
@@ -367,5 +389,7 @@ class RuleApplication(Entity):
     # the one way into the audit log, a force's answer and the log lines that show it
     error: SafeText | None = None
     business_date: IsoDate | None = None  # daily rules: the business day the evaluation was for
+    # a shadow rule (mode "shadow") matched: the actions it would have applied; it applied none
+    would_apply: list[dict[str, Any]] | None = None
     # notify actions: [{webhookId, variables}] kept with the entry for the events function, never shown
     notifications: SkipJsonSchema[list[dict[str, Any]] | None] = Field(default=None, exclude=True)

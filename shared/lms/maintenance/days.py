@@ -185,7 +185,7 @@ def _daily_rules(result: LoanMaintenance, run: Run, chosen: list[Any], day: date
     evaluations = evaluate(run, chosen)
     entries = audit_entries(run.loan.id, evaluations, "daily", now)
     result.entries += [e.model_copy(update={"business_date": day}) for e in entries]
-    result.matched = result.matched or any(e.matched for e in evaluations)
+    result.matched = result.matched or any(e.applied_live for e in evaluations)  # a shadow rule changes nothing
     result.transactions += run.new_transactions
     if run.customer_changes:
         result.runs.append(run)

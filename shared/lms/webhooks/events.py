@@ -111,8 +111,8 @@ def from_record(record: dict[str, Any]) -> list[Event]:
         ]
     if table == cfg.audit_table and old is None:
         found = audit_store.entry_from_image(new)
-        if found is None or not found[1].matched:
-            return []
+        if found is None or not found[1].matched or found[1].would_apply is not None:
+            return []  # a shadow rule's entry (wouldApply) notifies no one
         tenant_id, entry = found
         notifications = entry.notifications or []
         return [
