@@ -9,9 +9,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import autopay, bankruptcies, customers, labels, loans, maintenance, rules, tenancy, transactions
-from lms.automation import engine, jobs, preview, rulebook
+from lms.automation import backtest, engine, jobs, preview, rulebook
 from lms.contract import (
     AutopayPut,
+    BacktestRequest,
     BankruptcyCreate,
     BankruptcyUpdate,
     ChargeCreate,
@@ -108,6 +109,27 @@ def order_rules(body: Annotated[RuleOrder, Body()]):
 def preview_rule(body: Annotated[RulePreviewRequest, Body()]):
     """Runs a criteria over every loan of the tenant, applying nothing: how many match, and a sample with why."""
     return reply(preview.preview(tenant_id(), body.criteria, body.limit))
+
+
+@app.post("/rules/backtest", responses=responses(200, "BacktestResult"), tags=["Rules"])
+def backtest_rules(body: Annotated[BacktestRequest, Body()]):
+    """Replays the stored daily snapshots through a rule or a rulebook, day by day, applying nothing: what
+    would have matched, applied and moved, and per loan the first day and why (up to 1,000 loans)."""
+    return reply(backtest.backtest(tenant_id(), body))
+
+
+@app.post("/rules/backtest/jobs", responses=responses(202, "JobStarted"), tags=["Rules"])
+def backtest_rules_job(body: Annotated[BacktestRequest, Body()]):
+    """The same backtest of any number of loans in the background: follow it at /jobs/{jobId}, whose result
+    is the backtest's answer once completed."""
+    return reply(jobs.start_backtest(tenant_id(), body), 202)
+
+
+@app.get("/rules/analysis", responses=responses(200, "RulebookAnalysis"), tags=["Rules"])
+def analyse_rules():
+    """The rulebook's cycles, conflicts, never- and always-true criteria, shadowed rules, unknown titles and
+    failing examples: each finding names the rules, the variables and why."""
+    return reply(rulebook.analysis(tenant_id()))
 
 
 @app.post("/rules/<rule_id>/force", responses=responses(202, "JobStarted"), tags=["Rules"])

@@ -43,9 +43,11 @@ def _story(stack, calls: list) -> list[list[str]]:
     for call, customer_id in zip(calls, customers, strict=True):
         call("PUT", f"/customers/{customer_id}", {"status": "SCRA"})
     settled(stack)
-    runs = []
     for call, made in zip(calls, loans, strict=True):
         call("POST", f"/loans/{made[0]}/payments", {"amount": "100.00"})
+    settled(stack)  # the payment's real-time run before maintenance writes the loan (else it is superseded)
+    runs = []
+    for call in calls:
         call("PUT", "/tenant", {"businessDate": "2026-02-20"})
         runs.append(call("POST", "/maintenance/runs", {"businessDate": "2026-02-20"})["runId"])
     deadline = time.monotonic() + 60

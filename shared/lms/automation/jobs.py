@@ -1,19 +1,23 @@
-"""Force one rule on many loans as a background job (docs/rules.md#when-rules-run, docs/http.md#jobs).
+"""Background jobs on the force-jobs queue (docs/http.md#jobs): forcing one rule on many loans
+(docs/rules.md#when-rules-run) and backtests of a big book (docs/rules.md#backtest).
 
 The API creates the job and queues one "expand" message; the worker (functions/force_worker) turns it
-into one message per loan, then runs the rule on each loan as a force would. Every step is safe to
-run twice: a loan's run is marked handled by the job's id (engine.run_rules), its result counted once
-(store.jobs), the job completed once.
+into one message per loan (a force) or per slice of loans (a backtest), then runs the rule on each loan as
+a force would, or replays the slice. Every step is safe to run twice: a loan's run is marked handled by the
+job's id (engine.run_rules), a slice's answer kept once (a conditional marker), each loan's result counted
+once (store.jobs), the job completed once.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .. import queues
 from ..clock import utc_now
 from ..config import config
 from ..contract import ForceJobRequest, Job, JobFailure, JobStarted
+from ..contract.backtest import BacktestRequest, BacktestResult
 from ..errors import Invalid, NotFound
 from ..ids import new_id, well_formed
 from ..store import jobs as store
@@ -23,6 +27,8 @@ from .engine import enrolled, run_rules
 
 PAGE = 500
 TRIGGER = "force-job"
+SLICE = 99  # a backtest slice's loans: their results are counted in one transaction (store.jobs.MAX_RESULTS)
+MAX_REQUEST_CHARS = 300_000  # a backtest's request is kept in the job item (DynamoDB: 400 KB an item)
 
 
 def _key(job_id: str) -> str:
@@ -51,6 +57,25 @@ def start(tenant_id: str, rule_id: str, request: ForceJobRequest) -> JobStarted:
     return JobStarted(job_id=job_id)
 
 
+def start_backtest(tenant_id: str, request: BacktestRequest) -> JobStarted:
+    """A backtest of any number of loans as a job: the rules and loans checked now (404, 422 as the
+    synchronous backtest answers), the loans replayed a slice at a time by the worker."""
+    from . import backtest
+
+    backtest.rulebooks(tenant_id, request)
+    if request.loan_ids is not None:
+        backtest.loan_ids(tenant_id, request)
+    body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if len(json.dumps(body)) > MAX_REQUEST_CHARS:
+        raise Invalid(
+            f"the backtest request is over {MAX_REQUEST_CHARS:,} characters: save the rules and name them by id"
+        )
+    job_id = new_id("job")
+    store.create(tenant_id, _key(job_id), {"type": "backtest", "request": body}, utc_now())
+    queues.send(config().force_jobs_queue, [{"type": "expand", "tenantId": tenant_id, "jobId": job_id}])
+    return JobStarted(job_id=job_id)
+
+
 def get(tenant_id: str, job_id: str) -> Job:
     job = store.get(tenant_id, _key(job_id)) if well_formed("job", job_id) else None
     if job is None:
@@ -63,10 +88,11 @@ def get(tenant_id: str, job_id: str) -> Job:
         if job.failed
         else []
     )
+    backtest = job.body.get("type") == "backtest"
     return Job(
         job_id=job_id,
-        type="force",
-        rule_id=job.body["ruleId"],
+        type="backtest" if backtest else "force",
+        rule_id=None if backtest else job.body["ruleId"],
         state=job.state,
         loans_total=job.total,
         loans_done=job.done,
@@ -75,7 +101,15 @@ def get(tenant_id: str, job_id: str) -> Job:
         failures=failures,
         created_at=job.created_at,
         finished_at=job.finished_at,
+        result=_backtest_result(tenant_id, job) if backtest and job.state == "completed" else None,
     )
+
+
+def _backtest_result(tenant_id: str, job: store.Job) -> dict[str, Any]:
+    from .backtest import merge
+
+    parts = [BacktestResult.model_validate(m["result"]) for m in store.markers(tenant_id, job.key) if "result" in m]
+    return merge(parts).model_dump(mode="json", by_alias=True)
 
 
 def handle(message: dict[str, Any], last_attempt: bool) -> None:
@@ -86,10 +120,52 @@ def handle(message: dict[str, Any], last_attempt: bool) -> None:
     job = store.get(tenant_id, _key(job_id))
     if job is None:
         raise LookupError(f"job {job_id} not found")  # not written yet, or gone: retried, then dead-lettered
-    if message["type"] == "expand":
+    if job.body.get("type") == "backtest":
+        if message["type"] == "expand":
+            _expand_backtest(tenant_id, job_id, job)
+        else:
+            _replay_slice(tenant_id, job, message, last_attempt)
+    elif message["type"] == "expand":
         _expand(tenant_id, job_id, job)
     else:
         _run_one(tenant_id, job_id, job, message["loanId"], last_attempt)
+
+
+def _expand_backtest(tenant_id: str, job_id: str, job: store.Job) -> None:
+    from .backtest import loan_ids
+
+    if job.total is not None:
+        return  # expanded before
+    ids = loan_ids(tenant_id, BacktestRequest.model_validate(job.body["request"]), limit=None)
+    queues.send(
+        config().force_jobs_queue,
+        [
+            {"type": "slice", "tenantId": tenant_id, "jobId": job_id, "slice": n, "loanIds": ids[at : at + SLICE]}
+            for n, at in enumerate(range(0, len(ids), SLICE))
+        ],
+    )
+    store.start(tenant_id, job.key, len(ids))
+    store.finish_if_done(tenant_id, job.key, utc_now())
+
+
+def _replay_slice(tenant_id: str, job: store.Job, message: dict[str, Any], last_attempt: bool) -> None:
+    """One slice of a backtest: its answer kept (once), then its loans counted (each once)."""
+    from .backtest import backtest_loans
+
+    ids: list[str] = message["loanIds"]
+    try:
+        part = backtest_loans(tenant_id, BacktestRequest.model_validate(job.body["request"]), ids)
+        store.put_marker(
+            tenant_id, job.key, f"slice#{message['slice']:06d}", {"result": part.model_dump(mode="json", by_alias=True)}
+        )
+        matched = {loan.loan_id for loan in part.matches}
+        results = [store.Result(i, matched=i in matched) for i in ids]
+    except Exception as error:
+        if not last_attempt:
+            raise
+        results = [store.Result(i, failed=True, detail={"error": f"gave up: {error}"[:500]}) for i in ids]
+    store.record(tenant_id, job.key, results)
+    store.finish_if_done(tenant_id, job.key, utc_now())
 
 
 def _expand(tenant_id: str, job_id: str, job: store.Job) -> None:

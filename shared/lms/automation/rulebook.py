@@ -12,10 +12,12 @@ from typing import Any
 from ..clock import utc_now
 from ..contract import (
     CustomerToolsAction,
+    Finding,
     LoanChecklistAction,
     LoanSettingsAction,
     Page,
     Rule,
+    RulebookAnalysis,
     RuleCreate,
     RuleOrder,
     RuleSaved,
@@ -31,6 +33,7 @@ from ..store import rules as store
 from ..store import webhooks as webhook_store
 from ..store.errors import StaleWrite, check_version, update_versioned
 from . import examples
+from .analysis import introduced, report
 from .warnings import label_warnings
 
 MAX_RULES = 500
@@ -214,10 +217,47 @@ def reorder(tenant_id: str, request: RuleOrder) -> list[Rule]:
 
 
 def saved(tenant_id: str, rule: Rule) -> RuleSaved:
-    """A saved rule as POST /rules and PUT /rules/{id} answer it: with its label warnings."""
+    """A saved rule as POST /rules and PUT /rules/{id} answer it: with its label warnings and the findings of
+    the rulebook analysis that the save introduced (against the rulebook with the rule's previous version in
+    its place, or without it when new)."""
+    labels = load_labels(tenant_id)
+    after = store.every(tenant_id)
+    previous = store.version(tenant_id, rule.id, rule.version - 1) if rule.version > 1 else None
+    before: list[Rule] = []
+    for other in after:
+        if other.id != rule.id:
+            before.append(other)
+        elif previous is not None:
+            before.append(previous)
+    found = introduced(before, after, labels)  # a failing example refused the save: none to add
     return RuleSaved.model_validate(
-        {**rule.model_dump(), "warnings": [vars(w) for w in warnings(tenant_id, rule.criteria)]}
+        {
+            **rule.model_dump(),
+            "warnings": [vars(w) for w in label_warnings(labels, rule.criteria)],
+            "findings": [f for f in found if f.kind != "unknown-label"],  # those are the warnings above
+        }
     )
+
+
+def analysis(tenant_id: str) -> RulebookAnalysis:
+    """GET /rules/analysis: the static analysis of the tenant's rules (lms.automation.analysis), with their
+    examples run."""
+    rules = store.every(tenant_id)
+    found = report(rules, load_labels(tenant_id))
+    return found.model_copy(update={"findings": found.findings + _failing_examples(rules)})
+
+
+def _failing_examples(rules: list[Rule]) -> list[Finding]:
+    return [
+        Finding(
+            kind="failing-example",
+            rule_ids=[rule.id],
+            variables=[],
+            why=f"rule {rule.name!r}: example {f['example']!r} {f['message']}",
+        )
+        for rule in rules
+        for f in examples.failures(rule.criteria, rule.examples)
+    ]
 
 
 def warnings(tenant_id: str, criteria: str) -> list[RuleError]:

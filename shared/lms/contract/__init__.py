@@ -2,10 +2,13 @@
 
 The same models validate requests and generate GET /openapi.json. Requests refuse unknown fields;
 responses are mapped from the store explicitly, never from a database item. `lms.contract.X` names
-every model; the modules group them (base, settings, customers, loans, transactions, rules, webhooks).
+every model; the modules group them (base, settings, customers, loans, transactions, rules, backtest,
+analysis, webhooks).
 """
 
+from .analysis import Finding, FindingKind, RulebookAnalysis
 from .autopay import Autopay, AutopayAmount, AutopayMethod, AutopayPut, AutopayResult
+from .backtest import BacktestRequest, BacktestResult
 from .bankruptcies import (
     Bankruptcy,
     BankruptcyCreate,
@@ -156,6 +159,11 @@ from .webhooks import (
 )
 
 __all__ = [
+    "BacktestRequest",
+    "BacktestResult",
+    "Finding",
+    "FindingKind",
+    "RulebookAnalysis",
     "Autopay",
     "SETTINGS_FIELDS",
     "AutopayAmount",

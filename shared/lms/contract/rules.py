@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from ..values import IsoDate, Money
+from .analysis import Finding
 from .base import MAX_LABELS_ON_ENTITY, MULTILINE, STRICT, Entity, Request, SafeText, ShortText, Title
 from .loans import CreditBureau, CustomFieldValue, EcoaCode, LoanValues, ReportingType, Role
 from .settings import RuleProblem
@@ -274,6 +275,7 @@ class RuleSaved(Rule):
     not have (docs/rules.md#label-warnings). GET answers the rule alone."""
 
     warnings: list[RuleProblem] = []
+    findings: list[Finding] = []  # what the rulebook analysis finds that this save introduced
 
 
 class RuleOrder(Request):
@@ -323,8 +325,8 @@ class Job(Entity):
     """A background job's progress. loansTotal is null until every loan of the job is queued."""
 
     job_id: str
-    type: Literal["force"]
-    rule_id: str
+    type: Literal["force", "backtest"]
+    rule_id: str | None = None  # a force job's rule
     state: Literal["queued", "running", "completed", "failed"]
     loans_total: int | None
     loans_done: int
@@ -333,6 +335,8 @@ class Job(Entity):
     failures: list[JobFailure] = []
     created_at: datetime
     finished_at: datetime | None = None
+    # a backtest job, once completed: its answer, as POST /rules/backtest gives it (BacktestResult)
+    result: dict[str, Any] | None = None
 
 
 class ForceResult(Entity):

@@ -41,6 +41,13 @@ def page(
     return items, encode_cursor(last["day"]["S"]) if last else None
 
 
+def between(tenant_id: str, loan_id: str, since: str, until: str) -> list[dict[str, Any]]:
+    """Every snapshot of one loan from `since` to `until` (ISO dates, both included), oldest first, all pages:
+    what a backtest replays (eventually consistent: snapshots are written once and never changed)."""
+    results = SnapshotItem.query(scoped(tenant_id, loan_id), SnapshotItem.day.between(since, until))
+    return [{"date": item.day, **item.body} for item in results]
+
+
 def put_many_loans(tenant_id: str, snapshots: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
     """The snapshots of several loans in as few BatchWriteItem calls as possible (25 items each)."""
     with SnapshotItem.batch_write() as batch:
