@@ -78,3 +78,32 @@ def test_the_api_answers_a_backtest_and_refuses_what_it_cannot_run(api):
     ):
         error = assert_error(api.post("/rules/backtest", wrong), 422)
         assert any(field in d.get("field", "") for d in error["details"]), error
+
+
+def test_a_slice_that_keeps_failing_counts_its_loans_failed_and_goes_to_the_dead_letter_queue(small, monkeypatch):  # noqa: F811
+    import pytest
+
+    from lms.automation import backtest, jobs
+
+    started = jobs.start_backtest(small["tenant"], _request(ruleId=small["rules"][0]))
+    jobs.handle({"type": "expand", "tenantId": small["tenant"], "jobId": started.job_id}, last_attempt=False)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the snapshots could not be read")
+
+    monkeypatch.setattr(backtest, "backtest_loans", broken)
+    message = {
+        "type": "slice",
+        "tenantId": small["tenant"],
+        "jobId": started.job_id,
+        "slice": 0,
+        "loanIds": small["loans"],
+    }
+    with pytest.raises(RuntimeError):
+        jobs.handle(message, last_attempt=False)  # retried: nothing counted yet
+    assert jobs.get(small["tenant"], started.job_id).loans_done == 0
+    with pytest.raises(RuntimeError):
+        jobs.handle(message, last_attempt=True)  # raised again: SQS moves it to the dead-letter queue
+    job = jobs.get(small["tenant"], started.job_id)
+    assert (job.state, job.loans_failed, job.loans_done) == ("failed", 16, 16)
+    assert job.failures[0].error == "gave up: the snapshots could not be read"

@@ -163,7 +163,10 @@ def _replay_slice(tenant_id: str, job: store.Job, message: dict[str, Any], last_
     except Exception as error:
         if not last_attempt:
             raise
-        results = [store.Result(i, failed=True, detail={"error": f"gave up: {error}"[:500]}) for i in ids]
+        failed = [store.Result(i, failed=True, detail={"error": f"gave up: {error}"[:500]}) for i in ids]
+        store.record(tenant_id, job.key, failed)  # counted failed, the message to the dead-letter queue
+        store.finish_if_done(tenant_id, job.key, utc_now())
+        raise
     store.record(tenant_id, job.key, results)
     store.finish_if_done(tenant_id, job.key, utc_now())
 
