@@ -107,3 +107,17 @@ def test_a_slice_that_keeps_failing_counts_its_loans_failed_and_goes_to_the_dead
     job = jobs.get(small["tenant"], started.job_id)
     assert (job.state, job.loans_failed, job.loans_done) == ("failed", 16, 16)
     assert job.failures[0].error == "gave up: the snapshots could not be read"
+
+
+def test_a_synchronous_backtest_over_its_loan_days_is_refused_with_the_figures(small, monkeypatch):  # noqa: F811
+    import pytest
+
+    from lms.automation import backtest
+    from lms.errors import Invalid
+
+    monkeypatch.setattr(backtest, "MAX_SYNC_LOAN_DAYS", 1_000)
+    with pytest.raises(Invalid) as refused:
+        backtest.backtest(small["tenant"], _request(ruleId=small["rules"][0]))
+    assert "16 loans x 90 days is over 1,000 loan-days" in refused.value.message
+    assert "POST /rules/backtest/jobs" in refused.value.message
+    assert backtest.backtest(small["tenant"], _request(ruleId=small["rules"][0], sample=11)).loan_days == 11 * 90

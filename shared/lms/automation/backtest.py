@@ -1,13 +1,8 @@
 """Backtests: a rule, or the rulebook with a proposed change, replayed over the daily snapshots maintenance
 stored (docs/servicing.md#snapshots-and-daily-maintenance), day by day, applying nothing.
 
-Each loan-day with a snapshot: the loan as it stood (the stored loan with the snapshot's figures; its transactions
-dated on or before the day, a payment reversed later still in effect, the rules' own of that day left out), its
-daily rules in order as maintenance runs them (engine.evaluate, in memory), then the cascade real time would run
-(the rules not yet applied, up to engine.MAX_DEPTH levels). Each day stands alone: D+1 replays what really
-happened on D+1, not what the rules would have done on D. Terms, labels, customers and opt-outs are as they stand
-now; a transaction back-dated after the day counts from its date. A rule named alone runs as an active daily rule,
-a rulebook's as they are set; a shadow rule runs as a live one, a preactivation rule never (loans are active).
+What a loan-day replays and why each day stands alone (D+1 replays what really happened on D+1, not what
+the rules would have done on D): docs/rules.md#backtest. A rule named alone runs as an active daily rule.
 """
 
 from __future__ import annotations
@@ -26,6 +21,7 @@ from ..contract import AmountSpec, Customer, Loan, LoanValues, Rule, RuleCreate,
 from ..contract.backtest import (
     MAX_BACKTEST_LOANS,
     MAX_LISTED,
+    MAX_SYNC_LOAN_DAYS,
     BacktestDay,
     BacktestDifference,
     BacktestLoan,
@@ -69,11 +65,17 @@ _MONEY = {"credit": "credits", "charge": "fees", "apd-reset": "apd_resets"}
 Rules = list[Rule]
 _ALONE = {"active": True, "eval_daily": True}  # a rule backtested alone
 Reader = Callable[[], Sequence[Transaction] | None]
+_JOB = "or run it as a job (POST /rules/backtest/jobs)"
 
 
 def backtest(tenant_id: str, request: BacktestRequest) -> BacktestResult:
-    """POST /rules/backtest: at most MAX_BACKTEST_LOANS loans at once (a bigger book runs as a job)."""
-    return _replayed(tenant_id, request, _loans(tenant_id, request, MAX_BACKTEST_LOANS))
+    """POST /rules/backtest: at most MAX_BACKTEST_LOANS loans and MAX_SYNC_LOAN_DAYS loan-days (more: a job)."""
+    loans, days = _loans(tenant_id, request, MAX_BACKTEST_LOANS), (request.to - request.from_).days + 1
+    if len(loans) * days > MAX_SYNC_LOAN_DAYS:
+        raise field_error(
+            "sample", f"{len(loans)} loans x {days} days is over {MAX_SYNC_LOAN_DAYS:,} loan-days: {_JOB}"
+        )
+    return _replayed(tenant_id, request, loans)
 
 
 def backtest_loans(tenant_id: str, request: BacktestRequest, loan_ids: Sequence[str]) -> BacktestResult:
@@ -103,8 +105,7 @@ def _loans(tenant_id: str, request: BacktestRequest, limit: int | None) -> list[
         if request.sample is not None and len(chosen) >= request.sample:
             return chosen[: request.sample]
         if limit is not None and len(chosen) > limit:
-            message = f"more than {limit} loans: give loanIds or a sample of at most {limit}, or run it as a job"
-            raise field_error("sample", message)
+            raise field_error("sample", f"more than {limit} loans: give loanIds or a sample of at most {limit}, {_JOB}")
         if cursor is None:
             return chosen
 
