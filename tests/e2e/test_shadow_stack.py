@@ -67,8 +67,14 @@ def _state(call, loans) -> dict:
     }
 
 
+def _scheduled(event: dict) -> bool:
+    """A run the stack's scheduler made on its own (today's, for a tenant created before its business date was
+    set), not the story's: whether it comes for one tenant and not the other is a matter of timing."""
+    return event.get("type") == "maintenance.completed" and event["data"].get("businessDate") != "2026-02-20"
+
+
 def _deliveries(receiver: Receiver) -> list:
-    bodies = [_same({k: v for k, v in e.items() if k != "tenantId"}) for e in receiver.received]
+    bodies = [_same({k: v for k, v in e.items() if k != "tenantId"}) for e in receiver.received if not _scheduled(e)]
     return sorted(bodies, key=lambda b: json.dumps(b, sort_keys=True))
 
 

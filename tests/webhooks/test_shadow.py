@@ -10,16 +10,9 @@ import re
 
 from lms.contract.webhooks import EVENT_TYPES
 from local.queues import drain_all
+from tests.automation.test_maintenance import SETUP
 from tests.conftest import make_customer, new_tenant
 
-SETUP = {
-    "loanAmount": "5000.00",
-    "interestRate": "12",
-    "termPeriods": 24,
-    "paymentFrequency": "monthly",
-    "contractDate": "2026-01-10",
-    "firstPaymentDate": "2026-02-10",
-}
 SCRA = {
     "name": "SCRA",
     "criteria": '(contains? customer-statuses "SCRA")',

@@ -81,7 +81,7 @@ def loan_settings(run: Run, action: LoanSettingsAction) -> dict[str, Any]:
     return shown
 
 
-_SETTING_OPTIONS = (
+SETTING_OPTIONS = (  # loan-settings options that set a field of loan.settings as given
     "credit_bureau",
     "reporting_type",
     "ecoa_primary",
@@ -99,7 +99,7 @@ def _settings(run: Run, action: LoanSettingsAction) -> LoanSettings:
     """The loan's settings after the action: the options given ("today" is the day the rule applies),
     then those set_null clears."""
     update: dict[str, Any] = {}
-    for name in _SETTING_OPTIONS:
+    for name in SETTING_OPTIONS:
         value = getattr(action, name)
         if value is not None:
             update[name] = run.today if value == "today" else value

@@ -18,6 +18,7 @@ from ...contract import (
     Rule,
     StopInterestAction,
 )
+from ..actions import SETTING_OPTIONS
 from .writes import BANKRUPTCY_FIELDS, to_snake
 
 FieldKey = tuple[Any, ...]
@@ -109,19 +110,7 @@ def rule_sets(rule: Rule) -> dict[FieldKey, Setting]:  # noqa: C901 - one case p
 
 
 _ROLES = ("primary", "secondary", "additional", "authorized", "unassigned")
-_SETTING_OPTIONS = {
-    "credit_bureau",
-    "reporting_type",
-    "ecoa_primary",
-    "ecoa_secondary",
-    "e_billing",
-    "repossession_date",
-    "closed_date",
-    "liquidation_date",
-    "merchant_processor_group",
-    "agent",
-    "autopay",
-}
+_SETTING_OPTIONS = {*SETTING_OPTIONS, "autopay"}
 
 
 def _camel(snake: str) -> str:
