@@ -3,6 +3,8 @@ POST or PUT of a rule introduces, answered with the saved rule."""
 
 from __future__ import annotations
 
+from typing import Any
+
 PAST_DUE = {
     "name": "Late",
     "criteria": '(= loan-sub-status "Repaying")',
@@ -13,11 +15,8 @@ REPAYING = {
     "criteria": '(= loan-sub-status "Past Due")',
     "actions": [{"type": "loan-settings", "loanStatus": "Open", "loanSubStatus": "Repaying"}],
 }
-QUIET = {
-    "name": "Quiet",
-    "criteria": "(> status-days-past-due 30)",
-    "actions": [{"type": "loan-checklist", "check": []}],
-}
+QUIET_ACTION: dict[str, Any] = {"type": "loan-checklist", "check": []}
+QUIET = {"name": "Quiet", "criteria": "(> status-days-past-due 30)", "actions": [QUIET_ACTION]}
 
 
 def test_a_clean_rulebook_has_no_findings_and_a_save_introduces_none(api):
@@ -49,28 +48,16 @@ def test_an_always_true_criteria_is_a_finding_of_the_save(api):
 
 
 def test_a_stored_rule_whose_example_fails_is_a_finding_of_the_analysis():
-    from datetime import UTC, datetime
-
     from lms.automation.rulebook import _failing_examples
-    from lms.contract import Rule, RuleExample
+    from lms.contract import RuleExample
+    from tests.automation.test_analysis import rule
 
-    now = datetime.now(UTC)
-    rule = Rule.model_validate(
-        {
-            **QUIET,
-            "id": "rul_1",
-            "active": True,
-            "evalDaily": True,
-            "evalRealTime": True,
-            "addToNewLoans": True,
-            "preactivation": False,
-            "order": 1,
-            "version": 1,
-            "createdAt": now,
-            "updatedAt": now,
-            "examples": [RuleExample(name="31 days", variables={"status-days-past-due": 30}, matches=True)],
-        }
+    stored = rule(
+        "Quiet",
+        "(> status-days-past-due 30)",
+        QUIET_ACTION,
+        examples=[RuleExample(name="31 days", variables={"status-days-past-due": 30}, matches=True)],
     )
-    [finding] = _failing_examples([rule])
-    assert (finding.kind, finding.rule_ids) == ("failing-example", ["rul_1"])
+    [finding] = _failing_examples([stored])
+    assert (finding.kind, finding.rule_ids) == ("failing-example", [stored.id])
     assert "'31 days' must match, but the criteria did not match" in finding.why

@@ -183,18 +183,9 @@ def _evaluate(run: Run, rule: Rule) -> Evaluation:
             dict(run.customers),
             list(run.notifications),
         )
-        try:
-            for action in rule.actions:
-                applied.append({"type": action.type, **apply_action(run, action)})
-            check_roles(run, saved[0])
-        except Exception as failure:  # the loan as the rule found it; the reason in the rule's audit entry
+        applied, error = _apply(run, rule)
+        if error is not None:  # the loan as the rule found it; the reason in the rule's audit entry
             run.loan, run.new_transactions, run.customer_changes, run.customers, run.notifications = saved
-            if isinstance(failure, ActionError):
-                reason = str(failure)
-            else:
-                logger.exception("rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
-                reason = f"the {rule.actions[len(applied)].type} action could not be applied ({type(failure).__name__})"
-            error, applied = f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{reason}", []
     return Evaluation(
         rule, outcome.matched and error is None, variables, applied, error, list(run.notifications[sent:])
     )
@@ -214,25 +205,30 @@ def _trial(run: Run) -> Run:
     return trial
 
 
-def _shadow(run: Run, rule: Rule) -> tuple[list[dict[str, Any]], str | None]:
-    """A shadow rule's actions tried on a copy of the run (docs/rules.md#shadow-mode): what they would have
-    applied, or why they could not; the run, its loan, customers and notifications stay as they were."""
-    trial = _trial(run)
-    would: list[dict[str, Any]] = []
+def _apply(run: Run, rule: Rule) -> tuple[list[dict[str, Any]], str | None]:
+    """The rule's actions in order on the run: what each applied, or ([], why one could not) with the run left
+    as the failing action found it (the caller puts back what it saved, or drops a trial copy)."""
+    before, applied = run.loan, list[dict[str, Any]]()
     try:
         for action in rule.actions:
-            done = apply_action(trial, action)
-            done.pop("transactionId", None)  # made on the copy only: no such transaction exists
-            would.append({"type": action.type, **done})
-        check_roles(trial, run.loan)
+            applied.append({"type": action.type, **apply_action(run, action)})
+        check_roles(run, before)
     except Exception as failure:
         if isinstance(failure, ActionError):
             reason = str(failure)
         else:
-            logger.exception("shadow rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
-            reason = f"the {rule.actions[len(would)].type} action could not be applied ({type(failure).__name__})"
-        return [], f"{would and 'after ' + str(len(would)) + ' action(s), ' or ''}{reason}"
-    return would, None
+            logger.exception("rule action failed", extra={"rule_id": rule.id, "loan_id": run.loan.id})
+            reason = f"the {rule.actions[len(applied)].type} action could not be applied ({type(failure).__name__})"
+        return [], f"{applied and 'after ' + str(len(applied)) + ' action(s), ' or ''}{reason}"
+    return applied, None
+
+
+def _shadow(run: Run, rule: Rule) -> tuple[list[dict[str, Any]], str | None]:
+    """A shadow rule's actions tried on a copy of the run (docs/rules.md#shadow-mode): what they would have
+    applied (a credit's transactionId left out: it was made on the copy only), or why they could not; the run,
+    its loan, customers and notifications stay as they were."""
+    would, error = _apply(_trial(run), rule)
+    return [{k: v for k, v in done.items() if k != "transactionId"} for done in would], error
 
 
 def audit_entries(loan_id: str, evaluations: list[Evaluation], trigger: str, now: datetime) -> list[RuleApplication]:
