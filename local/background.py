@@ -118,6 +118,9 @@ def main(ready_fd: int) -> None:
     running = workers(os.environ["DYNAMODB_ENDPOINT"])
     for worker in running:
         worker.start()
+    from local import collector
+
+    collector.settle()  # what the imports and the seed made lives as long as the process
     with os.fdopen(ready_fd, "w") as ready:
         ready.write(json.dumps({"statusPort": serve_status(running), "demoTenantId": demo_tenant}) + "\n")
     try:

@@ -22,7 +22,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from local import children
+from local import children, collector
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,6 +150,7 @@ def _serve(module_name: str, events_fd: int, answers_fd: int) -> None:
     events = os.fdopen(events_fd, "r")
     answers = os.fdopen(answers_fd, "w", buffering=1)
     handler = importlib.import_module(module_name).lambda_handler
+    collector.settle()  # what the import made lives as long as the environment
     answers.write(json.dumps({"ready": True}) + "\n")
     for line in events:
         request = json.loads(line)

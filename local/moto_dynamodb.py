@@ -37,6 +37,7 @@ moto's own behaviour, so an upgrade that changes what is replaced here fails lou
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import functools
 import hashlib
@@ -46,7 +47,7 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -95,7 +96,70 @@ REPLACED = {
     "LimitedSizeDict.__setitem__": "d979580fdbe14f79",  # its limit, ITEM_SIZE_LIMIT
 }
 
-LOCK = threading.RLock()  # one request at a time, DynamoDB and its streams alike
+
+class TurnLock:
+    """One request at a time, DynamoDB and its streams alike (reentrant), with two kinds of turn: a request
+    made deferrable (deferrable() below; the local stack's background) waits while a request that is not is
+    waiting. The API's calls are never queued behind the background's: it catches up in the gaps between
+    them, which the API always leaves (its environments also compute between calls), so it is never starved."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._urgent = threading.Condition(self._guard)  # requests that are not deferrable wait on this
+        self._deferred = threading.Condition(self._guard)
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if _deferrable.value:
+                while self._owner is not None or self._urgent_waiting:
+                    self._deferred.wait()
+            else:
+                self._urgent_waiting += 1
+                while self._owner is not None:
+                    self._urgent.wait()
+                self._urgent_waiting -= 1
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                (self._urgent if self._urgent_waiting else self._deferred).notify()
+
+    def __enter__(self) -> TurnLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+class _Deferrable(threading.local):
+    value = False
+
+
+_deferrable = _Deferrable()
+
+
+@contextlib.contextmanager
+def deferrable(yes: bool = True) -> Iterator[None]:
+    """Within it, this thread's requests take their turn after any other request waiting for one."""
+    before, _deferrable.value = _deferrable.value, yes
+    try:
+        yield
+    finally:
+        _deferrable.value = before
+
+
+LOCK = TurnLock()
 ORIGINAL: dict[str, Callable[..., Any]] = {}  # moto's own functions, by the names in REPLACED
 _installed = False
 

@@ -28,6 +28,10 @@ HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 READY = "ready "
 KEEP_ALIVE_CONNECTIONS = 1024
+# The local stack's background process names itself in its calls' User-Agent (AWS_SDK_UA_APP_ID, which botocore
+# adds as app/<id>): its DynamoDB requests take their turn after the API's (local.moto_dynamodb.TurnLock).
+BACKGROUND_APP_ID = "lms-local-background"
+BACKGROUND_AGENT = f"app/{BACKGROUND_APP_ID}"
 
 
 class MotoProcess:
@@ -95,6 +99,8 @@ def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byt
     from moto.sqs.responses import SQSResponse
     from werkzeug.wrappers import Response
 
+    from local import moto_dynamodb
+
     class ServerRequest(Request):
         from_wsgi_server = True  # as moto's Flask request says: the server, not moto, supplies the Date header
 
@@ -113,7 +119,8 @@ def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byt
             return fallback(environ, start_response)
         request = ServerRequest(environ)
         try:
-            result = handler.dispatch(request, request.raw_url, dict(request.headers))
+            with moto_dynamodb.deferrable(BACKGROUND_AGENT in environ.get("HTTP_USER_AGENT", "")):
+                result = handler.dispatch(request, request.raw_url, dict(request.headers))
         except ClientError as exc:  # what moto's convert_to_flask_response answers
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, body = result if len(result) == 3 else (200, {}, result)
@@ -134,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from cheroot import wsgi
 
-    from local import moto_dynamodb
+    from local import collector, moto_dynamodb
 
     moto_dynamodb.install()
     # moto's own server (werkzeug's development server) closes every connection and starts a thread for each
@@ -146,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     # selector, not on a thread: keep them all.
     server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
     server.prepare()
+    collector.settle()  # moto's tables are its heap: a full collection must not walk them each time
     threading.Thread(target=server.serve, name="moto", daemon=True).start()
     host, port = server.bind_addr[:2]
     print(f"{READY}http://{host}:{port}", flush=True)

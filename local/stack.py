@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from local import children
+from local import children, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -303,9 +303,8 @@ def main() -> None:
         from local.control import Control, Targets
         from local.environment import Pool
         from local.gateway import Gateway
-        from local.moto_server import MotoProcess
 
-        moto = MotoProcess(moto_port)
+        moto = moto_server.MotoProcess(moto_port)
         started.append(moto)
         moto.start()
         os.environ["DYNAMODB_ENDPOINT"] = moto.endpoint_url
@@ -326,7 +325,10 @@ def main() -> None:
         )
         targets = Targets(state / "webhook-targets")
 
-        background = Background({**os.environ, "DEMO_API_KEY": demo_key})
+        # Its calls name it (User-Agent app id): the moto server serves the API's first.
+        background = Background(
+            {**os.environ, "DEMO_API_KEY": demo_key, "AWS_SDK_UA_APP_ID": moto_server.BACKGROUND_APP_ID}
+        )
         started.append(background)
         background.launch()  # it seeds and starts while the API's environments start
         api = Pool("ApiFunction", "functions.api.app", concurrency, dict(os.environ))

@@ -5,6 +5,7 @@ keeping (or breaking) a fix that is no longer needed."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -496,3 +497,76 @@ def test_an_item_is_refused_for_its_size_exactly_as_moto_refuses_it(dynamodb, mo
     theirs = outcome()
     assert ours == theirs
     assert (ours == "stored") == (size < 405_000)
+
+
+def _queue_behind_holder(kinds: list[bool]) -> list[int]:
+    """Threads of the given kinds (True: deferrable) queue, in that order, for LOCK while this thread holds
+    it; returns the order in which they got it once it is released."""
+    order: list[int] = []
+    entered = [threading.Event() for _ in kinds]
+
+    def take(index: int, deferrable: bool) -> None:
+        with moto_dynamodb.deferrable(deferrable):
+            entered[index].set()
+            with moto_dynamodb.LOCK:
+                order.append(index)
+
+    threads = [threading.Thread(target=take, args=(i, kind)) for i, kind in enumerate(kinds)]
+    with moto_dynamodb.LOCK:
+        for thread, event in zip(threads, entered, strict=True):
+            thread.start()
+            event.wait(5)
+            deadline = time.monotonic() + 5
+            while not _waiting(thread) and time.monotonic() < deadline:
+                time.sleep(0.005)
+    for thread in threads:
+        thread.join(5)
+    return order
+
+
+def _waiting(thread: threading.Thread) -> bool:
+    """The thread is blocked in LOCK.acquire (its frame waits on one of the lock's conditions)."""
+    import sys
+
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == "wait" and frame.f_code.co_filename.endswith("threading.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def test_a_request_that_is_not_deferrable_takes_its_turn_before_waiting_deferrable_ones():
+    """The background's requests (deferrable) queued first, the API's last: the API's go first, each kind in turn."""
+    order = _queue_behind_holder([True, True, False, False])
+    assert sorted(order[:2]) == [2, 3] and sorted(order[2:]) == [0, 1]
+
+
+def test_deferrable_requests_are_served_when_nothing_else_waits():
+    assert sorted(_queue_behind_holder([True, True, True])) == [0, 1, 2]
+
+
+def test_the_lock_is_reentrant_and_free_again_after_the_outermost_release():
+    with moto_dynamodb.LOCK, moto_dynamodb.LOCK:
+        pass
+    got = threading.Event()
+
+    def take() -> None:
+        with moto_dynamodb.LOCK:
+            got.set()
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join(5)
+    assert got.is_set()
+
+
+def test_deferrable_is_per_thread_and_put_back_after():
+    seen: list[bool] = []
+    with moto_dynamodb.deferrable():
+        other = threading.Thread(target=lambda: seen.append(moto_dynamodb._deferrable.value))
+        other.start()
+        other.join()
+        seen.append(moto_dynamodb._deferrable.value)
+    seen.append(moto_dynamodb._deferrable.value)
+    assert seen == [False, True, False]

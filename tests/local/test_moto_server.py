@@ -12,7 +12,7 @@ import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.test import Client
 
-from local import moto_server
+from local import moto_dynamodb, moto_server
 from tests.conftest import empty_aws
 
 AUTH = (
@@ -37,7 +37,7 @@ def apps():
         yield Client(moto_server.application()), Client(DomainDispatcherApplication(create_backend_app))
 
 
-def _call(client: Client, target: str, body: dict, service: str = "dynamodb"):
+def _call(client: Client, target: str, body: dict, service: str = "dynamodb", user_agent: str = "Boto3/1.44.5"):
     answer = client.post(
         "/",
         data=json.dumps(body),
@@ -46,6 +46,7 @@ def _call(client: Client, target: str, body: dict, service: str = "dynamodb"):
             "Content-Type": "application/x-amz-json-1.0",
             "Authorization": AUTH.format(service=service),
             "X-Amz-Date": "20261201T000000Z",
+            "User-Agent": user_agent,
         },
     )
     return answer.status_code, json.loads(answer.get_data() or b"{}"), answer.headers
@@ -166,3 +167,22 @@ def test_only_other_services_go_through_moto_s_dispatcher(apps, monkeypatch):
     status, _, _ = _call(fast, "AWSEvents.ListRules", {}, "events")
     assert status == 200
     assert asked == ["AWSEvents.ListRules"]
+
+
+def test_the_background_s_requests_take_their_turn_after_the_api_s(apps, monkeypatch):
+    """A request whose User-Agent names the local stack's background (AWS_SDK_UA_APP_ID) is deferrable."""
+    fast, _ = apps
+    seen: list[bool] = []
+    original = moto_dynamodb.TurnLock.acquire
+
+    def acquire(self: moto_dynamodb.TurnLock) -> None:
+        seen.append(moto_dynamodb._deferrable.value)
+        original(self)
+
+    monkeypatch.setattr(moto_dynamodb.TurnLock, "acquire", acquire)
+    target, body = REQUESTS[1]
+    assert _call(fast, target, body)[0] == 200
+    agent = f"Boto3/1.44.5 md/Botocore#1.44.5 {moto_server.BACKGROUND_AGENT} cfg/retry-mode#legacy"
+    assert _call(fast, target, body, user_agent=agent)[0] == 200
+    assert seen == [False, True]
+    assert moto_dynamodb._deferrable.value is False  # the server's thread is put back
