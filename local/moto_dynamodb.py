@@ -21,7 +21,8 @@ moto 5.2.5 answers every call correctly for one client, but under real use:
   same list each time. Here it is listed once per class.
 - Every response is built by a generic serializer that walks botocore's shape of each attribute value
   (ten members looked up through alias providers, for every attribute of every item): about 15 ms for
-  a loan. An attribute value that is already in its wire form (no binary) is passed through as is.
+  a loan. An attribute value that is already in its wire form is passed through as is, and a binary
+  value (a packed snapshot) is base64-encoded as the serializer would.
 - Every item moto builds (each write, each item of a transaction, each copy of a query's results) is sized
   whole again for each of its attributes, to check DynamoDB's 400 KB limit: a loan of 40 attributes is
   sized 40 times. Here it is sized once, with the same limit and the same error.
@@ -496,9 +497,13 @@ def _wire_form(value: Any) -> bool:
 
 
 def serialize_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
-    if shape.name == "AttributeValue" and _wire_form(value):
-        self._default_serialize(serialized, value, shape, key)
-        return
+    if shape.name == "AttributeValue":
+        if _wire_form(value):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        if type(value) is dict and len(value) == 1 and type(value.get("B")) is bytes:  # one binary value
+            self._default_serialize(serialized, {"B": self._base64(value["B"])}, shape, key)
+            return
     ORIGINAL["BaseJSONSerializer._serialize_type_structure"](self, serialized, value, shape, key)
 
 

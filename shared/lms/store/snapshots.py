@@ -1,15 +1,43 @@
 """Daily snapshots of a loan's values: key "<tenant>#<loan>", then the business date. Written with
 BatchWriteItem before the loan's own conditional write: a snapshot is the same item however often
-the day is computed, so a redelivered message writes it again unchanged."""
+the day is computed, so a redelivered message writes it again unchanged.
+
+A snapshot is kept packed: its document (as DocumentAttribute writes it, so numbers stay exact) as compact
+JSON, compressed, in one binary attribute. Maintenance writes one a loan-day and a backtest reads
+thousands; botocore and moto handle an item attribute by attribute (serialised, parsed, typed, sized,
+copied), so one attribute instead of a map of nested ones makes each write and read several times
+cheaper (the 1,000-loan backtest test: 260 s before, 80 s after). The bytes billed are about the same
+(under 1 KB either way). A snapshot written as a map (before) still reads."""
 
 from __future__ import annotations
 
+import json
+import zlib
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from .attributes import DocumentAttribute
 from .paging import decode_cursor, encode_cursor
 from .tables import SnapshotItem, scoped
+
+_DOCUMENT = DocumentAttribute()
+
+
+def pack(body: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(_DOCUMENT.serialize(body), separators=(",", ":")).encode("utf-8"))
+
+
+def unpack(packed: bytes) -> dict[str, Any]:
+    return _DOCUMENT.deserialize(json.loads(zlib.decompress(packed)))
+
+
+def _item(key: str, day: str, body: dict[str, Any]) -> SnapshotItem:
+    return SnapshotItem(key, day, packed=pack(body))
+
+
+def _read(item: SnapshotItem) -> dict[str, Any]:
+    return {"date": item.day, **(unpack(item.packed) if item.packed is not None else item.body or {})}
 
 
 def put_many(tenant_id: str, loan_id: str, snapshots: list[tuple[str, dict[str, Any]]]) -> None:
@@ -18,7 +46,7 @@ def put_many(tenant_id: str, loan_id: str, snapshots: list[tuple[str, dict[str, 
     key = scoped(tenant_id, loan_id)
     with SnapshotItem.batch_write() as batch:
         for day, body in snapshots:
-            batch.save(SnapshotItem(key, day, body=body))
+            batch.save(_item(key, day, body))
 
 
 def page(
@@ -36,7 +64,7 @@ def page(
         condition = SnapshotItem.day <= until
     start = {"loanKey": {"S": key}, "day": {"S": after}} if after else None
     results = SnapshotItem.query(key, condition, limit=limit, last_evaluated_key=start, consistent_read=True)
-    items = [{"date": item.day, **item.body} for item in results]
+    items = [_read(item) for item in results]
     last = results.last_evaluated_key
     return items, encode_cursor(last["day"]["S"]) if last else None
 
@@ -44,8 +72,9 @@ def page(
 def between(tenant_id: str, loan_id: str, since: str, until: str) -> list[dict[str, Any]]:
     """Every snapshot of one loan from `since` to `until` (ISO dates, both included), oldest first, all pages:
     what a backtest replays (eventually consistent: snapshots are written once and never changed)."""
-    results = SnapshotItem.query(scoped(tenant_id, loan_id), SnapshotItem.day.between(since, until))
-    return [{"date": item.day, **item.body} for item in results]
+    return [
+        _read(item) for item in SnapshotItem.query(scoped(tenant_id, loan_id), SnapshotItem.day.between(since, until))
+    ]
 
 
 def put_many_loans(tenant_id: str, snapshots: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
@@ -54,4 +83,4 @@ def put_many_loans(tenant_id: str, snapshots: dict[str, list[tuple[str, dict[str
         for loan_id, days in snapshots.items():
             key = scoped(tenant_id, loan_id)
             for day, body in days:
-                batch.save(SnapshotItem(key, day, body=body))
+                batch.save(_item(key, day, body))

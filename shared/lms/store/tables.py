@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
@@ -186,12 +187,14 @@ class JobItem(Model):
 
 
 class SnapshotItem(Model):
-    """A loan's values at the end of one business day, written by daily maintenance."""
+    """A loan's values at the end of one business day, written by daily maintenance: `packed` holds them
+    (store.snapshots.pack); `body`, the same document as a map, is only read (snapshots written before)."""
 
     Meta = _meta(config().snapshots_table)
     loan_key = UnicodeAttribute(hash_key=True, attr_name="loanKey")
     day = UnicodeAttribute(range_key=True)
-    body = DocumentAttribute(default=dict)
+    packed = BinaryAttribute(legacy_encoding=False, null=True)
+    body = DocumentAttribute(null=True)
 
 
 class WebhookItem(Model):
