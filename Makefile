@@ -50,9 +50,10 @@ test-all: $(VENV)/.installed
 	$(PYTHON) -m pytest -n 2
 
 ## The developer's loop: every test that needs no server (no local stack, no sam, no cfn-lint), each
-## property test with a tenth of its examples (HYPOTHESIS_PROFILE=fast; make test-all runs them all).
+## property test with a tenth of its examples (HYPOTHESIS_PROFILE=fast; make test-all runs them all), the
+## backtest acceptance test on 120 loans (make test-all runs its 1,000).
 test-fast: $(VENV)/.installed
-	HYPOTHESIS_PROFILE=fast $(PYTHON) -m pytest -n 2 -m "not e2e and not tooling"
+	HYPOTHESIS_PROFILE=fast BACKTEST_LOANS=120 $(PYTHON) -m pytest -n 2 -m "not e2e and not tooling"
 
 ## ruff (lint and format) and mypy over the Python code, then the template checks.
 lint: lint-python lint-template

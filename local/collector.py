@@ -9,8 +9,9 @@ settle() freezes what the process holds now (gc.freeze: moved to a permanent gen
 never walk) and again after each full collection: a full collection then walks only what was made since
 the last one, not the whole heap. What is frozen was alive when frozen (a full collection just freed every
 unreachable cycle); when it later dies, reference counting frees it as before. Only a cycle formed among
-frozen objects after they were frozen would wait: every RECLAIM_SECONDS the process unfreezes and collects
-once, so nothing is kept for good.
+frozen objects after they were frozen would wait (and a cycle that was in flight at a full collection: a
+request's objects, freed by reference counting only once the request is done, if they do not form a cycle):
+every RECLAIM_SECONDS the process unfreezes and collects once, so nothing is kept for good.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def settle(reclaim_seconds: float = RECLAIM_SECONDS) -> None:
     `reclaim_seconds`. Once per process."""
     if _after_collection in gc.callbacks:
         return
+    gc.collect()  # what is frozen is alive: the imports' garbage is freed first
     gc.freeze()
     gc.callbacks.append(_after_collection)
     threading.Thread(target=_reclaim_every, args=(reclaim_seconds,), name="gc-reclaim", daemon=True).start()

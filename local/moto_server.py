@@ -1,7 +1,7 @@
 """The moto server in a process of its own, with local.moto_dynamodb's fixes installed: what the local
 stack and the benches talk to. moto then runs on its own interpreter, not in the stack's, and a request
 to it never waits for the gateway's or a pump's turn to run Python. Its WSGI application is served by
-cheroot (keep-alive, a pool of 16 threads) rather than moto's development server.
+cheroot (keep-alive, a pool of THREADS threads) rather than moto's development server.
 
     python -m local.moto_server [--port N]
 
@@ -28,6 +28,11 @@ HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 READY = "ready "
 KEEP_ALIVE_CONNECTIONS = 1024
+# Enough threads that a request never waits for one: the background alone can have about 15 calls in flight
+# (SQS long polls held up to a second, stream reads, the webhook sender's threads), each holding a thread while
+# it waits for its turn (local.moto_dynamodb.TurnLock). An API call queued inside cheroot, behind a full pool,
+# would not be seen by the turn lock; a thread waiting on a condition costs next to nothing.
+THREADS = 64
 # The local stack's background process names itself in its calls' User-Agent (AWS_SDK_UA_APP_ID, which botocore
 # adds as app/<id>): its DynamoDB requests take their turn after the API's (local.moto_dynamodb.TurnLock).
 BACKGROUND_APP_ID = "lms-local-background"
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     moto_dynamodb.install()
     # moto's own server (werkzeug's development server) closes every connection and starts a thread for each
     # request: a third of its time under load. cheroot keeps connections alive and serves from a pool.
-    server = wsgi.Server((HOST, args.port), application(), numthreads=16, request_queue_size=1024)
+    server = wsgi.Server((HOST, args.port), application(), numthreads=THREADS, request_queue_size=1024)
     # cheroot keeps at most 10 idle keep-alive connections and closes every other one after its answer: the
     # stack's clients (two API environments, a pump per function, the webhook sender's threads) are more
     # than 10, so most calls paid a new connection on both sides. Idle connections wait in cheroot's

@@ -116,6 +116,12 @@ def create_resources(endpoint_url: str) -> dict[str, str]:
     return names
 
 
+def background_environment(demo_key: str) -> dict[str, str]:
+    """The background's environment: the stack's, the demo key, and the app id its calls name in their
+    User-Agent, by which the moto server serves the API's calls first."""
+    return {**os.environ, "DEMO_API_KEY": demo_key, "AWS_SDK_UA_APP_ID": moto_server.BACKGROUND_APP_ID}
+
+
 class Background:
     """local.background as a child process: launch() starts it, ready() waits until it has seeded the demo
     tenant and runs the pumps (its status port and the demo tenant's id are then known)."""
@@ -325,10 +331,7 @@ def main() -> None:
         )
         targets = Targets(state / "webhook-targets")
 
-        # Its calls name it (User-Agent app id): the moto server serves the API's first.
-        background = Background(
-            {**os.environ, "DEMO_API_KEY": demo_key, "AWS_SDK_UA_APP_ID": moto_server.BACKGROUND_APP_ID}
-        )
+        background = Background(background_environment(demo_key))
         started.append(background)
         background.launch()  # it seeds and starts while the API's environments start
         api = Pool("ApiFunction", "functions.api.app", concurrency, dict(os.environ))

@@ -536,13 +536,15 @@ def _waiting(thread: threading.Thread) -> bool:
     return False
 
 
-def test_a_request_that_is_not_deferrable_takes_its_turn_before_waiting_deferrable_ones():
+def test_a_request_that_is_not_deferrable_takes_its_turn_before_waiting_deferrable_ones(monkeypatch):
     """The background's requests (deferrable) queued first, the API's last: the API's go first, each kind in turn."""
+    monkeypatch.setattr(moto_dynamodb, "MAX_DEFER_SECONDS", 60)  # no ageing while the test lines them up
     order = _queue_behind_holder([True, True, False, False])
     assert sorted(order[:2]) == [2, 3] and sorted(order[2:]) == [0, 1]
 
 
-def test_deferrable_requests_are_served_when_nothing_else_waits():
+def test_deferrable_requests_are_served_when_nothing_else_waits(monkeypatch):
+    monkeypatch.setattr(moto_dynamodb, "MAX_DEFER_SECONDS", 60)
     assert sorted(_queue_behind_holder([True, True, True])) == [0, 1, 2]
 
 
@@ -559,6 +561,41 @@ def test_the_lock_is_reentrant_and_free_again_after_the_outermost_release():
     thread.start()
     thread.join(5)
     assert got.is_set()
+
+
+def test_a_deferrable_request_is_not_starved_by_a_steady_stream_of_others(monkeypatch):
+    """Three threads take turns so that one of them is always waiting; a deferrable request still gets a turn
+    once it has waited MAX_DEFER_SECONDS."""
+    monkeypatch.setattr(moto_dynamodb, "MAX_DEFER_SECONDS", 0.05)
+    stop, got = threading.Event(), threading.Event()
+
+    def busy() -> None:  # 1 ms in a turn, 0.5 ms out: another is waiting whenever a turn ends
+        while not stop.is_set():
+            with moto_dynamodb.LOCK:
+                time.sleep(0.001)
+            time.sleep(0.0005)
+
+    def background() -> None:
+        with moto_dynamodb.deferrable(), moto_dynamodb.LOCK:
+            got.set()
+
+    busy_threads = [threading.Thread(target=busy) for _ in range(3)]
+    for thread in busy_threads:
+        thread.start()
+    time.sleep(0.05)
+    waiting = threading.Thread(target=background)
+    waiting.start()
+    try:
+        assert got.wait(5), "the deferrable request never got a turn"
+    finally:
+        stop.set()
+        for thread in (*busy_threads, waiting):
+            thread.join(5)
+
+
+def test_only_the_holder_releases_a_turn():
+    with pytest.raises(RuntimeError):
+        moto_dynamodb.LOCK.release()
 
 
 def test_deferrable_is_per_thread_and_put_back_after():

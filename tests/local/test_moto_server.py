@@ -186,3 +186,19 @@ def test_the_background_s_requests_take_their_turn_after_the_api_s(apps, monkeyp
     assert _call(fast, target, body, user_agent=agent)[0] == 200
     assert seen == [False, True]
     assert moto_dynamodb._deferrable.value is False  # the server's thread is put back
+
+
+def test_the_stack_starts_its_background_with_the_app_id_its_calls_carry(monkeypatch):
+    """What the stack gives its background process: botocore then adds app/<id> to every call's User-Agent."""
+    import botocore.session
+
+    from local import stack
+
+    env = stack.background_environment("lk_demo")
+    assert env["DEMO_API_KEY"] == "lk_demo"
+    monkeypatch.setenv("AWS_SDK_UA_APP_ID", env["AWS_SDK_UA_APP_ID"])
+    client = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    agent = client._user_agent_creator.to_string()  # what botocore sends
+    assert moto_server.BACKGROUND_AGENT in agent.split()
