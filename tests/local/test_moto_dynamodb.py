@@ -4,6 +4,7 @@ keeping (or breaking) a fix that is no longer needed."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -526,8 +527,6 @@ def _queue_behind_holder(kinds: list[bool]) -> list[int]:
 
 def _waiting(thread: threading.Thread) -> bool:
     """The thread is blocked in LOCK.acquire (its frame waits on one of the lock's conditions)."""
-    import sys
-
     frame = sys._current_frames().get(thread.ident or -1)
     while frame is not None:
         if frame.f_code.co_name == "wait" and frame.f_code.co_filename.endswith("threading.py"):

@@ -32,21 +32,13 @@ def unpack(packed: bytes) -> dict[str, Any]:
     return _DOCUMENT.deserialize(json.loads(zlib.decompress(packed)))
 
 
-def _item(key: str, day: str, body: dict[str, Any]) -> SnapshotItem:
-    return SnapshotItem(key, day, packed=pack(body))
-
-
 def _read(item: SnapshotItem) -> dict[str, Any]:
     return {"date": item.day, **(unpack(item.packed) if item.packed is not None else item.body or {})}
 
 
 def put_many(tenant_id: str, loan_id: str, snapshots: list[tuple[str, dict[str, Any]]]) -> None:
-    if not snapshots:
-        return
-    key = scoped(tenant_id, loan_id)
-    with SnapshotItem.batch_write() as batch:
-        for day, body in snapshots:
-            batch.save(_item(key, day, body))
+    if snapshots:
+        put_many_loans(tenant_id, {loan_id: snapshots})
 
 
 def page(
@@ -83,4 +75,4 @@ def put_many_loans(tenant_id: str, snapshots: dict[str, list[tuple[str, dict[str
         for loan_id, days in snapshots.items():
             key = scoped(tenant_id, loan_id)
             for day, body in days:
-                batch.save(_item(key, day, body))
+                batch.save(SnapshotItem(key, day, packed=pack(body)))
