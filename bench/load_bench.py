@@ -377,6 +377,15 @@ def main() -> int:  # noqa: C901 - the bench's script, top to bottom: set-up, ba
             )
         for thread in threads:
             thread.join()
+        print(
+            "whole run, p50/p99 ms by request: "
+            + ", ".join(
+                f"{k} {percentile(v, 0.5):.0f}/{percentile(v, 0.99):.0f}"
+                for k, v in sorted(timings.items())
+                if k in SINGLE_LOAN or k.startswith(("PUT", "POST /customers"))
+            ),
+            flush=True,
+        )
 
         # Nothing lost: the rule and the webhook answered every change, the pumps report no trouble.
         deadline, quiet, seen_last = time.monotonic() + 180, 0, None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from .errors import CONDITION_FAILED, AlreadyExists, StaleWrite, cancellation_codes, save_versioned
+from .errors import CONDITION_FAILED, AlreadyExists, StaleWrite, cancellation_codes, condition_failed, save_versioned
 from .tables import ApiKeyItem, SettingItem
 
 TENANT_SK = "tenant"
@@ -45,14 +49,26 @@ def _row(item: SettingItem) -> SettingRow:
     return SettingRow(item.kind, item_id, dict(item.body or {}), item.version)
 
 
-# One read of a tenant's settings partition (its record and its labels) per request: an API request
-# needs both (the business date and the labels), and a write here forgets what was read.
+# One read of a tenant's settings per request (its record and its labels): an API request needs both (the
+# business date and the labels), and a write here forgets what was read.
 _partitions: ContextVar[dict[str, list[SettingRow]] | None] = ContextVar("settings_partitions", default=None)
+
+# Across requests, a process keeps the labels it last read of each tenant, with the tenant record's
+# labelsMark at that read. A request then reads the tenant record alone (one GetItem of a small item) and
+# reuses the labels while labelsMark is unchanged; otherwise it reads the partition (one Query). Every label
+# write gives labelsMark a new random value once the label is written (never a value it had before, so a
+# mark read again means no label was written since), and a read racing the write at worst reads the
+# partition again. LABELS_KEPT_SECONDS bounds what a write whose new mark never came (the process died
+# between the two) could leave unseen by the other processes.
+LABELS_KEPT_SECONDS = 60.0
+_LABELS_KEPT_TENANTS = 1024
+_kept: OrderedDict[str, tuple[str, float, list[SettingRow]]] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 @contextmanager
 def one_read_per_request() -> Iterator[None]:
-    """Within it, the tenant record and the labels come from one consistent Query per tenant."""
+    """Within it, the tenant record and the labels are read once per tenant (docs/architecture.md#settings)."""
     token = _partitions.set({})
     try:
         yield
@@ -65,12 +81,51 @@ def _partition(tenant_id: str) -> list[SettingRow] | None:
     if partitions is None:
         return None
     if tenant_id not in partitions:
-        # The title guards ("title#...") sort after everything else and no reader here needs them.
-        labels_and_tenant = SettingItem.sk < _GUARDS
-        partitions[tenant_id] = [
-            _row(item) for item in SettingItem.query(tenant_id, labels_and_tenant, consistent_read=True)
-        ]
+        partitions[tenant_id] = _read_partition(tenant_id)
     return [SettingRow(row.kind, row.id, copy.deepcopy(row.body), row.version) for row in partitions[tenant_id]]
+
+
+def _read_partition(tenant_id: str) -> list[SettingRow]:
+    """The tenant record and its labels (rows shared with the process's cache: copied before use)."""
+    with _kept_lock:
+        kept = _kept.get(tenant_id)
+    if kept is not None and time.monotonic() - kept[1] < LABELS_KEPT_SECONDS:
+        try:
+            tenant = SettingItem.get(tenant_id, TENANT_SK, consistent_read=True)
+        except DoesNotExist:
+            return []
+        if (tenant.labels_mark or "") == kept[0]:
+            return [_row(tenant), *kept[2]]
+    # The title guards ("title#...") sort after everything else and no reader here needs them.
+    items = list(SettingItem.query(tenant_id, SettingItem.sk < _GUARDS, consistent_read=True))
+    rows = [_row(item) for item in items]
+    tenant = next((item for item in items if item.kind == "tenant"), None)
+    if tenant is not None:
+        with _kept_lock:
+            _kept[tenant_id] = (tenant.labels_mark or "", time.monotonic(), [r for r in rows if r.kind != "tenant"])
+            _kept.move_to_end(tenant_id)
+            while len(_kept) > _LABELS_KEPT_TENANTS:
+                _kept.popitem(last=False)
+    return rows
+
+
+def _labels_written(function: Callable[..., T]) -> Callable[..., T]:
+    """A write of the tenant's labels gives the tenant record a new labelsMark afterwards, whatever its
+    outcome (after a failed write, it only costs the processes one more read of the partition)."""
+
+    @functools.wraps(function)
+    def write(tenant_id: str, *args: Any, **kwargs: Any) -> T:
+        try:
+            return function(tenant_id, *args, **kwargs)
+        finally:
+            SettingItem._get_connection().update_item(
+                tenant_id,
+                TENANT_SK,
+                actions=[SettingItem.labels_mark.set(secrets.token_hex(12))],
+                condition=SettingItem.sk.exists(),
+            )
+
+    return write
 
 
 def _writes(function: Callable[..., T]) -> Callable[..., T]:
@@ -123,8 +178,16 @@ def get_tenant(tenant_id: str) -> SettingRow | None:
 
 @_writes
 def save_tenant(tenant_id: str, row: SettingRow) -> int:
-    """Replace the tenant record if it is still at row.version; returns the new version."""
-    return save_versioned(SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version))
+    """Replace the tenant record's body if it is still at row.version; returns the new version. An update, not
+    a put: the record's labelsMark is the label writes' to change, never put back to what was read."""
+    item = SettingItem(tenant_id, TENANT_SK, kind="tenant", body=row.body, version=row.version)
+    try:
+        item.update(actions=[SettingItem.kind.set("tenant"), SettingItem.body.set(row.body)])
+    except UpdateError as error:
+        if condition_failed(error):
+            raise StaleWrite() from None
+        raise
+    return int(item.version or 0)
 
 
 def list_labels(tenant_id: str, kind: str | None = None) -> list[SettingRow]:
@@ -145,6 +208,7 @@ def get_label(tenant_id: str, kind: str, label_id: str) -> SettingRow | None:
 
 
 @_writes
+@_labels_written
 def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
     """Creates the label and claims its title (unique per kind, case-insensitive)."""
     try:
@@ -165,6 +229,7 @@ def create_label(tenant_id: str, row: SettingRow) -> SettingRow:
 
 
 @_writes
+@_labels_written
 def update_label(tenant_id: str, row: SettingRow) -> SettingRow:
     """Saves the label if it is still at row.version (titles never change, so the claim stays)."""
     item = SettingItem(tenant_id, _sk(row.kind, row.id), kind=row.kind, body=row.body, version=row.version)
@@ -172,6 +237,7 @@ def update_label(tenant_id: str, row: SettingRow) -> SettingRow:
 
 
 @_writes
+@_labels_written
 def delete_label(tenant_id: str, row: SettingRow) -> None:
     try:
         with TransactWrite(connection=_connection()) as tx:

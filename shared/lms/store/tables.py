@@ -43,6 +43,9 @@ class SettingItem(Model):
     kind = UnicodeAttribute()
     body = DocumentAttribute(default=dict)
     version = VersionAttribute()
+    # The tenant record only: a new random value after every write of a label, so a process that holds the
+    # labels it read knows with one read of the tenant record whether they are still current (store.settings).
+    labels_mark = UnicodeAttribute(null=True, attr_name="labelsMark")
 
 
 class ApiKeyItem(Model):
