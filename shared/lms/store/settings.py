@@ -91,11 +91,11 @@ def _read_partition(tenant_id: str) -> list[SettingRow]:
         kept = _kept.get(tenant_id)
     if kept is not None and time.monotonic() - kept[1] < LABELS_KEPT_SECONDS:
         try:
-            tenant = SettingItem.get(tenant_id, TENANT_SK, consistent_read=True)
+            record = SettingItem.get(tenant_id, TENANT_SK, consistent_read=True)
         except DoesNotExist:
             return []
-        if (tenant.labels_mark or "") == kept[0]:
-            return [_row(tenant), *kept[2]]
+        if (record.labels_mark or "") == kept[0]:
+            return [_row(record), *kept[2]]
     # The title guards ("title#...") sort after everything else and no reader here needs them.
     items = list(SettingItem.query(tenant_id, SettingItem.sk < _GUARDS, consistent_read=True))
     rows = [_row(item) for item in items]
