@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTHON_DIRS := functions shared local tests bench scripts
 
-.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean
+.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean browser
 
 # What sam build packages: a change to any of it builds again.
 SOURCES := template.yaml $(shell find functions shared layers -name '*.py' -o -name 'requirements.txt' 2>/dev/null)
@@ -37,6 +37,23 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PYTHON) -m pip install -q -r requirements-bench.txt
 	touch $@
 
+# The console's browser tests (tests/e2e/test_console.py): Debian's Chromium and ChromeDriver, installed once per
+# machine with apt-get (as root, or through sudo), and axe-core from the npm registry at a pinned version.
+BROWSER_DIR := .browser
+AXE_CORE_VERSION := 4.11.0
+## Install what the console's browser tests need (make test does it first).
+browser: $(BROWSER_DIR)/.installed
+
+$(BROWSER_DIR)/.installed:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  echo "installing Debian's chromium and chromium-driver (apt-get)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	mkdir -p $(BROWSER_DIR)
+	npm install --prefix $(BROWSER_DIR) --no-audit --no-fund --no-save --silent axe-core@$(AXE_CORE_VERSION)
+	touch $@
+
 ## Start the local stack (moto server, HTTP gateway, seeded demo tenant) on 127.0.0.1.
 run: $(VENV)/.installed
 	$(PYTHON) -m local.stack
@@ -46,7 +63,7 @@ test: lint test-all
 
 # Two workers (pytest-xdist): each has its own in-process moto; the suite is about 40% faster. The tests of
 # one e2e module all run on one worker, on the one local stack it starts (tests/conftest.py's scheduler).
-test-all: $(VENV)/.installed
+test-all: $(VENV)/.installed $(BROWSER_DIR)/.installed
 	$(PYTHON) -m pytest -n 2
 
 ## The developer's loop: every test that needs no server (no local stack, no sam, no cfn-lint), each

@@ -169,6 +169,7 @@ def banner(api: str, demo_key: str, admin_key: str) -> str:
     return "\n".join(
         [
             f"API: {api}",
+            f"Console: {api}/console (paste the API key)",
             f"API key: {demo_key}",
             f"Admin key: {admin_key}",
             "",

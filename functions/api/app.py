@@ -1,6 +1,7 @@
 """The HTTP API (docs/http.md): a thin Powertools router. Each route makes one call into the lms library;
 errors map to HTTP in one place (lms.http)."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -46,7 +47,18 @@ from lms.contract import (
     WebhookCreate,
     WebhookUpdate,
 )
-from lms.http import app, complete_openapi, handle, if_match, logger, metrics, reply, responses, tenant_id
+from lms.http import (
+    app,
+    complete_openapi,
+    handle,
+    if_match,
+    logger,
+    metrics,
+    reply,
+    responses,
+    static_file,
+    tenant_id,
+)
 from lms.logs import invocation_keys
 from lms.rules.catalogue import VARIABLES
 from lms.webhooks import sender, subscriptions
@@ -147,6 +159,12 @@ def get_job(job_id: str):
 @app.get("/rules/<rule_id>", responses=responses(200, "Rule"), tags=["Rules"])
 def get_rule(rule_id: str):
     return reply(rulebook.get(tenant_id(), rule_id))
+
+
+@app.get("/rules/<rule_id>/versions", responses=responses(200, "Rule", page=True), tags=["Rules"])
+def list_rule_versions(rule_id: str, limit: Limit = 50, cursor: Cursor = None):
+    """Every saved version of a rule, newest first (a deleted rule's too): the history the audit log names."""
+    return reply(rulebook.versions(tenant_id(), rule_id, limit, cursor))
 
 
 @app.put("/rules/<rule_id>", responses=responses(200, "RuleSaved"), tags=["Rules"])
@@ -422,6 +440,21 @@ def list_deliveries(
 def redeliver(webhook_id: str, message_id: str):
     """Sends a message again (same webhook-id), a new round of attempts."""
     return reply(sender.redeliver(tenant_id(), webhook_id, message_id), 202)
+
+
+# ---------------------------------------------------------------- the web console (docs/console.md)
+
+CONSOLE = Path(__file__).resolve().parent / "console"
+
+
+@app.get("/console", include_in_schema=False)
+def console_page():
+    return static_file(CONSOLE, "index.html", app.current_event.headers.get("if-none-match"))
+
+
+@app.get("/console/<name>", include_in_schema=False)
+def console_file(name: str):
+    return static_file(CONSOLE, name, app.current_event.headers.get("if-none-match"))
 
 
 # ---------------------------------------------------------------- the document itself

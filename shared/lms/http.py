@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,6 +30,13 @@ metrics = Metrics()
 
 JSON = "application/json"
 PUBLIC_PATHS = {"/openapi.json"}
+CONSOLE = "/console"  # the web console's page and files: public (it asks for the key in the browser)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path == CONSOLE or path.startswith(CONSOLE + "/")
+
+
 _SEND_JSON = "send a JSON object with Content-Type: application/json"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -80,6 +90,53 @@ def reply(value: Any, status: int = 200, raw: bool = False) -> Response:
         headers = {"ETag": f'"{version}"'} if version is not None else None
         return Response(status_code=status, content_type=JSON, body=body, headers=headers)
     return Response(status_code=status, content_type=JSON, body=json.dumps(value, separators=(",", ":"), default=str))
+
+
+_STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+# The console's page may run its own scripts and styles, call this API, and nothing else: an API key kept in
+# the browser session is never within reach of a script from elsewhere.
+_STATIC_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _static_files(directory: str) -> dict[str, tuple[bytes, str, str]]:
+    """name -> (content, media type, ETag) of every file of the directory (read once per environment)."""
+    files = {}
+    for path in Path(directory).iterdir():
+        if path.is_file() and path.suffix in _STATIC_TYPES:
+            content = path.read_bytes()
+            files[path.name] = (
+                content,
+                _STATIC_TYPES[path.suffix],
+                '"' + hashlib.sha256(content).hexdigest()[:32] + '"',
+            )
+    return files
+
+
+def static_file(directory: Path, name: str, if_none_match: str | None) -> Response:
+    """One file of a directory of static files (only the names it holds: no path reaches elsewhere); 304 when
+    the browser has it already."""
+    found = _static_files(str(directory)).get(name)
+    if found is None:
+        raise NotFound("no such file")
+    content, media_type, etag = found
+    headers = {**_STATIC_HEADERS, "ETag": etag}
+    if if_none_match == etag:
+        return Response(status_code=304, content_type=media_type, body="", headers=headers)
+    return Response(status_code=200, content_type=media_type, body=content.decode("utf-8"), headers=headers)
 
 
 def responses(status: int, entity: str | None = None, page: bool = False) -> dict[int, Any]:
@@ -360,7 +417,7 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
         early = _method_check(event.get("httpMethod") or "", path)
         if early is not None:
             return early
-        if path not in PUBLIC_PATHS:
+        if not is_public(path):
             authorization = _header(event, "authorization")
             if path == "/admin" or path.startswith("/admin/"):
                 tenancy.authenticate_admin(authorization)
@@ -370,7 +427,7 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
                 logs.tenant(logger, tenant)
         if body and (event.get("httpMethod") or "").upper() in ("POST", "PUT", "PATCH"):
             _check_body(event, body)  # a body on GET or DELETE is ignored, as the routes ignore it
-        if event.get("httpMethod") == "POST" and path not in PUBLIC_PATHS and not path.startswith("/admin"):
+        if event.get("httpMethod") == "POST" and not is_public(path) and not path.startswith("/admin"):
             key = idempotency.key(_header(event, idempotency.HEADER.lower()))
             if key is not None:
                 app.append_context(idempotency_key=key)

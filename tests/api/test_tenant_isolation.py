@@ -44,6 +44,7 @@ KNOWN = {
     ("GET", "/loans/<loan_id>/schedule"),
     ("GET", "/loans/<loan_id>/rule-applications"),
     ("GET", "/rules/<rule_id>"),
+    ("GET", "/rules/<rule_id>/versions"),
     ("DELETE", "/rules/<rule_id>"),
     ("GET", "/jobs/<job_id>"),
     ("GET", "/maintenance/runs/<run_id>"),

@@ -152,6 +152,16 @@ def get_version(tenant_id: str, rule_id: str, version: int) -> Rule | None:
     return store.version(tenant_id, rule_id, version)
 
 
+def versions(tenant_id: str, rule_id: str, limit: int, cursor: str | None) -> Page[Rule]:
+    """Every saved version of a rule, newest first; a deleted rule's versions are still there."""
+    items, next_cursor = (
+        store.versions(tenant_id, rule_id, limit, cursor) if well_formed("rul", rule_id) else ([], None)
+    )
+    if not items and cursor is None:
+        raise NotFound("no such rule")
+    return Page[Rule](items=items, next_cursor=next_cursor)
+
+
 def every(tenant_id: str) -> list[Rule]:
     return store.every(tenant_id)
 

@@ -9,6 +9,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..contract import Rule
+from ..errors import BadRequest
 from .errors import RETRYABLE, StaleWrite, condition_failed
 from .paging import decode_cursor, encode_cursor
 from .tables import RuleItem
@@ -45,6 +46,25 @@ def version(tenant_id: str, rule_id: str, number: int) -> Rule | None:
     except DoesNotExist:
         return None
     return Rule.model_validate({**item.body, "version": number})
+
+
+def versions(tenant_id: str, rule_id: str, limit: int, cursor: str | None) -> tuple[list[Rule], str | None]:
+    """A rule's saved versions, newest first (each with its number as its version)."""
+    after = decode_cursor(cursor)
+    if after is not None and not (after.isascii() and after.isdigit() and len(after) <= 8):
+        raise BadRequest("cursor is not one this API returned", [{"field": "cursor", "message": "invalid cursor"}])
+    start = {"tenantId": {"S": tenant_id}, "sk": {"S": _version_key(rule_id, int(after))}} if after else None
+    results = RuleItem.query(
+        tenant_id,
+        RuleItem.sk.startswith(f"version#{rule_id}#"),
+        limit=limit,
+        last_evaluated_key=start,
+        scan_index_forward=False,
+        consistent_read=True,
+    )
+    found = [Rule.model_validate({**item.body, "version": int(item.sk.rsplit("#", 1)[1])}) for item in results]
+    last = results.last_evaluated_key
+    return found, encode_cursor(str(int(last["sk"]["S"].rsplit("#", 1)[1]))) if last else None
 
 
 def every(tenant_id: str) -> list[Rule]:
