@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTHON_DIRS := functions shared local tests bench scripts
 
-.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean browser
+.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean browser tenant
 
 # What sam build packages: a change to any of it builds again.
 SOURCES := template.yaml $(shell find functions shared layers -name '*.py' -o -name 'requirements.txt' 2>/dev/null)
@@ -126,6 +126,11 @@ status: $(VENV)/.installed
 ## Let webhooks call a local receiver while the stack runs: make webhook-target TARGET=127.0.0.1:9000
 webhook-target: $(VENV)/.installed
 	@$(PYTHON) -m local.control webhook-target $(TARGET)
+
+## A tenant on any deployment, its API key printed once: ADMIN_KEY=... make tenant NAME="First Lender" TZ=America/Chicago
+## [API=https://...] (API defaults to the running local stack).
+tenant: $(VENV)/.installed
+	@$(PYTHON) scripts/tenant.py "$(NAME)" "$(TZ)" "$(API)"
 
 clean:
 	rm -rf .aws-sam .pytest_cache .local-stack

@@ -23,7 +23,9 @@ def _call(method: str, path: str, headers: dict | None = None, body: str | None 
 def test_the_page_needs_no_key_and_allows_nothing_foreign(aws):
     page = _call("GET", "/console")
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<script type="module" src="/console/console.js">' in page.text
+    # Relative: deployed, the page is at /<stage>/console, and its files at /<stage>/console/...
+    assert '<script type="module" src="console/console.js">' in page.text and 'src="/' not in page.text
+    assert 'href="/' not in page.text
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy

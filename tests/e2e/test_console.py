@@ -310,6 +310,7 @@ def test_a_customer_status_change_shows_the_scra_rule_on_each_loan(browser, stac
     assert all("SCRA Relief" not in r.text for r in rows)
     _checked(browser, "customer")
     Select(browser.find_element("id", "customer-status")).select_by_visible_text("SCRA")
+    browser.find_element("id", "save-status").click()
     changed = time.monotonic()
     _wait(
         browser,

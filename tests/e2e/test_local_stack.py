@@ -439,6 +439,47 @@ def test_make_invoke_says_when_no_stack_runs(tmp_path):
     assert run.returncode != 0 and "make run" in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
+# ---------------------------------------------------------------- make tenant
+
+
+def _make_tenant(*arguments: str, admin_key: str, state: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("API", "TZ", "NAME")}
+    return subprocess.run(
+        ["make", "-s", "tenant", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**environment, "ADMIN_KEY": admin_key, "LOCAL_STACK_STATE": state},
+    )
+
+
+def test_make_tenant_creates_a_tenant_on_the_running_stack_and_prints_its_key_once(stack):
+    run = _make_tenant("NAME=Make Lender", "TZ=America/Chicago", admin_key=stack.admin, state=stack.state)
+    assert run.returncode == 0, run.stdout + run.stderr
+    key = next(line.split(": ", 1)[1] for line in run.stdout.splitlines() if line.startswith("API key: "))
+    status, tenant = stack.request("GET", "/tenant", key=key)
+    assert status == 200 and (tenant["name"], tenant["timezone"]) == ("Make Lender", "America/Chicago")
+    assert run.stdout.count(key) == 1 and stack.admin not in run.stdout + run.stderr
+    elsewhere = _make_tenant("NAME=Remote Lender", f"API={stack.api}", admin_key=stack.admin, state="/nonexistent")
+    assert elsewhere.returncode == 0 and "(Remote Lender, UTC)" in elsewhere.stdout, elsewhere.stdout + elsewhere.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "admin_key", "says"),
+    [
+        (["NAME=Refused"], "lk_not-the-admin-key", "refused (401): unknown admin key"),
+        (["NAME=Nowhere", "TZ=Mars/Olympus_Mons"], None, "refused (422): unknown time zone 'Mars/Olympus_Mons'"),
+        (["TZ=UTC"], None, "a name is needed"),
+        (["NAME=Keyless"], "", "set ADMIN_KEY"),
+    ],
+)
+def test_make_tenant_says_what_went_wrong(stack, arguments, admin_key, says):
+    run = _make_tenant(*arguments, admin_key=stack.admin if admin_key is None else admin_key, state=stack.state)
+    assert run.returncode != 0 and says in run.stderr and "Traceback" not in run.stderr, run.stdout + run.stderr
+    assert run.stderr.count("unknown time zone") <= 1  # the message once, not again as its detail
+
+
 # ---------------------------------------------------------------- logs and stopping
 
 

@@ -2,6 +2,8 @@
 // API key the user typed, kept in this browser tab's session storage (docs/console.md).
 
 const KEY = "lms.apiKey";
+// Where the API is: this page's path without "/console" ("" locally, "/v1" behind an API Gateway stage).
+const BASE = location.pathname.replace(/\/console(\/.*)?$/, "");
 const RUNS = "lms.maintenanceRuns";
 const timers = new Set();
 const cache = {};
@@ -35,9 +37,15 @@ const fmt = {
 };
 
 function toast(message, isError = false) {
-  const line = el("p", { class: isError ? "error" : "" }, message);
+  if (isError) {  // an error stays until it is closed, and is announced at once
+    const line = el("p", { class: "error", role: "alert" }, message, " ",
+      el("button", { type: "button", class: "small secondary", onclick: () => line.remove() }, "Close"));
+    $("#alerts").append(line);
+    return;
+  }
+  const line = el("p", {}, message);
   $("#toast").append(line);
-  setTimeout(() => line.remove(), isError ? 8000 : 4000);
+  setTimeout(() => line.remove(), 4000);
 }
 
 function every(milliseconds, fn) {
@@ -65,7 +73,7 @@ class ApiError extends Error {
 async function api(method, path, body, headers = {}) {
   const sent = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, ...headers };
   if (body !== undefined) sent["Content-Type"] = "application/json";
-  const answer = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+  const answer = await fetch(BASE + path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await answer.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -94,7 +102,7 @@ async function once(name, load) {
 }
 
 const variables = () => once("variables", () => api("GET", "/variables").then((d) => d.items));
-const openapi = () => once("openapi", () => fetch("/openapi.json").then((r) => r.json()));
+const openapi = () => once("openapi", () => fetch(`${BASE}/openapi.json`).then((r) => r.json()));
 
 function problemText(error) {
   const details = (error.details || []).map((d) => `${d.field ? `${d.field}: ` : ""}${d.message}`).join("; ");
@@ -104,6 +112,7 @@ function problemText(error) {
 // ------------------------------------------------------------------ log in / out, routing
 
 function logout(message) {
+  rendering += 1;  // a page still loading must not draw over the login form
   sessionStorage.removeItem(KEY);
   for (const name of Object.keys(cache)) delete cache[name];
   if (message) toast(message, true);
@@ -138,6 +147,8 @@ function loginPage() {
   input.focus();
 }
 
+let rendering = 0;
+
 const routes = [
   [/^#\/rules$/, () => rulesPage()],
   [/^#\/rules\/new$/, () => rulePage(null)],
@@ -151,9 +162,9 @@ const routes = [
   [/^#\/maintenance$/, () => maintenancePage()],
 ];
 
-let rendering = 0;
 
 async function render() {
+  if (location.hash && !location.hash.startsWith("#/")) return;  // an anchor within the page, not a page
   for (const id of timers) clearInterval(id);
   timers.clear();
   if (!sessionStorage.getItem(KEY)) return loginPage();
@@ -173,7 +184,13 @@ async function render() {
     if (!match) continue;
     try {
       const content = await page(match.map((part) => decodeURIComponent(part || "")));
-      if (turn === rendering) { main.replaceChildren(...[content].flat()); main.dataset.page = hash.split("/")[1]; }
+      if (turn === rendering) {
+        main.replaceChildren(...[content].flat());
+        main.dataset.page = hash.split("/")[1];
+        const heading = main.querySelector("h1");
+        document.title = `${heading ? heading.textContent : "Rules Applied"} · Rules Applied console`;
+        if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }  // where a screen reader starts
+      }
     } catch (error) {
       if (turn === rendering) main.replaceChildren(el("h1", {}, "Something went wrong"), el("p", { class: "error", role: "alert" }, problemText(error)));
     }
@@ -350,7 +367,8 @@ function criteriaEditor(initial, onChange) {
   const pre = el("pre", { id: "criteria-highlight", "aria-hidden": "true" });
   const area = el("textarea", { id: "criteria", spellcheck: "false", autocomplete: "off", rows: 7, "aria-describedby": "problems" });
   area.value = initial;
-  const problemsList = el("ul", { class: "problems", id: "problems", "aria-live": "polite" });
+  const problemsList = el("ul", { class: "problems", id: "problems" });
+  const summary = el("p", { class: "visually-hidden", id: "problems-summary", "aria-live": "polite" });
   const state = { problems: [], known: new Set(), valid: null };
   const draw = () => highlight(pre, area.value, state.problems, state.known);
   const check = debounce(async () => {
@@ -367,6 +385,8 @@ function criteriaEditor(initial, onChange) {
       problemsList.replaceChildren(...(state.problems.length ? state.problems.map((p) => el("li", { class: `problem ${p.severity}`, "data-line": p.line, "data-column": p.column },
         el("strong", {}, p.severity === "error" ? "Error" : "Warning"), ` at line ${p.line}, column ${p.column}: ${p.message}`, p.hint ? el("span", { class: "muted" }, ` (${p.hint})`) : null))
         : [el("li", { class: "ok", id: "criteria-ok" }, "The criteria read and check without a problem.")]));
+      const errors = answer.errors.length, warnings = (answer.warnings || []).length;
+      summary.textContent = errors || warnings ? `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}` : "no problem";
       draw();
     } catch (error) { problemsList.replaceChildren(el("li", { class: "error" }, problemText(error))); }
   }, 250);
@@ -381,6 +401,7 @@ function criteriaEditor(initial, onChange) {
     el("label", { for: "criteria" }, "Criteria"),
     operators,
     el("div", { class: "editor" }, pre, area),
+    summary,
     problemsList) };
 }
 
@@ -427,7 +448,7 @@ function actionField(doc, action, name, property, id, onChange) {
   const value = action[name];
   if (schema.type === "boolean") {
     return el("div", { class: "field" }, el("label", { class: "check", for: id },
-      el("input", { type: "checkbox", id, checked: Boolean(value), onchange: (e) => onChange(name, e.target.checked) }), title));
+      el("input", { type: "checkbox", id, checked: Boolean(value ?? property.default ?? false), onchange: (e) => onChange(name, e.target.checked) }), title));
   }
   let input;
   if (schema.enum) {
@@ -485,7 +506,11 @@ function actionsEditor(initial) {
           el("span", { class: "handle", "aria-hidden": "true" }, "⠿"),
           el("span", { class: "title" }, `${index + 1}. ${action.type}`),
           moveButtons(index, state.actions.length, `action ${index + 1} (${action.type})`, move),
-          el("button", { type: "button", class: "small danger remove", "aria-label": `Remove action ${index + 1}`, onclick: () => { state.actions.splice(index, 1); draw(); } }, "Remove")),
+          el("button", { type: "button", class: "small danger remove", "aria-label": `Remove action ${index + 1}`, onclick: () => {
+            state.actions.splice(index, 1);
+            draw();
+            (list.querySelectorAll(".remove")[Math.min(index, state.actions.length - 1)] || $("#action-type")).focus();
+          } }, "Remove")),
         el("div", { class: "action-fields" }, fields));
     }));
   }
@@ -536,9 +561,9 @@ async function rulePage(ruleId) {
         : await api("POST", "/rules", body());
       const warnings = (saved.warnings || []).map((w) => w.message || JSON.stringify(w));
       toast(`Saved: version ${saved.version}`);
+      if (warnings.length) toast(`Saved, with warnings: ${warnings.join("; ")}`, true);
       if (!ruleId) { location.hash = `#/rules/${saved.id}`; return; }
       await render();
-      if (warnings.length) toast(`Warnings: ${warnings.join("; ")}`, true);
     } catch (error) {
       status.className = "error";
       status.textContent = `Not saved: ${problemText(error)}`;
@@ -582,7 +607,7 @@ function previewPanel(area, body) {
       try {
         const answer = await api("POST", "/rules/preview", { criteria: area.value, limit: 10 });
         result.replaceChildren(el("p", {}, `${answer.matched} of ${answer.evaluated} loans match now.`),
-          el("ul", {}, answer.sample.map((s) => el("li", {}, el("a", { href: `#/loans/${s.loanId}` }, s.displayId || s.loanId), " ", el("span", { class: "muted" }, JSON.stringify(s.variables || {}))))));
+          el("ul", {}, answer.sample.map((s) => el("li", {}, el("a", { href: `#/loans/${s.loanId}` }, s.loanId), " ", el("span", { class: "muted" }, JSON.stringify(s.variables || {}))))));
       } catch (error) { result.replaceChildren(el("p", { class: "error" }, problemText(error))); }
     } }, "Preview on today's loans"),
     result,
@@ -593,7 +618,8 @@ function previewPanel(area, body) {
         try {
           const { name, ...rest } = body();
           const answer = await api("POST", "/rules/backtest", { rule: { name: name || "draft", ...rest }, from: from.value, to: to.value, sample: 500 });
-          backtest.replaceChildren(el("p", {}, `${answer.loansMatched ?? 0} of ${answer.loansReplayed ?? 0} loans would have matched over ${answer.loanDays ?? 0} loan-days (${answer.matches ?? 0} matches).`));
+          backtest.replaceChildren(el("p", {}, `${answer.loansMatched ?? 0} of ${answer.loansReplayed ?? 0} loans would have matched over ${answer.loanDays ?? 0} loan-days.`),
+            el("ul", {}, (answer.matches || []).slice(0, 10).map((m) => el("li", {}, el("a", { href: `#/loans/${m.loanId}` }, m.loanId), m.firstMatch ? ` first on ${m.firstMatch}, ${m.daysMatched} day(s)` : ""))));
         } catch (error) { backtest.replaceChildren(el("p", { class: "error" }, problemText(error))); }
       } }, "Backtest")),
     backtest);
@@ -631,7 +657,7 @@ function lineDiff(a, b) {
 function historyPanel(rule) {
   const older = el("select", { id: "diff-from" });
   const newer = el("select", { id: "diff-to" });
-  const diff = el("div", { class: "diff", id: "diff", "aria-live": "polite" });
+  const diff = el("div", { class: "diff", id: "diff" });
   const list = el("ol", { id: "history", reversed: true });
   let versions = [];
   const show = () => {
@@ -701,14 +727,20 @@ async function customerPage(customerId) {
   let customer = await api("GET", `/customers/${encodeURIComponent(customerId)}`);
   const statuses = await all("/customer-statuses");
   const loansBody = el("tbody");
+  let shown = null;
   const loadLoans = async () => {
     const links = await all(`/customers/${encodeURIComponent(customerId)}/loans`);
+    const seen = JSON.stringify(links);
+    if (seen === shown) return;  // unchanged: keep the rows (and the focus in them)
+    shown = seen;
     loansBody.replaceChildren(...(links.length ? loanRows(links) : [el("tr", {}, el("td", { colspan: 7 }, "No loans."))]));
   };
   await loadLoans();
   const message = el("p", { id: "customer-message", role: "status" });
-  const select = el("select", { id: "customer-status", onchange: async () => {
-    select.disabled = true;
+  const select = el("select", { id: "customer-status" }, statuses.filter((s) => s.active || s.title === customer.status).map((s) => el("option", { value: s.title, selected: s.title === customer.status }, s.title)));
+  const saveStatus = el("button", { type: "button", id: "save-status", onclick: async () => {
+    if (select.value === customer.status) { message.className = ""; message.textContent = `The status is ${customer.status} already.`; return; }
+    saveStatus.disabled = true;
     try {
       customer = await api("PUT", `/customers/${encodeURIComponent(customerId)}`, { status: select.value }, { "If-Match": `"${customer.version}"` });
       message.className = "ok";
@@ -719,15 +751,15 @@ async function customerPage(customerId) {
       message.className = "error";
       message.textContent = problemText(error);
       select.value = customer.status;
-    } finally { select.disabled = false; }
-  } }, statuses.filter((s) => s.active || s.title === customer.status).map((s) => el("option", { value: s.title, selected: s.title === customer.status }, s.title)));
+    } finally { saveStatus.disabled = false; }
+  } }, "Save status");
   return [
     el("p", {}, el("a", { href: "#/customers" }, "← Customers")),
     el("h1", {}, customerName(customer)),
     el("div", { class: "grid" },
       el("section", { class: "panel", "aria-labelledby": "customer-heading" },
         el("h2", { id: "customer-heading" }, "Customer"),
-        el("div", { class: "field" }, el("label", { for: "customer-status" }, "Status"), select),
+        el("div", { class: "row field" }, el("div", {}, el("label", { for: "customer-status" }, "Status"), select), saveStatus),
         message,
         el("dl", { class: "values" }, [
           ["E-mail", fmt.text(customer.email)], ["Phone", fmt.text(customer.phone)], ["Type", customer.customerType],
@@ -836,7 +868,9 @@ async function loanPage(loanId) {
     finally { force.disabled = false; }
   } }, "Force rule");
   const [schedule, transactions, snapshots] = await Promise.all([
-    all(`${path}/schedule`, 2).catch(() => []), all(`${path}/transactions`, 2).catch(() => []), all(`${path}/snapshots`, 2).catch(() => []), loadApplications()]);
+    all(`${path}/schedule`, 2).catch((e) => e), all(`${path}/transactions`, 2).catch((e) => e), all(`${path}/snapshots`, 2).catch((e) => e),
+    loadApplications().catch((e) => applications.replaceChildren(el("p", { class: "error" }, problemText(e))))]);
+  const failed = (found, draw) => (found instanceof Error ? el("p", { class: "error" }, problemText(found)) : draw(found));
   const values = loan.values || {};
   return [
     el("p", {}, el("a", { href: "#/loans" }, "← Loans")),
@@ -850,7 +884,7 @@ async function loanPage(loanId) {
           labels,
           el("h3", {}, "Customers"),
           el("ul", {}, (loan.customers || []).map((c) => el("li", {}, el("a", { href: `#/customers/${c.customerId}` }, c.customerId), ` (${c.role})`)))),
-        el("section", { class: "panel", "aria-labelledby": "chart-heading" }, el("h2", { id: "chart-heading" }, "Over time"), chart(snapshots)),
+        el("section", { class: "panel", "aria-labelledby": "chart-heading" }, el("h2", { id: "chart-heading" }, "Over time"), failed(snapshots, chart)),
         el("section", { class: "panel", "aria-labelledby": "apps-heading" }, el("h2", { id: "apps-heading" }, "Rule applications"), applications)),
       el("div", {},
         el("section", { class: "panel", "aria-labelledby": "force-heading" },
@@ -858,17 +892,21 @@ async function loanPage(loanId) {
           el("p", { class: "muted" }, "Runs one rule on this loan now, whatever its schedule, and says why."),
           el("label", { for: "force-rule" }, "Rule"), forceRule, " ", force, forceResult),
         el("section", { class: "panel", "aria-labelledby": "tx-heading" }, el("h2", { id: "tx-heading" }, "Transactions"),
-          table("transactions", ["Date", "Type", "Amount", "Source"], transactions.map((t) => el("tr", {}, el("td", {}, t.date), el("td", {}, t.type, t.reversed ? " (reversed)" : ""), el("td", { class: "num" }, fmt.money(t.amount)), el("td", {}, fmt.text(t.source)))))),
+          failed(transactions, (found) => table("transactions", ["Date", "Type", "Amount", "Source"], found.map((t) => el("tr", {}, el("td", {}, t.date), el("td", {}, t.type, t.reversed ? " (reversed)" : ""), el("td", { class: "num" }, fmt.money(t.amount)), el("td", {}, fmt.text(t.source))))))),
         el("section", { class: "panel", "aria-labelledby": "schedule-heading" }, el("h2", { id: "schedule-heading" }, "Schedule"),
-          el("details", {}, el("summary", {}, `${schedule.length} payments`),
-            table("schedule", ["#", "Due", "Payment", "Interest", "Principal", "Balance"], schedule.map((r) => el("tr", {}, el("td", {}, r.number), el("td", {}, r.dueDate), ...[r.payment, r.interest, r.principal, r.balance].map((v) => el("td", { class: "num" }, fmt.money(v)))))))))),
+          failed(schedule, (found) => el("details", {}, el("summary", {}, `${found.length} payments`),
+            table("schedule", ["#", "Due", "Payment", "Interest", "Principal", "Balance"], found.map((r) => el("tr", {}, el("td", {}, r.number), el("td", {}, r.dueDate), ...[r.payment, r.interest, r.principal, r.balance].map((v) => el("td", { class: "num" }, fmt.money(v))))))))))),
   ];
 }
 
 // ------------------------------------------------------------------ webhooks
 
+const hookTable = (hooks) => table("webhooks-table", ["Name", "URL", "Events", "Active"], hooks.map((h) => el("tr", { "data-webhook": h.id },
+  el("td", {}, el("a", { href: `#/webhooks/${h.id}` }, h.name)), el("td", {}, h.url), el("td", {}, h.events.map((e) => el("span", { class: "pill" }, e))), el("td", {}, h.active ? "yes" : "no"))));
+
 async function webhooksPage() {
   const hooks = await all("/webhooks");
+  let listing = hookTable(hooks);
   const name = el("input", { type: "text", id: "webhook-name", required: true });
   const url = el("input", { type: "url", id: "webhook-url", required: true, placeholder: "https://example.com/hooks" });
   const events = el("input", { type: "text", id: "webhook-events", value: "loan.updated", "aria-describedby": "events-help" });
@@ -878,6 +916,8 @@ async function webhooksPage() {
     try {
       const hook = await api("POST", "/webhooks", { name: name.value, url: url.value, events: events.value.split(",").map((s) => s.trim()).filter(Boolean) });
       created.replaceChildren(el("p", { class: "ok" }, `Created. Its signing secret, shown once: `, el("code", { id: "webhook-secret" }, hook.secret)), el("a", { href: `#/webhooks/${hook.id}` }, "Open it"));
+      hooks.push(hook);
+      listing.replaceWith(listing = hookTable(hooks));
     } catch (error) { created.replaceChildren(el("p", { class: "error" }, problemText(error))); }
   } },
   el("h2", {}, "New subscription"),
@@ -885,12 +925,7 @@ async function webhooksPage() {
   el("div", { class: "field" }, el("label", { for: "webhook-url" }, "URL"), url),
   el("div", { class: "field" }, el("label", { for: "webhook-events" }, "Events"), events, el("span", { class: "muted", id: "events-help" }, " comma-separated, for example loan.updated, customer.status-changed")),
   el("button", { type: "submit" }, "Create"), created);
-  return [
-    el("h1", {}, "Webhooks"),
-    table("webhooks-table", ["Name", "URL", "Events", "Active"], hooks.map((h) => el("tr", { "data-webhook": h.id },
-      el("td", {}, el("a", { href: `#/webhooks/${h.id}` }, h.name)), el("td", {}, h.url), el("td", {}, h.events.map((e) => el("span", { class: "pill" }, e))), el("td", {}, h.active ? "yes" : "no")))),
-    form,
-  ];
+  return [el("h1", {}, "Webhooks"), listing, form];
 }
 
 async function webhookPage(webhookId) {
@@ -949,7 +984,10 @@ async function maintenancePage() {
     } catch (error) { toast(problemText(error), true); }
   } }, "Start a run");
   await draw();
-  every(1500, () => { if (document.querySelector("#runs .run:not([data-state='completed']):not([data-state='failed'])")) draw().catch(() => {}); });
+  const stop = every(1500, () => {
+    if (!runs.isConnected) { stop(); return; }  // the user left while this page loaded
+    if (runs.querySelector(".run:not([data-state='completed']):not([data-state='failed'])")) draw().catch(() => {});
+  });
   return [
     el("h1", {}, "Maintenance"),
     el("p", { class: "muted" }, `The tenant's business date is ${tenant.businessDate || "not set"} (${tenant.timezone}). A run maintains every active loan through the date: interest, fees, days past due, then the daily rules.`),
@@ -962,5 +1000,6 @@ async function maintenancePage() {
 // ------------------------------------------------------------------ start
 
 $("#logout").addEventListener("click", () => logout());
+$(".skip").addEventListener("click", (event) => { event.preventDefault(); $("#main").focus(); });
 window.addEventListener("hashchange", render);
 render();
