@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import random
+import string
 from pathlib import Path
 from typing import Any
 
@@ -109,21 +111,32 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties, for every resource of the type."""
+    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
 def create_resources(
-    session: Any, endpoint_url: str | None = None, template: dict[str, Any] | None = None
+    session: Any,
+    endpoint_url: str | None = None,
+    template: dict[str, Any] | None = None,
+    secret_values: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Creates every table and queue of the template through the given boto3 session, in moto
-    (in-process mock, or the moto server at endpoint_url); returns the environment variables
-    the functions need to find them."""
+    """Creates every table, queue, secret and key of the template through the given boto3 session, in moto
+    (in-process mock, or the moto server at endpoint_url); returns the environment variables the functions
+    need to find them."""
     template = template or load_template()
-    return function_environment(template, create(session, endpoint_url, template))
+    return function_environment(template, create(session, endpoint_url, template, secret_values))
 
 
-def create(session: Any, endpoint_url: str | None, template: dict[str, Any]) -> dict[str, str]:
-    """Creates every table and queue of the template; what !Ref gives for each locally (a table's
-    name, a queue's URL)."""
+def create(
+    session: Any, endpoint_url: str | None, template: dict[str, Any], secret_values: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Creates every table, queue, secret and key of the template; what !Ref gives for each locally (a table's
+    name, a queue's URL, a secret's name, a key's alias). A secret's value is secret_values[logical id], or
+    random as Secrets Manager would generate it."""
+    names = _secrets_and_keys(session, endpoint_url, template, secret_values or {})
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    names: dict[str, str] = {}
     for logical_id, props in tables(template).items():
         dynamodb.create_table(**_create_table_arguments(logical_id, props))
         names[logical_id] = logical_id
@@ -148,4 +161,30 @@ def create(session: Any, endpoint_url: str | None, template: dict[str, Any]) -> 
                 "QueueArn"
             ]
             names[logical_id] = queue_url  # what !Ref gives for a queue
+    return names
+
+
+def _secrets_and_keys(
+    session: Any, endpoint_url: str | None, template: dict[str, Any], values: dict[str, str]
+) -> dict[str, str]:
+    """Secrets Manager secrets (named by their logical id) and KMS keys (with the alias alias/<logical id>):
+    the same calls the deployed functions make then reach them."""
+    names: dict[str, str] = {}
+    secrets = of_type(template, "AWS::SecretsManager::Secret")
+    if secrets:
+        manager = session.client("secretsmanager", endpoint_url=endpoint_url)
+        for logical_id, props in secrets.items():
+            length = int((props.get("GenerateSecretString") or {}).get("PasswordLength", 32))
+            value = values.get(logical_id) or "".join(
+                random.SystemRandom().choice(string.ascii_letters + string.digits) for _ in range(length)
+            )
+            manager.create_secret(Name=logical_id, SecretString=value, Description=props.get("Description", ""))
+            names[logical_id] = logical_id  # GetSecretValue takes a name as well as an ARN
+    keys = of_type(template, "AWS::KMS::Key")
+    if keys:
+        kms = session.client("kms", endpoint_url=endpoint_url)
+        for logical_id, props in keys.items():
+            key_id = kms.create_key(Description=props.get("Description", ""))["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=f"alias/{logical_id}", TargetKeyId=key_id)
+            names[logical_id] = f"alias/{logical_id}"
     return names

@@ -25,7 +25,6 @@ in its environments, the rest in the background.
 from __future__ import annotations
 
 import faulthandler
-import hashlib
 import json
 import os
 import secrets
@@ -80,7 +79,7 @@ def _check_free(port: int, variable: str) -> None:
             ) from None
 
 
-def prepare_environment(admin_key: str, state: Path) -> None:
+def prepare_environment(state: Path) -> None:
     """Fake credentials and a fixed region, so nothing can ever reach real AWS; the children inherit it."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
@@ -91,7 +90,6 @@ def prepare_environment(admin_key: str, state: Path) -> None:
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-            "ADMIN_API_KEY_SHA256": hashlib.sha256(admin_key.encode("utf-8")).hexdigest(),
             "WEBHOOK_ALLOWED_TARGETS_FILE": str(state / "webhook-targets"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONWARNINGS": "ignore:No application metrics to publish",  # metrics are off locally; Powertools says so
@@ -103,15 +101,15 @@ def prepare_environment(admin_key: str, state: Path) -> None:
         sys.path.insert(0, str(ROOT / "shared"))  # for lms.webhooks.guard's parser only (no I/O, no config)
 
 
-def create_resources(endpoint_url: str) -> dict[str, str]:
-    """Every table and queue of template.yaml, in the moto server; exports the functions' environment
-    and returns what !Ref gives for each resource."""
+def create_resources(endpoint_url: str, admin_key: str) -> dict[str, str]:
+    """Every table, queue, secret and key of template.yaml, in the moto server (the admin key in its secret,
+    read by the API as deployed); exports the functions' environment and returns what !Ref gives for each."""
     import boto3
 
     from local.resources import create, function_environment, load_template
 
     template = load_template()
-    names = create(boto3.Session(region_name=REGION), endpoint_url, template)
+    names = create(boto3.Session(region_name=REGION), endpoint_url, template, {"AdminApiKeySecret": admin_key})
     os.environ.update(function_environment(template, names))
     return names
 
@@ -204,7 +202,6 @@ def write_state(api: str, moto_endpoint: str, names: dict[str, str], demo_tenant
             "AWS_ACCOUNT_ID_ENDPOINT_MODE",
             "DYNAMODB_ENDPOINT",
             "AWS_ENDPOINT_URL",
-            "ADMIN_API_KEY_SHA256",
             "WEBHOOK_ALLOWED_TARGETS",
             "WEBHOOK_ALLOWED_TARGETS_FILE",
             "POWERTOOLS_METRICS_DISABLED",
@@ -303,7 +300,7 @@ def main() -> None:
         demo_key = os.environ.get("DEMO_API_KEY") or new_api_key()
         state = state_directory()
         state.mkdir(parents=True, exist_ok=True)
-        prepare_environment(admin_key, state)
+        prepare_environment(state)
         _check_free(moto_port, "MOTO_PORT")
         _check_free(gateway_port, "PORT")
 
@@ -316,7 +313,7 @@ def main() -> None:
         moto.start()
         os.environ["DYNAMODB_ENDPOINT"] = moto.endpoint_url
         os.environ["AWS_ENDPOINT_URL"] = moto.endpoint_url  # any other boto3 client goes to moto too
-        names = create_resources(moto.endpoint_url)
+        names = create_resources(moto.endpoint_url, admin_key)
         # Webhooks may call this stack's own API (the seed's use case), and no other local address unless
         # WEBHOOK_ALLOWED_TARGETS names it, or it is added while the stack runs (POST /_local/webhook-targets).
         try:

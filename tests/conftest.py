@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import threading
@@ -26,7 +25,6 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "LoanAutomationTests",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "ADMIN_API_KEY_SHA256": hashlib.sha256(b"test-admin-key").hexdigest(),
     }
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
@@ -88,10 +86,26 @@ def _copied_queues(queues: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(queues, memo)
 
 
+def _vaults() -> tuple[Any, Any]:
+    """moto's Secrets Manager and KMS of the account the tests use."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.kms.models import kms_backends
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    return secretsmanager_backends[DEFAULT_ACCOUNT_ID]["us-east-1"], kms_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+
+
 def _account_state() -> dict[str, Any]:
-    """A copy of the account's tables (their items and stream records) and queues (their messages)."""
+    """A copy of the account's tables (their items and stream records) and queues (their messages); its secrets
+    and keys as they are (the tests never change them: the same objects are put back)."""
     dynamodb, sqs = _backends()
-    return {"tables": copy.deepcopy(dynamodb.tables), "queues": _copied_queues(sqs.queues)}
+    manager, kms = _vaults()
+    return {
+        "tables": copy.deepcopy(dynamodb.tables),
+        "queues": _copied_queues(sqs.queues),
+        "secrets": dict(manager.secrets),
+        "keys": dict(kms.keys),  # each key holds its aliases
+    }
 
 
 def _put_account_state(state: dict[str, Any]) -> None:
@@ -101,6 +115,11 @@ def _put_account_state(state: dict[str, Any]) -> None:
     dynamodb.tables.update(copy.deepcopy(state["tables"]))
     sqs.queues.clear()
     sqs.queues.update(_copied_queues(state["queues"]))
+    manager, kms = _vaults()
+    manager.secrets.clear()
+    manager.secrets.update(state["secrets"])
+    kms.keys.clear()
+    kms.keys.update(state["keys"])
 
 
 def _template_resources() -> None:
@@ -109,7 +128,7 @@ def _template_resources() -> None:
     dynamodb, sqs = _backends()
     assert not dynamodb.tables and not sqs.queues, "the moto account is not fresh (a mock_aws inside another?)"
     if not _PRISTINE:
-        create_resources(SESSION)
+        create_resources(SESSION, secret_values={"AdminApiKeySecret": ADMIN_KEY})
         _PRISTINE.update(_account_state())
     else:
         _put_account_state(_PRISTINE)
@@ -119,7 +138,7 @@ def _untouched() -> bool:
     """Whether the account holds exactly the template's tables and queues, with no item, stream record or message."""
     dynamodb, sqs = _backends()
     return (
-        _PRISTINE.keys() == {"tables", "queues"}
+        _PRISTINE.keys() == {"tables", "queues", "secrets", "keys"}
         and dynamodb.tables.keys() == _PRISTINE["tables"].keys()
         and sqs.queues.keys() == _PRISTINE["queues"].keys()
         and not any(next(iter(table.all_items()), None) for table in dynamodb.tables.values())

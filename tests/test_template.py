@@ -227,14 +227,35 @@ def test_the_api_function_may_use_every_table_it_is_told_about(template):
         assert not (isinstance(policy, str) and "FullAccess" in policy), f"{policy} is not least privilege"
 
 
-def test_the_admin_key_hash_is_a_no_echo_parameter_given_to_the_api(template):
-    parameter = template["Parameters"]["AdminApiKeySha256"]
-    assert parameter["NoEcho"] is True
-    assert "Default" not in parameter
-    assert re.fullmatch(parameter["AllowedPattern"], "ab" * 32) and not re.fullmatch(
-        parameter["AllowedPattern"], "REPLACE_ME"
-    )
-    assert _environment(template, "ApiFunction")["ADMIN_API_KEY_SHA256"] == {"Ref": "AdminApiKeySha256"}
+def test_no_secret_is_an_environment_value_or_a_parameter(template):
+    """The admin key is a Secrets Manager secret that AWS generates, the webhook signing secrets are sealed
+    with a KMS key: the functions are told where they are (a secret's ARN, a key's id), never a value."""
+    secret = _of_type(template, "AWS::SecretsManager::Secret")["AdminApiKeySecret"]["Properties"]
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32 and "SecretString" not in secret
+    key = _of_type(template, "AWS::KMS::Key")["WebhookSigningKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert not [p for p in template["Parameters"] if re.search("key|secret|password|token", p, re.I)]
+    for function in _functions(template):
+        for name, value in _environment(template, function).items():
+            literal = value if isinstance(value, str) else ""
+            assert not re.search(r"[A-Za-z0-9+/_=-]{24,}", literal), f"{function}.{name} looks like a secret"
+    assert _environment(template, "ApiFunction")["ADMIN_KEY_SECRET"] == {"Ref": "AdminApiKeySecret"}
+    for function in ("ApiFunction", "WebhookSenderFunction"):
+        assert _environment(template, function)["WEBHOOK_SIGNING_KEY"] == {"Ref": "WebhookSigningKey"}
+
+
+def test_only_the_api_reads_the_admin_key_and_only_the_sender_decrypts_signing_secrets(template):
+    granted: dict[str, set[str]] = {}
+    for function, properties in _functions(template).items():
+        for policy in properties.get("Policies", []):
+            if isinstance(policy, dict):
+                granted.setdefault(function, set()).update(
+                    k for k in policy if k.startswith(("AWSSecretsManager", "KMS"))
+                )
+    assert {f: g for f, g in granted.items() if g} == {
+        "ApiFunction": {"AWSSecretsManagerGetSecretValuePolicy", "KMSEncryptPolicy"},
+        "WebhookSenderFunction": {"KMSDecryptPolicy"},
+    }
 
 
 def test_globals(template):

@@ -27,7 +27,8 @@ class Config:
     idempotency_table: str
     region: str
     dynamodb_endpoint: str | None
-    admin_api_key_sha256: str | None
+    admin_key_secret: str
+    webhook_signing_key: str
     max_body_bytes: int
 
 
@@ -53,6 +54,7 @@ def config() -> Config:
         idempotency_table=env.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
-        admin_api_key_sha256=(env.get("ADMIN_API_KEY_SHA256") or "").lower() or None,
+        admin_key_secret=env.get("ADMIN_KEY_SECRET", "AdminApiKeySecret"),
+        webhook_signing_key=env.get("WEBHOOK_SIGNING_KEY", "alias/WebhookSigningKey"),
         max_body_bytes=int(env.get("MAX_BODY_BYTES", str(64 * 1024))),
     )

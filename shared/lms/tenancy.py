@@ -9,8 +9,7 @@ import time
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from . import clock
-from .config import config
+from . import clock, vault
 from .contract import Tenant, TenantCreate, TenantCreated, TenantUpdate
 from .errors import NotFound, Unauthorized, field_error
 from .ids import new_id
@@ -116,7 +115,7 @@ def authenticate(authorization: str | None) -> str:
 
 
 def authenticate_admin(authorization: str | None) -> None:
-    expected = config().admin_api_key_sha256
+    expected = vault.admin_key_sha256()
     presented = hash_key(_bearer(authorization))
     if not expected or not hmac.compare_digest(presented, expected):
         raise Unauthorized("unknown admin key")

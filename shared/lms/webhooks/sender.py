@@ -232,7 +232,7 @@ def deliver(body: dict[str, Any]) -> str:
                 extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "message_id": message_id},
             )
             return "cancelled"
-        outcome = attempt(hook, message)
+        outcome = attempt({**hook, "secret": subscriptions.signing_secret(tenant_id, hook)}, message)
         delay = next_delay(number, outcome)
         recorded = {
             "attemptId": new_id("att"),

@@ -14,6 +14,7 @@ import re
 import secrets
 from typing import Any
 
+from .. import vault
 from ..clock import utc_now
 from ..contract import Page, Webhook, WebhookCreate, WebhookCreated, WebhookUpdate
 from ..errors import Invalid, NotFound
@@ -90,7 +91,11 @@ def header_problem(name: object, value: object, *, detail: bool = True) -> tuple
 def _shown(body: dict[str, Any], version: int) -> Webhook:
     headers = {k: (MASK if sensitive(k) else v) for k, v in body.get("headers", {}).items()}
     return Webhook.model_validate(
-        {**{k: v for k, v in body.items() if k != "secret"}, "headers": headers, "version": version}
+        {
+            **{k: v for k, v in body.items() if k not in ("secret", "secretSealed")},
+            "headers": headers,
+            "version": version,
+        }
     )
 
 
@@ -146,11 +151,12 @@ def create(tenant_id: str, request: WebhookCreate) -> WebhookCreated:
         raise Invalid(f"a tenant has at most {MAX_WEBHOOKS} webhooks")
     now = utc_now().isoformat()
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    webhook_id = new_id("whk")
     body = {
         **{Webhook.model_fields[k].alias or k: v for k, v in fields.items()},
         "events": sorted(set(fields["events"])),
-        "id": new_id("whk"),
-        "secret": secret,
+        "id": webhook_id,
+        "secretSealed": vault.seal(secret, tenant_id, webhook_id),  # never stored in the clear
         "createdAt": now,
         "updatedAt": now,
     }
@@ -231,6 +237,13 @@ def every_active(tenant_id: str) -> list[dict[str, Any]]:
 
 
 def stored(tenant_id: str, webhook_id: str) -> dict[str, Any] | None:
-    """One subscription as stored (with its secret), or None: for the sender."""
+    """One subscription as stored (with its secret, sealed), or None: for the sender."""
     found = store.get(tenant_id, webhook_id)
     return None if found is None else found[0]
+
+
+def signing_secret(tenant_id: str, hook: dict[str, Any]) -> str:
+    """The subscription's signing secret in the clear (a subscription made before sealing kept it as is)."""
+    if "secretSealed" in hook:
+        return vault.unseal(hook["secretSealed"], tenant_id, hook["id"])
+    return str(hook["secret"])
