@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTHON_DIRS := functions shared local tests bench scripts
 
-.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean browser tenant
+.PHONY: run test test-all test-fast lint lint-python lint-template build bench maintenance invoke status webhook-target clean browser tenant cost
 
 # What sam build packages: a change to any of it builds again.
 SOURCES := template.yaml $(shell find functions shared layers -name '*.py' -o -name 'requirements.txt' 2>/dev/null)
@@ -131,6 +131,14 @@ webhook-target: $(VENV)/.installed
 ## [API=https://...] (API defaults to the running local stack).
 tenant: $(VENV)/.installed
 	@$(PYTHON) scripts/tenant.py "$(NAME)" "$(TZ)" "$(API)"
+
+## What a book would cost a month on AWS, from a night and a day measured on the local stack (bench/cost.py,
+## prices in cost/prices.toml): make cost LOANS=1000000 RULES=50 [SAMPLE=150]
+LOANS ?= 1000000
+RULES ?= 50
+SAMPLE ?= 150
+cost: $(VENV)/.installed
+	$(PYTHON) -m bench.cost --loans $(LOANS) --rules $(RULES) --sample $(SAMPLE)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .local-stack

@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from local.receiver import Receiver
 
@@ -86,7 +87,13 @@ class Stack:
                 break
         else:
             raise SystemExit(f"the stack did not start; see {self.log.name}")
-        threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
+        self.stdout_bytes = 0  # what the functions logged (Powertools writes to standard output)
+        threading.Thread(target=self._drain, args=(stdout,), daemon=True).start()
+
+    def _drain(self, stdout: Any) -> None:
+        for line in stdout:
+            if line.startswith("{"):
+                self.stdout_bytes += len(line.encode("utf-8"))
 
     def pids(self) -> list[int]:
         found = [self.process.pid]

@@ -50,6 +50,7 @@ class Environment:
         self._writer = os.fdopen(self._events, "w", buffering=1)
         self._reader = os.fdopen(self._answers, "r")
         self.invocations = 0
+        self.handler_ms = 0
 
     def ready(self, timeout: float) -> None:
         """Waits for the child's first line: it has imported the handler."""
@@ -73,8 +74,10 @@ class Environment:
             )
         }
         fields["remaining_ms"] = context.get_remaining_time_in_millis()
+        started = time.perf_counter()
         self._writer.write(json.dumps({"event": event, "context": fields}) + "\n")
         answer = json.loads(self._reader.readline() or "null")
+        self.handler_ms += round((time.perf_counter() - started) * 1000)
         if answer is None:
             raise InvocationError(f"{self.function}: the environment stopped (exit code {self.process.poll()})")
         self.invocations += 1
@@ -122,6 +125,7 @@ class Pool:
             "environments": len(self.environments),
             "busy": len(self.environments) - self._free.qsize(),
             "invocations": sum(e.invocations for e in self.environments),
+            "handlerMs": sum(e.handler_ms for e in self.environments),
             "alive": sum(e.process.poll() is None for e in self.environments),
             "replaced": self.replaced,
         }

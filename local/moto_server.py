@@ -13,6 +13,7 @@ MotoProcess starts and stops one from Python.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -104,7 +105,7 @@ def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byt
     from moto.sqs.responses import SQSResponse
     from werkzeug.wrappers import Response
 
-    from local import moto_dynamodb
+    from local import moto_dynamodb, usage
 
     class ServerRequest(Request):
         from_wsgi_server = True  # as moto's Flask request says: the server, not moto, supplies the Date header
@@ -119,8 +120,14 @@ def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byt
     }
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        handler = handlers.get(environ.get("HTTP_X_AMZ_TARGET", "").partition(".")[0])
+        if usage.ENABLED and environ.get("PATH_INFO") == "/_local_usage":
+            counted = usage.snapshot(reset=environ.get("REQUEST_METHOD") == "DELETE")
+            return Response(json.dumps(counted), mimetype="application/json")(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        handler = handlers.get(target.partition(".")[0])
         if handler is None or environ.get("REQUEST_METHOD") != "POST":
+            if usage.ENABLED and target:
+                usage.record(target, b"", None, 0)
             return fallback(environ, start_response)
         request = ServerRequest(environ)
         try:
@@ -129,6 +136,8 @@ def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byt
         except ClientError as exc:  # what moto's convert_to_flask_response answers
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, body = result if len(result) == 3 else (200, {}, result)
+        if usage.ENABLED:
+            usage.record(target, request.get_data(), body, status)
         return Response(response=body, status=status, headers=headers)(environ, start_response)
 
     return app

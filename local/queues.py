@@ -36,7 +36,9 @@ class Source:
     module: str  # functions.<dir>.app
     report_failures: bool = True
     counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("received", "succeeded", "failed", "handlerErrors"), 0)
+        default_factory=lambda: dict.fromkeys(
+            ("received", "succeeded", "failed", "handlerErrors", "invocations", "handlerMs"), 0
+        )
     )
     busy_since: float | None = None  # every receive since then found messages
     last_error: dict[str, Any] | None = None
@@ -157,6 +159,8 @@ class QueuePump(Poller):
             }
             for m in messages
         ]
+        source.counts["invocations"] += 1
+        started = time.perf_counter()
         try:
             answer = self.handler(source.function)({"Records": records}, context_for(source.function)) or {}
             failed = (
@@ -166,6 +170,7 @@ class QueuePump(Poller):
             source.counts["handlerErrors"] += 1
             say(f"{self.name}: {source.function} failed a batch of {len(records)} messages: {error!r}")
             failed = {r["messageId"] for r in records}
+        source.counts["handlerMs"] += round((time.perf_counter() - started) * 1000)
         done = [r for r in records if r["messageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(

@@ -6,6 +6,7 @@ tenant's run starts within a minute of its maintenance hour)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ class Scheduler(Poller):
         seconds = interval if interval is not None else int(os.environ.get("MAINTENANCE_DISPATCH_SECONDS", "60"))
         self.idle_wait = self.idle_wait_max = seconds
         self.fired = 0
+        self.handler_ms = 0
         self.last_fired: str | None = None
 
     def fire(self) -> Any:
@@ -43,7 +45,9 @@ class Scheduler(Poller):
             from functions.maintenance_dispatch.app import lambda_handler
 
             self._handler = lambda_handler
+        started = time.perf_counter()
         answer = self._handler(scheduled_event(), context_for("MaintenanceDispatchFunction"))
+        self.handler_ms += round((time.perf_counter() - started) * 1000)
         self.fired += 1
         self.last_fired = now_iso()
         return answer
@@ -57,6 +61,7 @@ class Scheduler(Poller):
             "function": "MaintenanceDispatchFunction",
             "everySeconds": self.idle_wait,
             "fired": self.fired,
+            "handlerMs": self.handler_ms,
             "lastFired": self.last_fired,
             "lastError": self.last_error,
         }

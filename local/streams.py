@@ -60,7 +60,7 @@ class Mapping:
     waiting_since: float = 0.0  # when the oldest pending record was read (time.monotonic)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("records", "invocations", "retries", "bisections", "handlerErrors", "sentToOnFailure"), 0
+            ("records", "invocations", "retries", "bisections", "handlerErrors", "sentToOnFailure", "handlerMs"), 0
         )
     )
     last_error: dict[str, Any] | None = None
@@ -308,15 +308,18 @@ class StreamPump(Poller):
     def _invoke(self, mapping: Mapping, handler: Handler, records: list[dict[str, Any]]) -> int | None:
         """None when every record succeeded; the index of the first failed record; -1 when the function failed."""
         mapping.counts["invocations"] += 1
+        started = time.perf_counter()
         try:
             answer = handler({"Records": records}, context_for(mapping.function, str(uuid.uuid4()))) or {}
         except Exception as error:  # noqa: BLE001 - what Lambda sees as a function error
+            mapping.counts["handlerMs"] += round((time.perf_counter() - started) * 1000)
             mapping.counts["handlerErrors"] += 1
             say(
                 f"{self.name}: {mapping.function} failed a batch of {len(records)} records from {mapping.table}: "
                 f"{error!r}"
             )
             return -1
+        mapping.counts["handlerMs"] += round((time.perf_counter() - started) * 1000)
         if not mapping.report_failures:
             return None
         failures = (answer.get("batchItemFailures") or []) if isinstance(answer, dict) else []
