@@ -2,6 +2,7 @@
 PY ?= python3.11
 VENV := .venv
 SAMVENV := .venv-sam
+CHECKOVVENV := .venv-checkov
 PYTHON := $(VENV)/bin/python
 SAM := $(SAMVENV)/bin/sam
 BUILD_DIR := .aws-sam/build
@@ -30,6 +31,13 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	test -x $(SAMVENV)/bin/python || $(PY) -m venv $(SAMVENV)
 	$(SAMVENV)/bin/python -m pip install -q --upgrade pip
 	$(SAMVENV)/bin/python -m pip install -q --no-compile -r requirements-sam.txt
+	touch $@
+
+# checkov, the policy checker of make lint, in its own virtualenv (its dependencies are its own).
+$(CHECKOVVENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOVVENV)/bin/python || $(PY) -m venv $(CHECKOVVENV)
+	$(CHECKOVVENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOVVENV)/bin/python -m pip install -q --no-compile -r requirements-checkov.txt
 	touch $@
 
 # The benchmarks' extra packages (the engines compared against), in .venv; make test never needs them.
@@ -80,9 +88,11 @@ lint-python: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check $(PYTHON_DIRS)
 	$(VENV)/bin/mypy $(PYTHON_DIRS)
 
-lint-template: $(VENV)/.installed $(SAMVENV)/.installed $(BUILD_DIR)/template.yaml
+lint-template: $(VENV)/.installed $(SAMVENV)/.installed $(CHECKOVVENV)/.installed $(BUILD_DIR)/template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
+	@# The policy checker; every check it skips is listed with its reason in .checkov.yaml.
+	$(CHECKOVVENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 	@# Packaging check: the built artifacts alone run the handler (see scripts/check_build.py).
 	@# The runtime's SDK (boto3 and its dependencies) is linked from .venv into a stand-in for /var/runtime.
 	runtime=$$(mktemp -d) && trap 'rm -rf "$$runtime"' EXIT && \
