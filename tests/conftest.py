@@ -96,14 +96,14 @@ def _vaults() -> tuple[Any, Any]:
 
 
 def _account_state() -> dict[str, Any]:
-    """A copy of the account's tables (their items and stream records) and queues (their messages); its secrets
-    and keys as they are (the tests never change them: the same objects are put back)."""
+    """A copy of the account's tables (their items and stream records), queues (their messages) and secrets; its
+    keys as they are (no test changes a key: the same objects are put back)."""
     dynamodb, sqs = _backends()
     manager, kms = _vaults()
     return {
         "tables": copy.deepcopy(dynamodb.tables),
         "queues": _copied_queues(sqs.queues),
-        "secrets": dict(manager.secrets),
+        "secrets": copy.deepcopy(dict(manager.secrets)),
         "keys": dict(kms.keys),  # each key holds its aliases
     }
 
@@ -117,7 +117,7 @@ def _put_account_state(state: dict[str, Any]) -> None:
     sqs.queues.update(_copied_queues(state["queues"]))
     manager, kms = _vaults()
     manager.secrets.clear()
-    manager.secrets.update(state["secrets"])
+    manager.secrets.update(copy.deepcopy(state["secrets"]))  # a test may rotate a secret
     kms.keys.clear()
     kms.keys.update(state["keys"])
 

@@ -432,3 +432,64 @@ def test_sample_event_with_the_placeholder_key_is_refused(aws, path):
     answer = lambda_handler(json.loads(path.read_text()), LambdaContext())
 
     assert answer["statusCode"] == 401, answer
+
+
+def test_every_dead_letter_and_on_failure_queue_has_an_alarm_that_tells_the_topic(template):
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    watched = {
+        d["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        for d in a["Properties"].get("Dimensions", [])
+        if d["Name"] == "QueueName"
+    }
+    failure_queues = {n for n in _of_type(template, "AWS::SQS::Queue") if "DeadLetter" in n or "Failures" in n}
+    assert failure_queues and failure_queues <= watched
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_stream_readers_are_watched_for_iterator_age(template):
+    readers = {
+        name
+        for name, props in _functions(template).items()
+        if any(e["Type"] == "DynamoDB" for e in (props.get("Events") or {}).values())
+    }
+    watched = {
+        d["Value"]["Ref"]
+        for a in _of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "IteratorAge"
+        for d in a["Properties"]["Dimensions"]
+    }
+    assert readers and readers == watched
+
+
+def test_the_services_own_metrics_are_alarmed_on_where_powertools_writes_them(template):
+    """Powertools writes each metric to POWERTOOLS_METRICS_NAMESPACE with a `service` dimension; an alarm
+    looking elsewhere would never fire. Every metric alarmed on is one lms.measures documents."""
+    import lms.measures
+
+    environment = template["Globals"]["Function"]["Environment"]["Variables"]
+    namespace, service = environment["POWERTOOLS_METRICS_NAMESPACE"], environment["POWERTOOLS_SERVICE_NAME"]
+    seen = set()
+    for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+        for metric in stats + ([properties] if properties.get("Namespace") == namespace else []):
+            if metric["Namespace"] != namespace:
+                continue
+            assert metric["Dimensions"] == [{"Name": "service", "Value": service}]
+            seen.add(metric["MetricName"])
+    assert {"MaintenanceRunsFailed", "MaintenanceRunsLate", "WebhookAttempts", "WebhookAttemptsFailed"} <= seen
+    assert all(f"- {name}" in lms.measures.__doc__ or f", {name}" in lms.measures.__doc__ for name in seen)
+
+
+def test_the_dashboard_is_json_naming_only_resources_of_the_template(template):
+    dashboard = _of_type(template, "AWS::CloudWatch::Dashboard")["OperationsDashboard"]["Properties"]
+    text = dashboard["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([A-Za-z]+)(?:\.QueueName)?\}", text)) - {"AWS"}
+    assert names and names <= set(template["Resources"])
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", text))["widgets"]
+    titles = " ".join(w["properties"]["title"] for w in widgets)
+    for watched in ("Maintenance", "Rule applications", "Webhook", "Errors"):
+        assert watched in titles

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.logs import invocation_keys
+from lms.measures import metrics
 from lms.webhooks import events
 
 logger = Logger()
@@ -22,6 +23,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         logger.info("webhook messages queued", extra={"event_id": record.event_id, "messages": queued})
 
 
+@metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _batch[0] = events.Batch()

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.automation import jobs
 from lms.logs import invocation_keys
+from lms.measures import metrics
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -33,6 +34,7 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
+@metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -6,10 +6,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms import maintenance
 from lms.logs import invocation_keys
+from lms.measures import metrics
 
 logger = Logger()
 
 
+@metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     created = maintenance.dispatch()

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.automation import realtime
 from lms.logs import invocation_keys
+from lms.measures import metrics
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -28,6 +29,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     )
 
 
+@metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _batch.clear()

@@ -412,3 +412,23 @@ def _labels(api):
     from lms.labels import load
 
     return load(api.tenant_id)
+
+
+def test_runs_are_counted_for_the_alarms_when_they_end_and_while_they_are_late(lender, queue_pump, pump, monkeypatch):
+    """MaintenanceRunsCompleted when a run settles; MaintenanceRunsLate from each dispatch round while a run is
+    unfinished LATE_HOURS after it was created (template.yaml's MaintenanceRunLateAlarm)."""
+    from lms import measures
+    from lms.maintenance import runs
+
+    counted: list[str] = []
+    monkeypatch.setattr(measures, "count", lambda name, value=1: counted.extend([name] * value))
+    _loans(lender, 2)
+    assert _run(lender, "2026-01-20", queue_pump, pump)["state"] == "completed"
+    assert counted.count("MaintenanceRunsCompleted") == 1 and "MaintenanceRunsLate" not in counted
+    assert lender.put("/tenant", {"businessDate": "2026-01-21"}).status == 200
+    assert lender.post("/maintenance/runs", {"businessDate": "2026-01-21"}).status == 202  # queued, never worked
+    started = datetime.now(UTC)
+    runs.dispatch(started + timedelta(hours=1))
+    assert "MaintenanceRunsLate" not in counted
+    runs.dispatch(started + timedelta(hours=measures.LATE_HOURS, minutes=5))
+    assert counted.count("MaintenanceRunsLate") == 1

@@ -425,3 +425,20 @@ def test_notify_sends_the_rendered_request_through_its_webhook(lender, receiver,
     Verifier(hook["secret"]).verify(request.body, request.headers)
     [entry] = api.get(f"/loans/{loan['id']}/rule-applications").json["items"]
     assert entry["ruleId"] == rule["id"] and entry["actionsApplied"][0]["webhookId"] == hook["id"]
+
+
+def test_each_attempt_is_counted_for_the_failure_rate_alarm(lender, receiver, deliver, monkeypatch):
+    """WebhookAttempts and WebhookAttemptsFailed (lms.measures) feed template.yaml's WebhookFailureRateAlarm."""
+    from lms import measures
+
+    counted: list[tuple[str, int]] = []
+    monkeypatch.setattr(measures, "count", lambda name, value=1: counted.append((name, value)))
+    good, bad = receiver(), receiver(answer=lambda request: (500, {}))
+    _hook(lender, good.url, events=["customer.created"])
+    _hook(lender, bad.url, events=["customer.created"])
+    make_customer(lender)
+    deliver()
+    attempts = sum(v for n, v in counted if n == "WebhookAttempts")
+    failed = sum(v for n, v in counted if n == "WebhookAttemptsFailed")
+    assert len(good.requests) == 1 and len(bad.requests) == attempts - 1
+    assert failed == attempts - 1 and failed >= 2  # every attempt at the failing receiver, retried

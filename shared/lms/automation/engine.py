@@ -21,7 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import loans
+from .. import loans, measures
 from ..clock import utc_now
 from ..contract import ForceResult, Loan, Page, Rule, RuleApplication
 from ..errors import Conflict, NotFound
@@ -401,6 +401,7 @@ def run_rules(
         except StaleWrite:
             time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
             continue
+        measures.count("RuleApplications", sum(1 for entry in entries if entry.matched))
         change_customers(tenant_id, run)
         return RunOutcome(saved or previous, evaluations)
     raise Conflict("the loan keeps changing: try again")

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from .. import measures
 from ..automation.engine import Settings, applies, audit_entries, change_customers, evaluate, needs_customers
 from ..automation.run import Run
 from ..autopay import collect as autopay_collect
@@ -215,6 +216,7 @@ def write_loan(tenant_id: str, work: LoanMaintenance) -> None:
     """The loan's write, the commit point (snapshots are written before it)."""
     if work.transactions or work.entries or work.links:
         audit_store.commit(tenant_id, work.loan, work.transactions, work.entries, links=work.links)
+        measures.count("RuleApplications", sum(1 for entry in work.entries if entry.matched))
     else:
         loan_store.put(tenant_id, work.loan)
     for run in work.runs:

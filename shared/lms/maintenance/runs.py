@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
-from .. import queues
+from .. import measures, queues
 from ..clock import utc_now
 from ..config import config
 from ..contract import MaintenanceRun, MaintenanceRunStarted, Tenant
@@ -45,6 +45,7 @@ def loans_message(tenant_id: str, day: date, loan_ids: list[str]) -> dict[str, A
 
 def announce(tenant_id: str, job: job_store.Job | None) -> None:
     if job is not None:
+        measures.count("MaintenanceRunsFailed" if job.state == "failed" else "MaintenanceRunsCompleted")
         # Logged here; the maintenance.completed event reaches webhooks from the jobs table's stream.
         logger.info(
             "maintenance.completed",
@@ -110,6 +111,12 @@ def dispatch(now: datetime | None = None) -> list[tuple[str, str]]:
         for job in job_store.unfinished(tenant_id, "run#"):
             if job.total is not None and job.done >= job.total:
                 announce(tenant_id, job_store.settle(tenant_id, job.key, now))
+            elif job.created_at is not None and now - job.created_at > timedelta(hours=measures.LATE_HOURS):
+                measures.count("MaintenanceRunsLate")
+                logger.warning(
+                    "maintenance run late",
+                    extra={"tenant_id": tenant_id, "run": job.key, "done": job.done, "total": job.total},
+                )
     return created
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import queues
+from .. import measures, queues
 from ..config import config
 from ..contract import Delivery, Page, Redelivery
 from ..errors import NotFound
@@ -233,6 +233,8 @@ def deliver(body: dict[str, Any]) -> str:
             )
             return "cancelled"
         outcome = attempt({**hook, "secret": subscriptions.signing_secret(tenant_id, hook)}, message)
+        measures.count("WebhookAttempts")
+        measures.count("WebhookAttemptsFailed", 0 if outcome.succeeded else 1)
         delay = next_delay(number, outcome)
         recorded = {
             "attemptId": new_id("att"),
