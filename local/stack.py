@@ -96,6 +96,7 @@ def prepare_environment(state: Path) -> None:
         }
     )
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon here: lms.tracing stays off
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "loan-automation-local")
     if str(ROOT / "shared") not in sys.path:
         sys.path.insert(0, str(ROOT / "shared"))  # for lms.webhooks.guard's parser only (no I/O, no config)

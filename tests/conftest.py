@@ -24,6 +24,7 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "loan-automation-tests",
         "POWERTOOLS_METRICS_NAMESPACE": "LoanAutomationTests",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )

@@ -61,6 +61,7 @@ from lms.http import (
 )
 from lms.logs import invocation_keys
 from lms.rules.catalogue import VARIABLES
+from lms.tracing import capture
 from lms.webhooks import sender, subscriptions
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
@@ -478,6 +479,7 @@ def openapi_document():
 
 
 @invocation_keys(logger, correlation_paths.API_GATEWAY_REST)
+@capture
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return handle(event, context)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lms.logs import invocation_keys
 from lms.measures import metrics
+from lms.tracing import capture
 from lms.webhooks import events
 
 logger = Logger()
@@ -23,6 +24,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         logger.info("webhook messages queued", extra={"event_id": record.event_id, "messages": queued})
 
 
+@capture
 @metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms.automation import jobs
 from lms.logs import invocation_keys
 from lms.measures import metrics
+from lms.tracing import capture
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -34,6 +35,7 @@ def record_handler(record: SQSRecord) -> None:
     )
 
 
+@capture
 @metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

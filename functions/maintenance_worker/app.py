@@ -9,11 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms import maintenance, queues
 from lms.logs import invocation_keys
 from lms.measures import metrics
+from lms.tracing import capture
 
 logger = Logger()
 MAX_RECEIVES = int(os.environ.get("MAX_RECEIVE_COUNT", "5"))  # the queue's redrive policy
 
 
+@capture
 @metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

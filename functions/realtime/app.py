@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms.automation import realtime
 from lms.logs import invocation_keys
 from lms.measures import metrics
+from lms.tracing import capture
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -29,6 +30,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     )
 
 
+@capture
 @metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:

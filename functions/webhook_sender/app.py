@@ -7,11 +7,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lms import queues
 from lms.logs import invocation_keys
 from lms.measures import metrics
+from lms.tracing import capture
 from lms.webhooks import sender
 
 logger = Logger()
 
 
+@capture
 @metrics.log_metrics
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

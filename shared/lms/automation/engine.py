@@ -21,7 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import loans, measures
+from .. import loans, measures, tracing
 from ..clock import utc_now
 from ..contract import ForceResult, Loan, Page, Rule, RuleApplication
 from ..errors import Conflict, NotFound
@@ -326,6 +326,35 @@ def _stop_cascade(
 
 
 def run_rules(
+    tenant_id: str,
+    loan_id: str,
+    trigger: str,
+    *,
+    trigger_id: str | None = None,
+    cascade: dict[str, Any] | None = None,
+    only: Rule | None = None,
+    force: bool = False,
+    cache: dict[str, Settings] | None = None,
+    at_version: int | None = None,
+) -> RunOutcome:
+    """_run_rules in a trace subsegment annotated with the tenant, the loan, the trigger and a forced rule."""
+    with tracing.span(
+        "run_rules", tenant_id=tenant_id, loan_id=loan_id, trigger=trigger, rule_id=only.id if only else None
+    ):
+        return _run_rules(
+            tenant_id,
+            loan_id,
+            trigger,
+            trigger_id=trigger_id,
+            cascade=cascade,
+            only=only,
+            force=force,
+            cache=cache,
+            at_version=at_version,
+        )
+
+
+def _run_rules(
     tenant_id: str,
     loan_id: str,
     trigger: str,

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from .. import measures
+from .. import measures, tracing
 from ..automation.engine import Settings, applies, audit_entries, change_customers, evaluate, needs_customers
 from ..automation.run import Run
 from ..autopay import collect as autopay_collect
@@ -225,6 +225,11 @@ def write_loan(tenant_id: str, work: LoanMaintenance) -> None:
 
 def maintain_one(tenant_id: str, loan_id: str, through: date, settings: Settings) -> bool:
     """Brings one loan up to `through` (re-reading on a concurrent change); whether a rule matched."""
+    with tracing.span("maintain_loan", tenant_id=tenant_id, loan_id=loan_id, business_date=through.isoformat()):
+        return _maintain_one(tenant_id, loan_id, through, settings)
+
+
+def _maintain_one(tenant_id: str, loan_id: str, through: date, settings: Settings) -> bool:
     matched = False
     for _ in range(_ATTEMPTS * 4):
         loan = loan_store.get(tenant_id, loan_id)
