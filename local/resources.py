@@ -86,7 +86,9 @@ def _resolved(template: dict[str, Any], names: dict[str, str], variables: dict[s
             if ref in names:
                 out[key] = names[ref]
             elif ref in template.get("Parameters", {}):
-                out[key] = str(template["Parameters"][ref].get("Default", ""))
+                default = str(template["Parameters"][ref].get("Default", ""))
+                if default:  # an empty parameter is an unset variable (the local stack's own value stays)
+                    out[key] = default
         elif isinstance(value, (str, int)):
             out[key] = str(value)
     return out

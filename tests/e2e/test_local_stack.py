@@ -534,3 +534,22 @@ def test_ctrl_c_stops_a_busy_stack_and_its_moto_server_within_5_seconds():
         assert not (Path(busy.state) / "stack.json").exists(), "the state files are removed"
     finally:
         busy.kill()
+
+
+def test_the_stack_keeps_its_admin_key_in_secrets_manager_and_seals_signing_secrets_with_kms(stack):
+    """As deployed: the functions are told where the secrets are, never what they are (issue 19)."""
+    import boto3
+
+    state = json.loads((Path(stack.state) / "stack.json").read_text())
+    for function, environment in state["functions"].items():
+        assert stack.admin not in json.dumps(environment), function
+    assert state["functions"]["ApiFunction"]["ADMIN_KEY_SECRET"] == "AdminApiKeySecret"
+    assert state["functions"]["WebhookSenderFunction"]["WEBHOOK_SIGNING_KEY"] == "alias/WebhookSigningKey"
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+    manager = session.client("secretsmanager", endpoint_url=state["moto"])
+    assert manager.get_secret_value(SecretId="AdminApiKeySecret")["SecretString"] == stack.admin
+    key, call = tenant_caller(stack, "Sealed Lender")
+    hook = call("POST", "/webhooks", {"name": "Sealed", "url": "https://example.com/hook", "events": ["loan.updated"]})
+    items = session.client("dynamodb", endpoint_url=state["moto"]).scan(TableName="WebhooksTable")["Items"]
+    stored = json.dumps(items)
+    assert hook["secret"] not in stored and "secretSealed" in stored

@@ -371,3 +371,12 @@ def test_check_syntax_uses_env_allow_list_and_https_rule(no_dns, monkeypatch):
     check_syntax(url)
     monkeypatch.setenv("WEBHOOK_HTTPS_ONLY", "false")
     check_syntax("http://8.8.8.8/")
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "[fd00:ec2::254]"])
+def test_no_allowed_target_opens_a_metadata_address(monkeypatch, address):
+    """WEBHOOK_ALLOWED_TARGETS (the stack's WebhookAllowedTargets) opens private addresses, never a cloud
+    metadata address: credentials live there."""
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", f"{address}:80")
+    with pytest.raises(Refused, match="cloud metadata address"):
+        vet(f"http://{address}:80/latest/meta-data/", resolve=FakeResolver(DNS))

@@ -414,7 +414,8 @@ def _check_addresses(
 ) -> None:
     """Refuse unless every address is allowed or harmless, and plain http goes only to allowed
     targets when `https_only` is on."""
-    is_allowed = [(str(address), parsed.port) in allowed for address in addresses]
+    # A metadata address holds credentials: no allowed target opens it.
+    is_allowed = [(str(address), parsed.port) in allowed and address not in _METADATA for address in addresses]
     for address, ok in zip(addresses, is_allowed, strict=True):
         if not ok and (reason := forbidden(address)):
             hint = _local_receiver_hint(address, parsed.port)
