@@ -337,103 +337,79 @@ def run_rules(
     cache: dict[str, Settings] | None = None,
     at_version: int | None = None,
 ) -> RunOutcome:
-    """_run_rules in a trace subsegment annotated with the tenant, the loan, the trigger and a forced rule."""
-    with tracing.span(
-        "run_rules", tenant_id=tenant_id, loan_id=loan_id, trigger=trigger, rule_id=only.id if only else None
-    ):
-        return _run_rules(
-            tenant_id,
-            loan_id,
-            trigger,
-            trigger_id=trigger_id,
-            cascade=cascade,
-            only=only,
-            force=force,
-            cache=cache,
-            at_version=at_version,
-        )
-
-
-def _run_rules(
-    tenant_id: str,
-    loan_id: str,
-    trigger: str,
-    *,
-    trigger_id: str | None = None,
-    cascade: dict[str, Any] | None = None,
-    only: Rule | None = None,
-    force: bool = False,
-    cache: dict[str, Settings] | None = None,
-    at_version: int | None = None,
-) -> RunOutcome:
     """Runs the tenant's applicable rules (or `only` that one; `force` ignores active and enrollment)
     on one loan and writes the result. `cascade` is the state of the rule-made change that caused this
     run, if any. Retried on a concurrent change with a fresh read; a trigger_id already handled does nothing,
     and neither does a record about loan version `at_version` once the loan has moved past it."""
-    settings = Settings.cached(cache, tenant_id)
-    rules = [only] if only is not None else settings.rules
-    depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
-    done = set((cascade or {}).get("applied", []))
-    if not force and not done and not any(runs_on(r, trigger) for r in rules):
-        return RunOutcome(None, skipped="no rule runs on this trigger")  # nothing to read for
-    for attempt in range(_ATTEMPTS):
-        # A record handled before stops here (its marker, read with the loan); the marker is also a
-        # condition of a write that changes the loan.
-        loan, seen = audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, None)
-        if seen is not None:
-            return RunOutcome(None, skipped="handled before", before=seen)
-        if loan is None:
-            return RunOutcome(None, skipped="no such loan")
-        if at_version is not None and loan.version != at_version:
-            # The loan changed again since the record's write: that later change's own record runs the
-            # rules on the state they should see (a redelivered or late record never acts on a newer
-            # state). An older version means the write never took effect (moto streams the items of a
-            # cancelled transaction; DynamoDB does not).
-            return RunOutcome(None, skipped="superseded by a later change")
-        previous = loan
-        chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
-        again = [r for r in rules if r.id in done and r not in chosen]  # what the cascade's settling checks
-        if not chosen and not again:
-            return RunOutcome(previous, [])  # no rule to run on this loan: nothing more to read or write
-        run = _load(tenant_id, loan, settings, chosen + again)  # its customers only when those rules read them
-        now = utc_now()
-        if depth > MAX_DEPTH and chosen and not force:
-            _stop_cascade(tenant_id, loan_id, chosen[0], trigger, trigger_id, done, now)
-            return RunOutcome(None, skipped="cascade too deep")
-        evaluations = evaluate(run, chosen)
-        entries = audit_entries(loan_id, evaluations, trigger, now)
-        changed = run.loan != previous or run.new_transactions
-        if not changed and done:  # the cascade settles here: say which rules it kept from applying again
-            entries += _not_again(run, rules, done, trigger, loan_id, now, depth)
-        loan = None
-        if changed:
-            applied = sorted(done | {e.rule.id for e in evaluations if e.matched and e.applied})
-            loan = run.loan.model_copy(
-                update={
-                    "version": previous.version,
-                    "updated_at": now,
-                    "cascade": {
-                        "id": (cascade or {}).get("id") or new_id("cas"),
-                        "depth": depth,
-                        "applied": applied,
-                        "trigger": trigger,
-                    },
-                }
+    with tracing.span(
+        "run_rules", tenant_id=tenant_id, loan_id=loan_id, trigger=trigger, rule_id=only.id if only else None
+    ):
+        settings = Settings.cached(cache, tenant_id)
+        rules = [only] if only is not None else settings.rules
+        depth = (cascade or {}).get("depth", 0) + 1 if cascade else 1
+        done = set((cascade or {}).get("applied", []))
+        if not force and not done and not any(runs_on(r, trigger) for r in rules):
+            return RunOutcome(None, skipped="no rule runs on this trigger")  # nothing to read for
+        for attempt in range(_ATTEMPTS):
+            # A record handled before stops here (its marker, read with the loan); the marker is also a
+            # condition of a write that changes the loan.
+            loan, seen = (
+                audit_store.load(tenant_id, loan_id, trigger_id) if well_formed("loan", loan_id) else (None, None)
             )
-        try:
-            links = loans.changed_links(previous, loan) if loan is not None else []
-            saved = audit_store.commit(
-                tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None, links
-            )
-        except audit_store.AlreadyHandled:
-            return RunOutcome(None, skipped="handled before")
-        except StaleWrite:
-            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-            continue
-        measures.count("RuleApplications", sum(1 for entry in entries if entry.matched))
-        change_customers(tenant_id, run)
-        return RunOutcome(saved or previous, evaluations)
-    raise Conflict("the loan keeps changing: try again")
+            if seen is not None:
+                return RunOutcome(None, skipped="handled before", before=seen)
+            if loan is None:
+                return RunOutcome(None, skipped="no such loan")
+            if at_version is not None and loan.version != at_version:
+                # The loan changed again since the record's write: that later change's own record runs the
+                # rules on the state they should see (a redelivered or late record never acts on a newer
+                # state). An older version means the write never took effect (moto streams the items of a
+                # cancelled transaction; DynamoDB does not).
+                return RunOutcome(None, skipped="superseded by a later change")
+            previous = loan
+            chosen = [r for r in rules if force or (r.id not in done and applies(r, previous, trigger))]
+            again = [r for r in rules if r.id in done and r not in chosen]  # what the cascade's settling checks
+            if not chosen and not again:
+                return RunOutcome(previous, [])  # no rule to run on this loan: nothing more to read or write
+            run = _load(tenant_id, loan, settings, chosen + again)  # its customers only when those rules read them
+            now = utc_now()
+            if depth > MAX_DEPTH and chosen and not force:
+                _stop_cascade(tenant_id, loan_id, chosen[0], trigger, trigger_id, done, now)
+                return RunOutcome(None, skipped="cascade too deep")
+            evaluations = evaluate(run, chosen)
+            entries = audit_entries(loan_id, evaluations, trigger, now)
+            changed = run.loan != previous or run.new_transactions
+            if not changed and done:  # the cascade settles here: say which rules it kept from applying again
+                entries += _not_again(run, rules, done, trigger, loan_id, now, depth)
+            loan = None
+            if changed:
+                applied = sorted(done | {e.rule.id for e in evaluations if e.matched and e.applied})
+                loan = run.loan.model_copy(
+                    update={
+                        "version": previous.version,
+                        "updated_at": now,
+                        "cascade": {
+                            "id": (cascade or {}).get("id") or new_id("cas"),
+                            "depth": depth,
+                            "applied": applied,
+                            "trigger": trigger,
+                        },
+                    }
+                )
+            try:
+                links = loans.changed_links(previous, loan) if loan is not None else []
+                saved = audit_store.commit(
+                    tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None, links
+                )
+            except audit_store.AlreadyHandled:
+                return RunOutcome(None, skipped="handled before")
+            except StaleWrite:
+                time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+                continue
+            measures.count("RuleApplications", sum(1 for entry in entries if entry.matched))
+            change_customers(tenant_id, run)
+            return RunOutcome(saved or previous, evaluations)
+        raise Conflict("the loan keeps changing: try again")
 
 
 def change_customers(tenant_id: str, run: Run) -> None:
