@@ -10,7 +10,7 @@ attribute's default is the resource's logical id (a key's: alias/<logical id>).
 
 A call through an object the reading cannot follow (a method of an instance) is not followed: the code's
 objects that reach AWS are the store's models and modules, which are named. A model named only to read a
-stream record's image (Model.from_raw_data) reaches no table."""
+stream record's image (Model.from_raw_data) or for its connection (Model._get_connection) reaches no table."""
 
 from __future__ import annotations
 
@@ -123,8 +123,9 @@ def _module(name: str) -> Module | None:
     return Module(name, path) if path else None
 
 
-# A model's methods that only read a stream record's image into an object: no call to AWS.
-NO_IO = {"from_raw_data"}
+# A model's methods that make no call to its table: reading a stream record's image into an object, and the
+# connection (whose botocore session other clients are made from).
+NO_IO = {"from_raw_data", "_get_connection"}
 
 
 def _targets(module: Module, node: ast.AST) -> set[Node]:

@@ -13,25 +13,28 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 
 from .config import config
+from .store.tables import aws_client
 
 SECRET_MAX_AGE = 300
+
+
+@functools.lru_cache(maxsize=1)
+def _secrets() -> parameters.SecretsProvider:
+    return parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
 def admin_key_sha256() -> str | None:
     """The SHA-256 (hex) of the admin key, or None when it cannot be read (nobody is admin then)."""
     try:
-        value = parameters.get_secret(config().admin_key_secret, max_age=SECRET_MAX_AGE)
+        value = _secrets().get(config().admin_key_secret, max_age=SECRET_MAX_AGE)
     except parameters.exceptions.GetParameterError:
         return None
     text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest() if text.strip() else None
 
 
-@functools.lru_cache(maxsize=1)
 def _kms() -> Any:
-    import boto3
-
-    return boto3.client("kms", region_name=config().region)
+    return aws_client("kms")
 
 
 def _context(tenant_id: str, webhook_id: str) -> dict[str, str]:

@@ -51,32 +51,32 @@ def test_a_subscription_stored_before_sealing_still_signs():
 
 def test_the_admin_key_comes_from_secrets_manager_and_follows_a_rotation(aws):
     import boto3
-    from aws_lambda_powertools.utilities import parameters
 
+    from lms import vault
     from tests.conftest import ADMIN_KEY, Api
 
     def make(key: str) -> int:
         return Api().post("/admin/tenants", {"name": "Rotated"}, key=key).status
 
-    parameters.clear_caches()
+    vault._secrets().clear_cache()
     assert make(ADMIN_KEY) == 201
     boto3.client("secretsmanager").put_secret_value(SecretId="AdminApiKeySecret", SecretString="lk_rotated-admin-key")
     assert make(ADMIN_KEY) == 201  # read once and kept (5 minutes deployed)
-    parameters.clear_caches()  # as after the cache's age
+    vault._secrets().clear_cache()  # as after the cache's age
     assert (make("lk_rotated-admin-key"), make(ADMIN_KEY)) == (201, 401)
-    parameters.clear_caches()
+    vault._secrets().clear_cache()
 
 
 def test_without_its_secret_nobody_is_admin(aws):
     import boto3
-    from aws_lambda_powertools.utilities import parameters
 
+    from lms import vault
     from tests.conftest import ADMIN_KEY, Api
 
     boto3.client("secretsmanager").delete_secret(SecretId="AdminApiKeySecret", ForceDeleteWithoutRecovery=True)
-    parameters.clear_caches()
+    vault._secrets().clear_cache()
     try:
         answer = Api().post("/admin/tenants", {"name": "Nobody"}, key=ADMIN_KEY)
         assert answer.status == 401 and answer.json["error"]["message"] == "unknown admin key"
     finally:
-        parameters.clear_caches()
+        vault._secrets().clear_cache()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pynamodb.attributes import (
@@ -247,3 +248,12 @@ _one_connection(
         WebhookItem,
     ]
 )
+
+
+@functools.lru_cache(maxsize=8)
+def aws_client(service: str) -> Any:
+    """A client of another AWS service (KMS, Secrets Manager) from the botocore session the tables' connection
+    already holds: one session, one set of loaded models per process (a boto3 session of its own would load
+    them again, about 8 MB each)."""
+    session = SettingItem._get_connection().connection.session
+    return session.create_client(service, region_name=config().region)
