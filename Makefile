@@ -140,7 +140,7 @@ webhook-target: $(VENV)/.installed
 ## A tenant on any deployment, its API key printed once: ADMIN_KEY=... make tenant NAME="First Lender" TZ=America/Chicago
 ## [API=https://...] (API defaults to the running local stack).
 tenant: $(VENV)/.installed
-	@$(PYTHON) scripts/tenant.py "$(NAME)" "$(TZ)" "$(API)"
+	@$(PYTHON) -m scripts.tenant "$(NAME)" "$(TZ)" "$(API)"
 
 ## What a book would cost a month on AWS, from a night and a day measured on the local stack (bench/cost.py,
 ## prices in cost/prices.toml): make cost LOANS=1000000 RULES=50 [SAMPLE=150]

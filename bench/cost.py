@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.load_bench import ADMIN_KEY, Stack, local_status
+from local.control import settled
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES = ROOT / "cost" / "prices.toml"
@@ -84,21 +85,8 @@ def _invocations(port: int) -> dict[str, tuple[int, int]]:
     return {f: (found[f], millis[f]) for f in found}
 
 
-def _settled(port: int, quiet: float = 3.0, timeout: float = 600) -> None:
-    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
-    while time.monotonic() < deadline:
-        status = local_status(port)
-        seen = (
-            sum(s["records"] for s in status["streams"]),
-            sum(s["waiting"] for s in status["streams"]) + sum(q["depth"] for q in status["queues"]),
-            sum(q["received"] for q in status["queues"]),
-        )
-        if seen != last or seen[1]:
-            last, since = seen, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        time.sleep(0.25)
-    raise SystemExit("the stack's pumps did not settle")
+def _settled(port: int) -> None:
+    settled(f"http://127.0.0.1:{port}", quiet_seconds=3.0, timeout=600)
 
 
 class Phase:
@@ -109,9 +97,8 @@ class Phase:
 
     def start(self) -> Phase:
         _settled(self.stack.port)
-        _usage(self.moto, reset=True)
+        self.stored_before = sum(_usage(self.moto, reset=True)["storedBytes"].values())
         self.before = _invocations(self.stack.port)
-        self.stored_before = sum(_usage(self.moto)["storedBytes"].values())
         self.log_offset = self.stack.stdout_bytes
         return self
 
@@ -234,9 +221,7 @@ def measure(rules: int, sample: int) -> dict[str, dict[str, float]]:
     os.environ["MAINTENANCE_DISPATCH_SECONDS"] = "86400"  # the runs measured are the ones this script starts
     stack = Stack()
     try:
-        moto = json.loads(
-            (Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{stack.port}" / "stack.json").read_text()
-        )["moto"]
+        moto = json.loads((stack.state / "stack.json").read_text())["moto"]
         print(f"measuring on the local stack: {sample} loans, {rules} rules", flush=True)
         key, loans = _book(stack, rules, sample)
         _settled(stack.port)

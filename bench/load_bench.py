@@ -68,13 +68,14 @@ def free_port() -> int:
 class Stack:
     def __init__(self) -> None:
         self.port = free_port()
+        self.state = Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}"  # its stack.json
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "POWERTOOLS_"))}
         env.update(
             PORT=str(self.port),
             DEMO_API_KEY=DEMO_KEY,
             ADMIN_API_KEY=ADMIN_KEY,
             PYTHONUNBUFFERED="1",
-            LOCAL_STACK_STATE=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}"),
+            LOCAL_STACK_STATE=str(self.state),
         )
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"load-bench-{self.port}.log", "w")
         self.process = subprocess.Popen(

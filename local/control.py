@@ -130,6 +130,29 @@ class Control:
         return 200, {"targets": self._targets.everyone()}
 
 
+def settled(api: str, quiet_seconds: float = 2.0, timeout: float = 30.0) -> None:
+    """Waits until the running stack's pumps have read and handled every stream record and message so far:
+    nothing waiting and nothing read for `quiet_seconds` (the pumps read each stream at least once a second).
+    TimeoutError if they do not settle in `timeout` seconds."""
+    import urllib.request
+
+    deadline, last, quiet_since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(api.rstrip("/") + "/_local/status", timeout=10) as answer:
+            status = json.loads(answer.read())
+        seen = (
+            sum(s["records"] for s in status["streams"]),
+            sum(s["waiting"] for s in status["streams"]),
+            sum(q["received"] + q["depth"] for q in status["queues"]),
+        )
+        if seen != last or seen[1]:
+            last, quiet_since = seen, time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_seconds:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the stack's pumps did not settle")
+
+
 def main(argv: list[str] | None = None) -> int:
     """`make status` and `make webhook-target TARGET=ip:port` against the running stack (API from the
     environment, default http://127.0.0.1:3000)."""

@@ -53,15 +53,18 @@ def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)
 
 
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties, for every resource of the type."""
+    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
 def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Logical id -> the table's Properties, for every AWS::DynamoDB::Table."""
-    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    return of_type(template, "AWS::DynamoDB::Table")
 
 
 def queues(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"
-    }
+    return of_type(template, "AWS::SQS::Queue")
 
 
 def _create_table_arguments(name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -108,14 +111,7 @@ def function_environment(
 
 def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Logical id -> the function's Properties, for every AWS::Serverless::Function."""
-    return {
-        name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
-    }
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    """Logical id -> Properties, for every resource of the type."""
-    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
+    return of_type(template, "AWS::Serverless::Function")
 
 
 def create_resources(

@@ -1,6 +1,6 @@
 """Creates a tenant on any deployment of this service, local or on AWS, and prints its API key once.
 
-    make tenant NAME="First Lender" TZ=America/Chicago                 # the running local stack
+    make tenant NAME="First Lender" TZ=America/Chicago      # the running local stack (python -m scripts.tenant)
     make tenant NAME="First Lender" TZ=America/Chicago API=https://abc.execute-api.us-east-1.amazonaws.com/prod
 
 The admin key comes from ADMIN_KEY in the environment (never from the command line, where other users of
@@ -16,13 +16,12 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def local_api() -> str | None:
-    state = Path(os.environ.get("LOCAL_STACK_STATE") or ROOT / ".local-stack") / "stack.json"
+    from local.stack import state_directory
+
+    state = state_directory() / "stack.json"
     try:
         return str(json.loads(state.read_text())["api"])
     except (OSError, ValueError, KeyError):

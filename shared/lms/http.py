@@ -30,7 +30,6 @@ metrics = Metrics()
 
 JSON = "application/json"
 PUBLIC_PATHS = {"/openapi.json"}
-_PATH_IDS = re.compile(r"/(loan|rule|customer|webhook)s/([A-Za-z0-9_-]{1,64})(?=/|$)")  # for trace annotations
 CONSOLE = "/console"  # the web console's page and files: public (it asks for the key in the browser)
 
 
@@ -426,8 +425,7 @@ def gate(event: dict[str, Any]) -> dict[str, Any] | None:
                 tenant = tenancy.authenticate(authorization)
                 app.append_context(tenant_id=tenant)
                 logs.tenant(logger, tenant)
-                ids = _PATH_IDS.findall(path)
-                tracing.annotate(tenant_id=tenant, **{f"{kind}_id": value for kind, value in ids})
+                tracing.annotate_request(tenant, path)
         if body and (event.get("httpMethod") or "").upper() in ("POST", "PUT", "PATCH"):
             _check_body(event, body)  # a body on GET or DELETE is ignored, as the routes ignore it
         if event.get("httpMethod") == "POST" and not is_public(path) and not path.startswith("/admin"):

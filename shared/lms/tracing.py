@@ -9,8 +9,10 @@ nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,26 +48,27 @@ def annotate(**values: str | None) -> None:
             tracer.put_annotation(key=key, value=value)
 
 
-class _Span:
-    """A subsegment with annotations while the work of one loan or rule runs (nothing when not tracing)."""
+_PATH_IDS = re.compile(r"/(loan|rule|customer|webhook)s/([A-Za-z0-9_-]{1,64})(?=/|$)")
 
-    def __init__(self, name: str, annotations: dict[str, str | None]):
-        self._name, self._annotations = name, annotations
-        self._inner: Any = None
 
-    def __enter__(self) -> None:
-        if tracer is None:
-            return
-        self._inner = tracer.provider.in_subsegment(self._name)
-        subsegment = self._inner.__enter__()
-        for key, value in self._annotations.items():
+def annotate_request(tenant_id: str, path: str) -> None:
+    """An API request's tenant, and the loan, rule, customer or webhook its path names."""
+    if tracer is not None:  # no parsing for annotations nobody records
+        annotate(tenant_id=tenant_id, **{f"{kind}_id": value for kind, value in _PATH_IDS.findall(path)})
+
+
+_NOTHING = contextlib.nullcontext()
+
+
+def span(name: str, **annotations: str | None) -> contextlib.AbstractContextManager[Any]:
+    """A subsegment with annotations while the work of one loan or rule runs (a shared no-op when not tracing)."""
+    return _NOTHING if tracer is None else _traced(name, annotations)
+
+
+@contextlib.contextmanager
+def _traced(name: str, annotations: dict[str, str | None]) -> Iterator[None]:
+    with tracer.provider.in_subsegment(name) as subsegment:
+        for key, value in annotations.items():
             if value:
                 subsegment.put_annotation(key, value)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._inner is not None:
-            self._inner.__exit__(*exc)
-
-
-def span(name: str, **annotations: str | None) -> _Span:
-    return _Span(name, annotations)
+        yield

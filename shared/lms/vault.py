@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -33,10 +32,6 @@ def admin_key_sha256() -> str | None:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest() if text.strip() else None
 
 
-def _kms() -> Any:
-    return aws_client("kms")
-
-
 def _context(tenant_id: str, webhook_id: str) -> dict[str, str]:
     # Bound to its webhook: a sealed secret copied to another tenant's or webhook's item does not open.
     return {"tenantId": tenant_id, "webhookId": webhook_id}
@@ -44,7 +39,7 @@ def _context(tenant_id: str, webhook_id: str) -> dict[str, str]:
 
 def seal(secret: str, tenant_id: str, webhook_id: str) -> str:
     """The secret encrypted with the webhook signing key, as base64 text to store."""
-    sealed = _kms().encrypt(
+    sealed = aws_client("kms").encrypt(
         KeyId=config().webhook_signing_key,
         Plaintext=secret.encode("utf-8"),
         EncryptionContext=_context(tenant_id, webhook_id),
@@ -55,7 +50,7 @@ def seal(secret: str, tenant_id: str, webhook_id: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def unseal(sealed: str, tenant_id: str, webhook_id: str) -> str:
     """What seal() sealed (one KMS call per secret per execution environment)."""
-    answer = _kms().decrypt(
+    answer = aws_client("kms").decrypt(
         KeyId=config().webhook_signing_key,
         CiphertextBlob=base64.b64decode(sealed),
         EncryptionContext=_context(tenant_id, webhook_id),

@@ -28,24 +28,7 @@ def tenant_caller(stack, name: str):
 
 
 def settled(stack, quiet_seconds: float = 2.0, timeout: float = 30.0) -> None:
-    """Waits until the stack's pumps have read and handled every stream record so far: nothing waiting and no
-    record read for `quiet_seconds` (the pumps read each stream at least once a second)."""
-    import json
-    import time
-    import urllib.request
+    """Waits until the stack's pumps have handled everything so far (local.control.settled)."""
+    from local.control import settled as pumps_settled
 
-    deadline, last, quiet_since = time.monotonic() + timeout, None, time.monotonic()
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(stack.api + "/_local/status", timeout=10) as answer:
-            status = json.loads(answer.read())
-        seen = (
-            sum(s["records"] for s in status["streams"]),
-            sum(s["waiting"] for s in status["streams"]),
-            sum(q["received"] + q["depth"] for q in status["queues"]),
-        )
-        if seen != last or seen[1]:
-            last, quiet_since = seen, time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_seconds:
-            return
-        time.sleep(0.2)
-    raise AssertionError("the stack's pumps did not settle")
+    pumps_settled(stack.api, quiet_seconds, timeout)

@@ -31,6 +31,7 @@ if tracing.tracer is not None:
 
 @tracing.capture
 def handler(event, context):
+    tracing.annotate_request("tnt_1", "/loans/loan_9/payments")
     with tracing.span("run_rules", tenant_id="tnt_1", loan_id="loan_1", rule_id=None):
         tracing.annotate(extra="x")
     return {"ok": True}
@@ -78,3 +79,8 @@ def test_on_lambda_the_handler_and_the_loans_work_are_traced_with_annotations():
     assert "## handler" in names and "run_rules" in names
     run = next(s for s in subsegments if s.get("name") == "run_rules")
     assert run["annotations"] == {"tenant_id": "tnt_1", "loan_id": "loan_1", "extra": "x"}
+    handled = next(s for s in subsegments if s.get("name") == "## handler")
+    assert {k: handled["annotations"].get(k) for k in ("tenant_id", "loan_id")} == {
+        "tenant_id": "tnt_1",
+        "loan_id": "loan_9",
+    }
