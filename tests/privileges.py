@@ -10,7 +10,8 @@ attribute's default is the resource's logical id (a key's: alias/<logical id>).
 
 A call through an object the reading cannot follow (a method of an instance) is not followed: the code's
 objects that reach AWS are the store's models and modules, which are named. A model named only to read a
-stream record's image (Model.from_raw_data) or for its connection (Model._get_connection) reaches no table."""
+stream record's image (Model.from_raw_data) or for its botocore session (Model._get_connection().connection.session)
+reaches no table."""
 
 from __future__ import annotations
 
@@ -123,9 +124,10 @@ def _module(name: str) -> Module | None:
     return Module(name, path) if path else None
 
 
-# A model's methods that make no call to its table: reading a stream record's image into an object, and the
-# connection (whose botocore session other clients are made from).
-NO_IO = {"from_raw_data", "_get_connection"}
+# A model's method that makes no call to its table: reading a stream record's image into an object.
+NO_IO = {"from_raw_data"}
+# A model's botocore session, which clients of other services are made from (lms.store.tables.aws_client).
+SESSION = re.compile(r"\w+\._get_connection\(\)\.connection\.session")
 
 
 def _targets(module: Module, node: ast.AST) -> set[Node]:
@@ -134,6 +136,9 @@ def _targets(module: Module, node: ast.AST) -> set[Node]:
     skipped = {
         id(c.value) for c in ast.walk(node) if isinstance(c, ast.Attribute) and c.attr in NO_IO
     }  # Model.from_raw_data(...): the model named, no table reached
+    skipped |= {
+        id(n) for c in ast.walk(node) if SESSION.fullmatch(ast.unparse(c)) for n in ast.walk(c)
+    }  # Model._get_connection().connection.session: its session, no table reached
     for c in ast.walk(node):  # type annotations name types, they call nothing
         note = (
             c.annotation
