@@ -26,6 +26,7 @@ def moto_server() -> Iterator[str]:
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "LoanAutomation",
             "POWERTOOLS_SERVICE_NAME": "bench",
             "DYNAMODB_ENDPOINT": endpoint,
             "AWS_ENDPOINT_URL": endpoint,

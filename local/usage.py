@@ -53,12 +53,14 @@ def _writes(size: int, factor: float = 1.0) -> float:
     return max(1, math.ceil(size / 1024)) * factor
 
 
-def _add(key: str, calls: int = 1, reads: float = 0.0, writes: float = 0.0) -> None:
+def _add(key: str, calls: int = 1, reads: float = 0.0, writes: float = 0.0, transactions: int = 0) -> None:
     with _lock:
         entry = _counts.setdefault(key, {"calls": 0, "readUnits": 0.0, "writeUnits": 0.0})
         entry["calls"] += calls
         entry["readUnits"] += reads
         entry["writeUnits"] += writes
+        if transactions:  # a table's part of TransactWriteItems calls: how many of them wrote to it
+            entry["transactions"] = entry.get("transactions", 0) + transactions
 
 
 def record(target: str, request: bytes, answer: Any, status: int) -> None:  # noqa: C901 - one branch per operation
@@ -97,6 +99,8 @@ def record(target: str, request: bytes, answer: Any, status: int) -> None:  # no
             _add(f"DynamoDB.BatchWriteItem {name}", calls=0, writes=units)
         _add("DynamoDB.BatchWriteItem (calls)")
     elif operation == "TransactWriteItems":
+        for name in {part.get("TableName", "") for entry in sent.get("TransactItems", []) for part in entry.values()}:
+            _add(f"DynamoDB.TransactWriteItems {name}", calls=0, transactions=1)
         for entry in sent.get("TransactItems", []):
             [(kind, part)] = entry.items()
             name = part.get("TableName", "")

@@ -64,3 +64,24 @@ def test_an_empty_receive_is_counted_apart():
     counted = usage.snapshot()["calls"]
     assert counted["AmazonSQS.ReceiveMessage (empty)"]["calls"] == 1
     assert counted["AmazonSQS.ReceiveMessage"]["calls"] == 1
+
+
+def test_a_transaction_counts_once_for_each_table_it_writes():
+    """How many transactions wrote to a table (the benches' loan writes per loan-day), apart from the calls."""
+    item = {"pk": {"S": "k"}}
+    _record(
+        "TransactWriteItems",
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "Loans", "Item": item}},
+                {"Put": {"TableName": "Audit", "Item": item}},
+                {"Put": {"TableName": "Audit", "Item": item}},
+            ]
+        },
+    )
+    _record("TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "Audit", "Item": item}}]})
+    counted = usage.snapshot()["calls"]
+    assert counted["DynamoDB.TransactWriteItems Loans"]["transactions"] == 1
+    assert counted["DynamoDB.TransactWriteItems Audit"]["transactions"] == 2
+    assert counted["DynamoDB.TransactWriteItems Audit"]["calls"] == 0  # the calls are counted once, apart
+    assert counted["DynamoDB.TransactWriteItems (calls)"]["calls"] == 2

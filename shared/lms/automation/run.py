@@ -39,12 +39,25 @@ class Run:
     utc_today: date | None = None  # (u/today): the tenant's business-date override, else the UTC date now
     customer_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    # The context last built, and the state it was built from: shared by the run's rules until one changes it.
+    _built: tuple[tuple[Any, ...], LoanContext] | None = field(default=None, init=False, repr=False, compare=False)
 
     def context(self) -> LoanContext:
-        """The loan's rule variables as it now stands (the transactions and labels read only when needed)."""
-        return loan_context(
-            self.loan, self.customers, self.today, self.seen_transactions, self.utc_today, labels=lambda: self.labels
-        )
+        """The loan's rule variables as it now stands (the transactions and labels read only when needed). Built
+        once and shared by every rule of the run until an action changes the loan (actions replace it: it is
+        immutable), its customers or its transactions; a state put back after a failed rule is the same state."""
+        state = (self.loan, *self.customers.items(), *self.new_transactions)
+        if self._built is None or self._built[0] != state:
+            built = loan_context(
+                self.loan,
+                self.customers,
+                self.today,
+                self.seen_transactions,
+                self.utc_today,
+                labels=lambda: self.labels,
+            )
+            self._built = (state, built)
+        return self._built[1]
 
     def amount(self, spec: AmountSpec) -> Decimal:
         """The spec's base value on the loan as it now stands, plus its fixed amount."""
