@@ -115,7 +115,7 @@ $(BUILD_DIR)/template.yaml: $(SOURCES) $(SAMVENV)/.installed $(VENV)/.installed
 	touch $@
 
 ## Benchmarks, never run by make test: each module of BENCHES in turn (python -m bench.<name>).
-BENCHES := bench.rules_bench bench.servicing_bench bench.realtime_bench bench.maintenance_bench bench.webhook_bench bench.analysis_bench bench.backtest_bench bench.load_bench
+BENCHES := bench.rules_bench bench.servicing_bench bench.import_bench bench.realtime_bench bench.maintenance_bench bench.webhook_bench bench.analysis_bench bench.backtest_bench bench.load_bench
 
 bench: $(VENV)/.bench-installed
 	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PYTHON) -m $$module; done

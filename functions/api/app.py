@@ -4,7 +4,6 @@ errors map to HTTP in one place (lms.http)."""
 from pathlib import Path
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -463,6 +462,9 @@ def console_file(name: str):
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document():
+    # Powertools' OpenAPI models are imported by this route only: no other request needs them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return reply(
         complete_openapi(
             app.get_openapi_json_schema(

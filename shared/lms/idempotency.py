@@ -13,28 +13,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, Invalid
 from .store.idempotency import persistence
+
+# Powertools' idempotency utility (and tenacity) are imported on the first POST that carries a key, not at cold
+# start: the utility imports boto3 whole for its DynamoDB layer, and most requests carry no key.
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 EXPIRES_SECONDS = 24 * 60 * 60
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_CONFIG = IdempotencyConfig(
-    event_key_jmespath="scope",
-    payload_validation_jmespath="body",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=EXPIRES_SECONDS,
-)
 
 
 def key(value: str | None) -> str | None:
@@ -66,15 +58,35 @@ def _answer(request: dict[str, Any], produce: Callable[[], dict[str, Any]], ran:
 
 
 @functools.cache
+def _config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="scope",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=EXPIRES_SECONDS,
+    )
+
+
+@functools.cache
 def _once() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
     return idempotent_function(
-        _answer, data_keyword_argument="request", persistence_store=persistence(), config=_CONFIG
+        _answer, data_keyword_argument="request", persistence_store=persistence(), config=_config()
     )
 
 
 def once(scope: str, body: str, context: Any, produce: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """produce()'s answer, or the answer kept for `scope` (tenant, route and key) when there is one."""
-    _CONFIG.register_lambda_context(context)  # a first answer cut off by a timeout frees the key then
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+    from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+    _config().register_lambda_context(context)  # a first answer cut off by a timeout frees the key then
     remaining = (
         context.get_remaining_time_in_millis() / 1000 if hasattr(context, "get_remaining_time_in_millis") else 15
     )

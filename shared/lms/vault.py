@@ -8,25 +8,32 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-
-from aws_lambda_powertools.utilities import parameters
+from typing import TYPE_CHECKING
 
 from .config import config
 from .store.tables import aws_client
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 SECRET_MAX_AGE = 300
 
 
 @functools.lru_cache(maxsize=1)
-def _secrets() -> parameters.SecretsProvider:
-    return parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
+def _secrets() -> SecretsProvider:
+    # Imported here: Powertools' parameters import boto3 whole, and only the admin routes read a secret.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
 def admin_key_sha256() -> str | None:
     """The SHA-256 (hex) of the admin key, or None when it cannot be read (nobody is admin then)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
     try:
         value = _secrets().get(config().admin_key_secret, max_age=SECRET_MAX_AGE)
-    except parameters.exceptions.GetParameterError:
+    except GetParameterError:
         return None
     text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest() if text.strip() else None

@@ -32,16 +32,21 @@ MAX_LABELS_ON_ENTITY = 100
 MAX_CUSTOM_FIELDS = 50
 
 
+# defer_build: a model's validator and serializer are built when it is first used, not at import: a function
+# pays at cold start for the models it uses only (the API's request models are used by one route each). The
+# pinned pydantic (2.14) builds under a lock, so a first use from several threads at once is safe.
 class Request(BaseModel):
     """A request body: camelCase, unknown fields refused."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid", defer_build=True)
 
 
 class Entity(BaseModel):
     """A response body: camelCase out."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, defer_build=True
+    )
 
 
 T = TypeVar("T")

@@ -68,7 +68,9 @@ SettingName = Literal[
 class Strict(BaseModel):
     """A part of a request (camelCase, unknown fields refused) that is also shown back."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid", defer_build=True
+    )
 
 
 class AmountSpec(Strict):

@@ -32,17 +32,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
 from .. import measures, queues
 from ..config import config
-from ..contract import Delivery, Page, Redelivery
 from ..errors import NotFound
 from ..ids import new_id, well_formed
 from ..store import webhooks as store
 from . import client, guard, subscriptions, templates
+
+if TYPE_CHECKING:  # the API's calls below import the contract's models: the sender itself never needs them
+    from ..contract import Delivery, Page, Redelivery
 
 logger = Logger(child=True)
 DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)  # seconds before attempts 2..8
@@ -312,6 +314,8 @@ def _hook(tenant_id: str, webhook_id: str) -> None:
 def deliveries(
     tenant_id: str, webhook_id: str, limit: int, cursor: str | None, message_id: str | None = None
 ) -> Page[Delivery]:
+    from ..contract import Delivery, Page
+
     _hook(tenant_id, webhook_id)
     if message_id is not None and not well_formed("msg", message_id):
         return Page[Delivery](items=[])
@@ -321,6 +325,8 @@ def deliveries(
 
 def redeliver(tenant_id: str, webhook_id: str, message_id: str) -> Redelivery:
     """A new round of attempts for a message (same webhook-id), whatever became of the last one."""
+    from ..contract import Redelivery
+
     _hook(tenant_id, webhook_id)
     if not well_formed("msg", message_id) or store.message(tenant_id, webhook_id, message_id) is None:
         raise NotFound("message not found")

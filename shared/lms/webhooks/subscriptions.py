@@ -10,21 +10,24 @@ shown again: they read as "********", and a PUT that sends "********" back keeps
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import vault
 from ..clock import utc_now
-from ..contract import Page, Webhook, WebhookCreate, WebhookCreated, WebhookUpdate
 from ..errors import Invalid, NotFound
 from ..ids import new_id, well_formed
-from ..rules import RuleInvalid, compile_rule
-from ..rules.catalogue import VARIABLES
 from ..store import webhooks as store
 from ..store.errors import check_version, update_versioned
 from ..text import describe
 from . import guard, templates
+
+# The contract's models and the rule compiler are imported by the API's calls that use them: the webhook
+# sender reads subscriptions here (stored, signing_secret, header_problem) and needs neither at cold start.
+if TYPE_CHECKING:
+    from ..contract import Page, Webhook, WebhookCreate, WebhookCreated, WebhookUpdate
 
 MAX_WEBHOOKS = 100
 MASK = "********"
@@ -50,7 +53,13 @@ MAX_HEADER_VALUE = 2048
 _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # RFC 9110 5.6.2 tchar
 _NOT_IN_VALUE = re.compile(r"[^\t\x20-\x7e]")  # a value (as written, templates included): visible ASCII, SP, HTAB
 _SECRET_WORDS = ("auth", "token", "secret", "key", "password", "cookie", "signature", "credential")
-_KNOWN = frozenset(v.name for v in VARIABLES)
+
+
+@functools.cache
+def _known() -> frozenset[str]:
+    from ..rules.catalogue import VARIABLES
+
+    return frozenset(v.name for v in VARIABLES)
 
 
 def sensitive(header: str) -> bool:
@@ -89,6 +98,8 @@ def header_problem(name: object, value: object, *, detail: bool = True) -> tuple
 
 
 def _shown(body: dict[str, Any], version: int) -> Webhook:
+    from ..contract import Webhook
+
     headers = {k: (MASK if sensitive(k) else v) for k, v in body.get("headers", {}).items()}
     return Webhook.model_validate(
         {
@@ -102,6 +113,8 @@ def _shown(body: dict[str, Any], version: int) -> Webhook:
 def _check(fields: dict[str, Any], *, headers: bool = True) -> None:
     """422 for what the subscription could never send. The headers' form is checked when they are given
     (`headers`): a record saved before these checks can still be deactivated without rewriting them."""
+    from ..rules import RuleInvalid, compile_rule
+
     try:
         guard.check_syntax(fields["url"])
     except guard.Refused as refused:
@@ -115,7 +128,7 @@ def _check(fields: dict[str, Any], *, headers: bool = True) -> None:
         + [("bodyTemplate", fields.get("body_template"))]
     )
     for field, text in where:
-        unknown = [n for n in templates.names(text) if n not in _KNOWN]
+        unknown = [n for n in templates.names(text) if n not in _known()]
         if unknown:
             raise Invalid(
                 f"{field}: unknown variable {unknown[0]!r} (GET /variables lists them)",
@@ -139,6 +152,8 @@ def _find(tenant_id: str, webhook_id: str) -> tuple[dict[str, Any], int]:
 
 
 def create(tenant_id: str, request: WebhookCreate) -> WebhookCreated:
+    from ..contract import Webhook, WebhookCreated
+
     fields = request.model_dump(mode="json", by_alias=False)
     for name, value in fields["headers"].items():
         if value == MASK:
@@ -173,12 +188,16 @@ def exists(tenant_id: str, webhook_id: str) -> bool:
 
 
 def page(tenant_id: str, limit: int, cursor: str | None) -> Page[Webhook]:
+    from ..contract import Page, Webhook
+
     items, next_cursor = store.page(tenant_id, limit, cursor)
     return Page[Webhook](items=[_shown(b, v) for b, v in items], next_cursor=next_cursor)
 
 
 def update(tenant_id: str, webhook_id: str, request: WebhookUpdate, if_match: int | None) -> Webhook:
     """A partial update (fields left out unchanged; `headers`, when given, replaces them all)."""
+    from ..contract import Webhook
+
     expected = request.version if request.version is not None else if_match
     changes = request.model_dump(mode="json", by_alias=False, exclude_unset=True, exclude={"version"})
     for name in ("name", "url", "method", "headers", "events", "active"):
