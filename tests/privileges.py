@@ -92,22 +92,35 @@ class Module:
                 self.definitions[node.name] = node
                 continue
             self.statements.append(node)
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.split(".")[0] == "lms":
-                        self.aliases[alias.asname or alias.name] = (alias.name, "")
-            elif isinstance(node, ast.ImportFrom):
-                source = self._source(node, package)
-                if source.split(".")[0] != "lms":
-                    continue
-                for alias in node.names:
-                    local = alias.asname or alias.name
-                    full = f"{source}.{alias.name}"
-                    self.aliases[local] = (full, "") if _file(full) else (source, alias.name)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._alias(node, package)
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.definitions[target.id] = node
+        # Imports made inside a function (deferred to first use, for cold starts) reach as much as those at the
+        # top: each is read as the module's (a name a function imports is what that function reaches).
+        top = {id(statement) for statement in self.tree.body}
+        for inner in ast.walk(self.tree):
+            if isinstance(inner, (ast.Import, ast.ImportFrom)) and id(inner) not in top:
+                self._alias(inner, package, keep=True)
+
+    def _alias(self, node: ast.Import | ast.ImportFrom, package: str, keep: bool = False) -> None:
+        """The names an import statement binds to lms modules (keep: never over a name bound at the top)."""
+        if isinstance(node, ast.Import):
+            found = {alias.asname or alias.name: (alias.name, "") for alias in node.names}
+            found = {local: ref for local, ref in found.items() if ref[0].split(".")[0] == "lms"}
+        else:
+            source = self._source(node, package)
+            if source.split(".")[0] != "lms":
+                return
+            found = {}
+            for alias in node.names:
+                full = f"{source}.{alias.name}"
+                found[alias.asname or alias.name] = (full, "") if _file(full) else (source, alias.name)
+        for local, ref in found.items():
+            if not keep or local not in self.aliases:
+                self.aliases[local] = ref
 
     @staticmethod
     def _source(node: ast.ImportFrom, package: str) -> str:

@@ -72,3 +72,19 @@ def test_only_sam_policy_templates_naming_one_resource_are_accepted():
         granted({"Policies": [{"AmazonDynamoDBFullAccess": {}}]})
     with pytest.raises(ValueError, match="not one SAM policy template"):
         granted({"Policies": ["AWSLambdaBasicExecutionRole"]})
+
+
+def test_an_import_made_inside_a_function_is_read_as_reached(tmp_path):
+    """Imports deferred to first use (cold starts) reach as much as those at the top: missing them hid the
+    force worker's reads of the snapshots and webhooks tables (a backtest job's slice)."""
+    from tests.privileges import Module
+
+    source = tmp_path / "deferred.py"
+    source.write_text(
+        "from lms.store import loans\n\n\ndef later():\n    from lms.store import snapshots\n    import lms.config\n"
+        "    from lms.store import loans as other\n    return snapshots, other, lms.config\n"
+    )
+    module = Module("lms.deferred", source)
+    assert module.aliases["snapshots"] == ("lms.store.snapshots", "")
+    assert module.aliases["lms.config"] == ("lms.config", "")
+    assert module.aliases["loans"] == ("lms.store.loans", "")

@@ -471,6 +471,7 @@ def test_the_services_own_metrics_are_alarmed_on_where_powertools_writes_them(te
 
     environment = template["Globals"]["Function"]["Environment"]["Variables"]
     namespace, service = environment["POWERTOOLS_METRICS_NAMESPACE"], environment["POWERTOOLS_SERVICE_NAME"]
+    assert namespace == lms.measures.NAMESPACE  # where the library writes when the environment names none
     seen = set()
     for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]

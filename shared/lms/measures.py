@@ -8,13 +8,22 @@ handler's `log_metrics`: what template.yaml's alarms and dashboard watch (docs/o
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-metrics = Metrics()  # Powertools keeps one metric set per process: every Metrics() of the service shares it
+NAMESPACE = "LoanAutomation"  # template.yaml's POWERTOOLS_METRICS_NAMESPACE, and where the alarms look
+# Powertools keeps one metric set per process: every Metrics() of the service shares it. Its namespace is needed
+# even where the environment names none (a bench, a script): the 100th value of a metric flushes the set at once,
+# and a set without a namespace raises there, in the middle of a rule run.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE)
 LATE_HOURS = 6
 
 
 def count(name: str, value: int = 1) -> None:
-    if value:
+    # Disabled (the local stack, tests, benches): nothing is kept (Powertools would still print the set at the
+    # 100th value, disabled or not).
+    if value and not is_metrics_disabled():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
