@@ -1,6 +1,9 @@
 """The HTTP API (docs/http.md): a thin Powertools router. Each route makes one call into the lms library;
 errors map to HTTP in one place (lms.http)."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -485,3 +488,6 @@ def openapi_document():
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return handle(event, context)
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

@@ -2,6 +2,9 @@
 log and maintenance runs (Powertools batch processing, partial batch failures). The decisions live in
 lms.webhooks.events."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -30,3 +33,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _batch[0] = events.Batch()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

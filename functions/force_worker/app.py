@@ -1,6 +1,9 @@
 """Force jobs: one rule on many loans (SQS, Powertools batch processing, partial batch failures).
 The decisions live in lms.automation.jobs."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 import json
 import os
 
@@ -40,3 +43,6 @@ def record_handler(record: SQSRecord) -> None:
 @invocation_keys(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

@@ -1,6 +1,9 @@
 """Daily maintenance worker (SQS, partial batch failures): pages of a run's loans, and loans brought
 forward day by day with snapshots and daily rules. The decisions live in lms.maintenance."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 import os
 
 from aws_lambda_powertools import Logger
@@ -24,3 +27,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.error("not a maintenance message", extra={"message_id": message_id})
     failures += maintenance.handle_batch(messages, MAX_RECEIVES)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

@@ -1,6 +1,9 @@
 """Real-time rules: DynamoDB stream records of loans, customers and transactions (Powertools batch
 processing, partial batch failures). The decisions live in lms.automation.realtime."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -36,3 +39,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     _batch.clear()
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

@@ -1,6 +1,9 @@
 """Webhook delivery (SQS, partial batch failures): one signed, SSRF-checked HTTP attempt per message,
 retries re-queued with backoff. The decisions live in lms.webhooks.sender."""
 
+import lms.coldstart  # first: no garbage collection while the modules below load
+
+# isort: split
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,3 +25,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.error("not a webhook message", extra={"message_id": message_id})
     failures += sender.handle_batch([(message_id, body) for message_id, body, _ in messages])
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+lms.coldstart.loaded()  # every module loaded: frozen, and collected again from here

@@ -18,10 +18,11 @@ import lms.contract as contract
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
 CHILD = r"""
-import importlib, json, sys
+import gc, importlib, json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 before = set(sys.modules)
 importlib.import_module("app")
+print(json.dumps({"collecting": gc.isenabled(), "frozen": gc.get_freeze_count()}))
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
@@ -36,7 +37,12 @@ def _imported(function: str) -> set[str]:
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    return set(json.loads(run.stdout.strip().splitlines()[-1]))
+    *_, collector, modules = run.stdout.strip().splitlines()
+    _COLLECTOR[function] = json.loads(collector)
+    return set(json.loads(modules))
+
+
+_COLLECTOR: dict[str, dict] = {}  # each function's garbage collector after its handler's import
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +52,15 @@ def imported() -> dict[str, set[str]]:
 
 def _has(modules: set[str], package: str) -> bool:
     return any(m == package or m.startswith(package + ".") for m in modules)
+
+
+def test_each_handler_loads_without_collection_and_collects_again_once_loaded(imported):
+    """lms.coldstart: the collector is off while a handler's modules load; after, they are frozen (never walked
+    again) and the collector is on for the invocations."""
+    for function in FUNCTIONS:
+        assert _has(imported[function], "lms.coldstart"), function
+        assert _COLLECTOR[function]["collecting"] is True, function
+        assert _COLLECTOR[function]["frozen"] > 10_000, function
 
 
 def test_only_the_api_imports_the_http_router(imported):
