@@ -179,3 +179,27 @@ def test_a_concurrent_api_put_and_a_rule_action_both_survive(api, pump, monkeypa
     after = api.get(f"/loans/{loan['id']}").json
     assert raced and after["customFields"] == {"collector": "Ann"} and after["checklist"] == ["Seen"]
     assert pump.failed == []
+
+
+def test_a_run_that_writes_the_loan_leaves_no_marker(api, pump):
+    """The loan's version condition keeps a loan record from acting twice once its run wrote the loan (the record
+    names the version it saw; the run moved it on): that transaction holds no handled# marker, two write units
+    fewer a record. Delivering every record twice still acts once (the test above)."""
+    from lms.store.tables import AuditItem, scoped
+
+    assert api.post("/checklist-items", {"title": "Seen"}).status == 201
+    rule = api.post(
+        "/rules",
+        {
+            "name": "seen",
+            "criteria": "(> setup-loan-amount 0)",
+            "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
+        },
+    ).json
+    loan = make_loan(api)
+    assert api.post(f"/loans/{loan['id']}/activate").status == 200
+    pump.drain()
+    assert api.get(f"/loans/{loan['id']}").json["checklist"] == ["Seen"]
+    items = list(AuditItem.query(scoped(api.tenant_id, loan["id"]), consistent_read=True))
+    assert [i.body["ruleId"] for i in items if i.entry_id.startswith("e#")] == [rule["id"]]
+    assert [i.entry_id for i in items if i.entry_id.startswith("handled#")] == []

@@ -398,9 +398,9 @@ def run_rules(
                 )
             try:
                 links = loans.changed_links(previous, loan) if loan is not None else []
-                saved = audit_store.commit(
-                    tenant_id, loan, run.new_transactions, entries, trigger_id if (loan or entries) else None, links
-                )
+                # The record's marker, unless the loan's own version condition keeps this record from acting twice.
+                marker = trigger_id if (loan is None and entries) or (loan is not None and at_version is None) else None
+                saved = audit_store.commit(tenant_id, loan, run.new_transactions, entries, marker, links)
             except audit_store.AlreadyHandled:
                 return RunOutcome(None, skipped="handled before")
             except StaleWrite:
