@@ -66,3 +66,17 @@ def test_customers_are_read_only_for_a_run_whose_rules_read_them(api, pump, call
     assert _reads(calls, config().customers_table) > 0
     log = api.get(f"/loans/{loan['id']}/rule-applications").json["items"]
     assert [(e["trigger"], e["matched"]) for e in log] == [("loan-activated", True)]
+
+
+def test_a_rule_that_errs_reads_no_transactions_to_say_why(api, pump, calls):
+    """The error message names the nil variables the rule read; finding them reads those variables only, never
+    the whole context (its 24-month history reads the loan's transactions)."""
+    assert api.post("/portfolios", {"title": "Watch"}).status == 201
+    _rule(api, '(even? (custom-field "n"))')  # n is 1.5: even? needs a whole number (a TypeError)
+    loan = make_loan(api, [(make_customer(api)["id"], "primary")], customFields={"n": "1.5"})
+    assert api.post(f"/loans/{loan['id']}/activate").status == 200
+    calls.clear()
+    pump.drain()
+    [entry] = [e for e in api.get(f"/loans/{loan['id']}/rule-applications").json["items"] if e["error"]][:1]
+    assert entry["error"] == "the rule could not be evaluated (TypeError)", entry
+    assert _reads(calls, config().transactions_table) == 0

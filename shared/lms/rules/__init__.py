@@ -16,7 +16,7 @@ from typing import Any
 from .compiler import FUNCTION_NAMES, compile_tree, describe
 from .errors import RuleError, RuleInvalid
 from .reader import read
-from .runtime import RuleRuntimeError
+from .runtime import MATCHED, NOT_MATCHED, RuleResult, RuleRuntimeError
 
 __all__ = [
     "CompiledRule",
@@ -32,12 +32,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class RuleResult:
-    matched: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class CompiledRule:
     text: str
     test: Callable[[Mapping[str, Any]], Any]  # the compiled function; raises on a runtime error
@@ -45,11 +39,18 @@ class CompiledRule:
     result: str  # what it gives, in words ("true or false", "a number"...)
 
     def run(self, context: Mapping[str, Any]) -> RuleResult:
-        """Matched only when the criteria gives true; a runtime error is no match, with the reason."""
+        """Matched only when the criteria gives true; a runtime error is no match, with the reason.
+
+        What runs is this, compiled with the rule inside (lms.rules.codegen): compile_rule gives each rule a
+        class of its own whose `run` is the compiled one, so that `rule.run(context)` is one call of one
+        function returning a shared result, as fast as a hand-written lambda. When anything raises there, it
+        comes here (failed), where test gives the exact value or error."""
         try:
-            return RuleResult(self.test(context) is True)
+            return MATCHED if self.test(context) is True else NOT_MATCHED
         except Exception as error:  # one rule on one loan: recorded, never raised to the batch
             return RuleResult(False, runtime_error_message(error, self.variables, context))
+
+    failed = run  # the compiled run's way out when anything raises: test, then the error's reason
 
     def value(self, context: Mapping[str, Any]) -> Any:
         return self.test(context)
@@ -64,10 +65,20 @@ def runtime_error_message(error: Exception, variables: tuple[str, ...], context:
         return "a number grew too large"
     if isinstance(error, KeyError):
         return f"the loan's context has no {error.args[0]}"
-    nil = [name for name in variables if context.get(name) is None]
-    if isinstance(error, (TypeError, AttributeError, InvalidOperation)) and nil:
-        return f"{', '.join(nil)} {'is' if len(nil) == 1 else 'are'} nil where a value is needed"
+    if isinstance(error, (TypeError, AttributeError, InvalidOperation)):
+        nil = [name for name in variables if _read(context, name) is None]
+        if nil:
+            return f"{', '.join(nil)} {'is' if len(nil) == 1 else 'are'} nil where a value is needed"
     return f"the rule could not be evaluated ({type(error).__name__})"
+
+
+def _read(context: Mapping[str, Any], name: str) -> Any:
+    """A variable's value, read as the rule reads it (c[name]): a loan's context then computes that variable's
+    group only, where get() computes every group (the 24-month history reads the loan's transactions)."""
+    try:
+        return context[name]
+    except KeyError:
+        return None
 
 
 @functools.lru_cache(maxsize=2048)
@@ -78,7 +89,8 @@ def compile_rule(text: str, *, criteria: bool = True) -> CompiledRule:
     if errors:
         raise RuleInvalid(errors)
     assert compiled is not None
-    return CompiledRule(text, compiled.function, compiled.variables, describe(compiled.type))
+    own = type("CompiledRule", (CompiledRule,), {"__slots__": (), "run": compiled.run})
+    return own(text, compiled.function, compiled.variables, describe(compiled.type))
 
 
 @dataclass(frozen=True)

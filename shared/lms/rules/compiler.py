@@ -3,19 +3,19 @@ catalogue and the function whitelist, every error is collected with its line, co
 and the Python AST of the rule is built from the checked nodes alone.
 
 Nothing of the rule's text reaches Python's compiler: names become dict keys and strings become
-constants of an AST this module builds. The result is one plain function of the loan's context,
-as fast as a hand-written lambda, that can reach only the helpers in runtime.NAMESPACE."""
+constants of an AST this module builds, with the helpers' calls made plain Python where the types
+are known (lms.rules.inline). The result is one plain function of the loan's context and the
+production call around it (lms.rules.codegen), as fast as a hand-written lambda, that can reach
+only the helpers of runtime.NAMESPACE and their kin."""
 
 from __future__ import annotations
 
 import ast
-import types
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import forms, functions, runtime, strings
+from . import codegen, forms, functions, inline, runtime, strings
 from .catalogue import BY_NAME
 from .errors import RuleError
 from .forms import STRING_ALIASES
@@ -111,11 +111,12 @@ _WRITE_NAMES = ("loan-status", "status-days-past-due")  # examples in hints
 FUNCTIONS: dict[str, functions.Function] = {**functions.FUNCTIONS, **forms.FUNCTIONS}
 SPECIAL = {**functions.SPECIAL, **forms.SPECIAL}
 FUNCTION_NAMES = tuple(sorted(set(FUNCTIONS) | set(SPECIAL)))
-_NAMESPACE = {**runtime.NAMESPACE, **strings.NAMESPACE}
+_NAMESPACE = {**runtime.NAMESPACE, **strings.NAMESPACE, **inline.NAMESPACE}
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, fast: bool = True) -> None:
+        self.fast = fast  # helpers' fast paths (lms.rules.inline); without them, the helpers' calls only
         self.errors: list[RuleError] = []
         self.constants: dict[str, Any] = {}
         self.variables: dict[str, None] = {}
@@ -391,13 +392,16 @@ _VARIABLE_NAMES = sorted(set(BY_NAME) | {"true", "false", "nil"})
 @dataclass(frozen=True)
 class Compiled:
     function: Callable[[Any], Any]
+    run: Callable[[Any, Any], Any]  # run(rule, context): lms.rules.CompiledRule.run with the rule compiled in
     type: Type
     variables: tuple[str, ...]
 
 
-def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[RuleError]]:
-    """Checks the tree; when it holds, builds and compiles it into one function of the context."""
-    compiler = _Compiler()
+def compile_tree(node: Node, *, criteria: bool, fast: bool = True) -> tuple[Compiled | None, list[RuleError]]:
+    """Checks the tree; when it holds, builds and compiles it into one function of the context, and the
+    production call around it (lms.rules.codegen). `fast=False` leaves every helper's call as written: the
+    exact rule a fast path's error falls back to, and what tests compare the fast paths with."""
+    compiler = _Compiler(fast)
     typed = compiler.expr(node)
     if (
         criteria
@@ -413,12 +417,13 @@ def compile_tree(node: Node, *, criteria: bool) -> tuple[Compiled | None, list[R
         )
     if compiler.errors:
         return None, compiler.errors
-    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("c")], kwonlyargs=[], kw_defaults=[], defaults=[])
-    tree = ast.fix_missing_locations(ast.Expression(ast.Lambda(arguments, typed.code)))
-    # The tree holds only nodes built above from checked forms: it is the whitelist's output.
-    with warnings.catch_warnings():  # (some? 0) is `0 is not None`, a SyntaxWarning, and is still right
-        warnings.simplefilter("ignore", SyntaxWarning)
-        outer = compile(tree, "<rule>", "eval", dont_inherit=True)
-    body = next(k for k in outer.co_consts if isinstance(k, types.CodeType))
-    namespace = {**_NAMESPACE, **compiler.constants}
-    return Compiled(types.FunctionType(body, namespace, "rule"), typed.type, tuple(compiler.variables)), []
+    exact = codegen.Exact(lambda: _exact(node)) if fast else None
+    boolean = not typed.dynamic and typed.type <= {BOOL, NIL}
+    rule, run = codegen.functions(typed.code, boolean, {**_NAMESPACE, **compiler.constants}, exact)
+    return Compiled(rule, run, typed.type, tuple(compiler.variables)), []
+
+
+def _exact(node: Node) -> Callable[[Any], Any]:
+    compiled, _ = compile_tree(node, criteria=False, fast=False)
+    assert compiled is not None  # it compiled with the fast paths
+    return compiled.function

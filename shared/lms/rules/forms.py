@@ -23,7 +23,7 @@ _LET_USAGE = "(let [days status-days-past-due] (and (> days 30) (< days 90)))"
 
 def _let(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     """(let [a x b y] body): each value in turn, each name seen by the values after it and by the body.
-    Compiled to (_t1 := x, _t2 := y, body)[-1]: a tuple evaluates left to right, and the names are the
+    Compiled to (body if (_t1 := x) is not ... and (_t2 := y) is not ... else None): the names are the
     compiler's own, so a rule's names never become Python names."""
     if not args or args[0].kind != "vector":
         return c.fail(
@@ -59,7 +59,11 @@ def _let(c: _Compiler, node: Node, args: list[Node]) -> Typed:
         c.locals = outer
     if not codes:
         return Typed(result.code, result.type, node, elements=result.elements)
-    code = ast.Subscript(ast.Tuple([*codes, result.code], ast.Load()), ast.Constant(-1), ast.Load())
+    # No value of a rule is Python's Ellipsis: each test holds, so the names are bound in turn, then the body runs
+    # (a tuple of them, (_t1 := x, body)[-1], would cost as much again as the rest of a small rule).
+    tests = [ast.Compare(code, [ast.IsNot()], [ast.Constant(...)]) for code in codes]
+    bound = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), list(tests))
+    code = ast.IfExp(bound, result.code, ast.Constant(None))
     return Typed(code, result.type, node, elements=result.elements)
 
 

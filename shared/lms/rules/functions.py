@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from . import runtime
+from . import inline, runtime
 from .reader import Node
 from .typesystem import (
     ANY,
@@ -63,6 +63,13 @@ def _call(helper: str, *args: ast.expr) -> ast.expr:
     return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
 
 
+def _apply(c: _Compiler, helper: str, args: list[Typed]) -> ast.expr:
+    """The helper's call, or the plain Python it comes to for these arguments (lms.rules.inline)."""
+    fast = inline.FAST.get(helper) if c.fast else None
+    code = fast(c, args) if fast is not None else None
+    return code if code is not None else _call(helper, *[a.code for a in args])
+
+
 def _number_type(args: list[Typed], always_decimal: bool = False) -> Type:
     if any(a.dynamic for a in args):
         return NUM | {ANY}  # computed from a custom field: checked at run time
@@ -106,7 +113,7 @@ def _compare(op: type) -> Callable:
         dynamic = [a.dynamic and len(args) > 1 for a in args]
 
         def chain(codes: list[ast.expr]) -> ast.expr:
-            codes = [_call("_ord", code) if checked else code for code, checked in zip(codes, dynamic, strict=True)]
+            codes = [inline.orderable(c, code) if check else code for code, check in zip(codes, dynamic, strict=True)]
             return ast.Compare(codes[0], [op() for _ in codes[1:]], codes[1:]) if len(codes) > 1 else ast.Constant(True)
 
         return Typed(_every_argument_first(c, args, chain), Type({BOOL}), node)
@@ -132,8 +139,9 @@ def _equal(negate: bool) -> Callable:
         def chain(codes: list[ast.expr]) -> ast.expr:
             if len(codes) == 1:
                 return ast.Constant(not negate)
+            codes = inline.divisibility(codes) if c.fast else codes
             if dynamic:
-                test: ast.expr = _call("_eq", *codes)
+                test = (inline.same(args, codes) if c.fast else None) or _call("_eq", *codes)
             elif negate and len(codes) == 2:
                 return ast.Compare(codes[0], [ast.NotEq()], [codes[1]])
             else:
@@ -176,7 +184,7 @@ def _helper(
         elif allowed is not None:
             _need(c, fn, args, allowed, what or describe(allowed))
         t = result(args) if callable(result) else result
-        return Typed(_call(helper, *[a.code for a in args]), t, node)
+        return Typed(_apply(c, helper, args), t, node)
 
     return build
 
@@ -220,7 +228,7 @@ def _min_max(helper: str) -> Callable:
         _need(c, node.items[0].value, args, NUM, "numbers")
         if len(args) == 1:
             return Typed(args[0].code, _number_type(args), node)  # as Clojure: (min x) is x
-        return Typed(_call(helper, *[a.code for a in args]), Type().union(*(a.type for a in args)), node)
+        return Typed(_apply(c, helper, args), Type().union(*(a.type for a in args)), node)
 
     return build
 
@@ -240,10 +248,7 @@ def _contains(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
     if SET in collection.type and ANY not in elements and not value.dynamic and value.type - {NIL}:
         if not type_families(value.type - {NIL}) & type_families(elements):
             c.fail("type", value.node, f"{c.who(value)}; the set holds {describe(elements)}")
-    if collection.type == {SET} and not value.dynamic and BOOL not in elements | value.type:
-        # never nil, and no true/false to meet Python's True == 1: a plain membership test
-        return Typed(ast.Compare(value.code, [ast.In()], [collection.code]), Type({BOOL}), node)
-    return Typed(_call("_contains", collection.code, value.code), Type({BOOL}), node)
+    return Typed(_apply(c, "_contains", args), Type({BOOL}), node)
 
 
 def _nil_test(is_nil: bool) -> Callable:
@@ -258,7 +263,7 @@ def _nil_test(is_nil: bool) -> Callable:
 def _round(c: _Compiler, node: Node, args: list[Typed]) -> Typed:
     _need(c, "round", args[:1], NUM, "a number")
     _need(c, "round", args[1:], Type({INT}), "a whole number of places")
-    return Typed(_call("_round", *[a.code for a in args]), Type({INT} if len(args) == 1 else {DEC}), node)
+    return Typed(_apply(c, "_round", args), Type({INT} if len(args) == 1 else {DEC}), node)
 
 
 def _date_literal_or_value(c: _Compiler, fn: str, a: Typed) -> ast.expr | None:
@@ -305,7 +310,7 @@ def _today(c: _Compiler, node: Node, args: list[Node]) -> Typed:
 def _custom_field(c: _Compiler, node: Node, args: list[Node]) -> Typed:
     if len(args) != 1 or args[0].kind != "string" or not args[0].value:
         return c.fail("arity", node, 'custom-field takes the field\'s name as text: (custom-field "Dealer")')
-    return Typed(_call("_get", c.read_variable("custom-fields"), ast.Constant(args[0].value)), Type({ANY}), node)
+    return Typed(inline.lookup(c, c.read_variable("custom-fields"), args[0].value), Type({ANY}), node)
 
 
 def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
@@ -331,7 +336,7 @@ def _thread(c: _Compiler, node: Node, args: list[Node]) -> Typed:
             result = schema[key.value]
         else:
             result = Type({ANY})
-        code = _call("_get", code, ast.Constant(key.value))
+        code = inline.lookup(c, code, key.value, a_map=step == 0 and not start.dynamic)
     return Typed(code, result, node)
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 MAX_TEXT = 10_000
-_INT = re.compile(r"[+-]?\d{1,18}")
-_NUMBER = re.compile(r"[+-]?(\d{1,18}(\.\d{0,10})?|\.\d{1,10})")
 
 
 _ABSENT = object()  # an optional argument not given (nil given is an error, as in Clojure)
@@ -24,7 +23,20 @@ class RuleRuntimeError(Exception):
     """A rule could not be evaluated for one loan."""
 
 
+@dataclass(frozen=True)
+class RuleResult:
+    """A criteria's answer for one loan: matched, or not (with the reason when it could not be evaluated)."""
+
+    matched: bool
+    error: str | None = None
+
+
+MATCHED, NOT_MATCHED = RuleResult(True), RuleResult(False)  # shared: a rule's run builds no object unless it fails
+
+
 def _number(x: Any) -> int | Decimal:
+    if type(x) is int or type(x) is Decimal:  # the common case first: two identity tests
+        return x
     if isinstance(x, bool) or not isinstance(x, (int, Decimal)):
         raise RuleRuntimeError(f"expected a number, got {_quoted(x)}")
     return x
@@ -32,6 +44,8 @@ def _number(x: Any) -> int | Decimal:
 
 def orderable(x: Any) -> Any:
     """A value <, >, <= and >= accept: a number or a date (checked at run time for custom fields)."""
+    if type(x) is int or type(x) is Decimal or type(x) is datetime.date:
+        return x
     if isinstance(x, datetime.date) or (isinstance(x, (int, Decimal)) and not isinstance(x, bool)):
         return x
     raise RuleRuntimeError(f"expected a number or a date, got {_quoted(x)}")
@@ -46,12 +60,14 @@ def same(x: Any, y: Any) -> bool:
 
 
 def equal(first: Any, *rest: Any) -> bool:
-    return all(same(first, other) for other in rest)
+    for other in rest:
+        if not same(first, other):
+            return False
+    return True
 
 
-def absolute(x: Any) -> int | Decimal:
-    number = _number(x)
-    return -number if number < 0 else number
+def absolute(x: Any) -> Any:
+    return abs(_number(x))  # abs of -0.00 is 0.00, as in Clojure (BigDecimal has no -0)
 
 
 def smallest(first: Any, *rest: Any) -> Any:
@@ -82,7 +98,7 @@ def quot(a: Any, b: Any) -> int | Decimal:
     _number(a), _number(b)
     if b == 0:
         raise RuleRuntimeError("division by zero")
-    if isinstance(a, int) and isinstance(b, int):
+    if type(a) is int and type(b) is int:
         q = abs(a) // abs(b)
         return q if (a < 0) == (b < 0) else -q
     return Decimal(a) // Decimal(b)  # Decimal's // truncates toward zero, as Clojure's quot
@@ -90,21 +106,29 @@ def quot(a: Any, b: Any) -> int | Decimal:
 
 def rem(a: Any, b: Any) -> int | Decimal:
     """The remainder of quot: it has the sign of a."""
+    if type(a) is int and type(b) is int and b != 0:
+        r = a % b  # Python's has the sign of b
+        return r - b if r and (a < 0) != (b < 0) else r
     return a - b * quot(a, b)
 
 
 def mod(a: Any, b: Any) -> int | Decimal:
     """The remainder of floored division: it has the sign of b."""
+    if type(a) is int and type(b) is int and b != 0:
+        return a % b  # Python's floored modulo is Clojure's mod on whole numbers
     r = rem(a, b)
     return r + b if r != 0 and (r < 0) != (b < 0) else r
 
 
+QUANTUM = [Decimal(1).scaleb(-places) for places in range(11)]  # round's 0 to 10 places
+
+
 def round_half_up(x: Any, places: Any = _ABSENT) -> int | Decimal:
     if places is _ABSENT:
-        return int(Decimal(_number(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return int(Decimal(_number(x)).quantize(QUANTUM[0], ROUND_HALF_UP))
     if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= 10:
         raise RuleRuntimeError(f"round takes 0 to 10 places, got {_quoted(places)}")
-    return Decimal(_number(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(_number(x)).quantize(QUANTUM[places], ROUND_HALF_UP)
 
 
 def show(x: Any) -> str:
@@ -136,10 +160,12 @@ def _quoted(x: Any) -> str:
 
 
 def text(*parts: Any) -> str:
-    out = "".join(show(p) for p in parts)
-    if len(out) > MAX_TEXT:
-        raise RuleRuntimeError(f"text longer than {MAX_TEXT:,} characters")
-    return out
+    out = "".join([show(p) for p in parts])
+    return out if len(out) <= MAX_TEXT else text_too_long()
+
+
+def text_too_long() -> Any:
+    raise RuleRuntimeError(f"text longer than {MAX_TEXT:,} characters")
 
 
 def subs(s: Any, start: Any, end: Any = _ABSENT) -> str:
@@ -175,7 +201,9 @@ def contains(collection: Any, value: Any) -> bool:
     if collection is None:
         return False
     if isinstance(collection, (set, frozenset)):
-        if isinstance(value, bool) or any(isinstance(v, bool) for v in collection):
+        # Python's True == 1: compared one by one only when true or false is on either side (True in s is
+        # also true of a set that holds 1, which is then compared one by one too)
+        if value is True or value is False or True in collection or False in collection:
             return any(same(v, value) for v in collection)
         return value in collection
     if isinstance(collection, dict):
@@ -227,22 +255,38 @@ def date_compare(a: Any, b: Any) -> int:
     return (as_date(a) - as_date(b)).days
 
 
+def _unsigned(text: str) -> str:
+    return text[1:] if text[:1] in ("+", "-") else text
+
+
 def parse_int(x: Any) -> int | None:
+    """A whole number of 1 to 18 digits (\\d: str.isdecimal), a sign and space around it allowed; else nil."""
+    if isinstance(x, str):
+        if len(x) <= 18 and x.isdecimal():  # "612", the common case
+            return int(x)
+        digits = x.strip()
+        body = _unsigned(digits)
+        return int(digits) if 0 < len(body) <= 18 and body.isdecimal() else None
     if isinstance(x, int) and not isinstance(x, bool):
         return x
-    if isinstance(x, str) and _INT.fullmatch(x.strip()):
-        return int(x.strip())
     return None
 
 
 def parse_decimal(x: Any) -> Decimal | None:
-    if isinstance(x, (int, Decimal)) and not isinstance(x, bool):
-        return Decimal(x)
-    if isinstance(x, str) and _NUMBER.fullmatch(x.strip()):
+    """Up to 18 digits, a point and up to 10 more ("12.", ".5"), a sign and space around it allowed; else nil."""
+    if isinstance(x, str):
+        digits = x.strip()
+        whole, _, fraction = _unsigned(digits).partition(".")
+        if not (whole or fraction) or len(whole) > 18 or len(fraction) > 10:
+            return None
+        if (whole and not whole.isdecimal()) or (fraction and not fraction.isdecimal()):
+            return None
         try:
-            return Decimal(x.strip())
+            return Decimal(digits)
         except InvalidOperation:
             return None
+    if isinstance(x, (int, Decimal)) and not isinstance(x, bool):
+        return Decimal(x)
     return None
 
 
@@ -382,4 +426,11 @@ NAMESPACE: dict[str, Any] = {
     "_parse_decimal": parse_decimal,
     "_get": get,
     "_truthy": truthy,
+    # what lms.rules.inline's fast paths and the production call (lms.rules.codegen) use
+    "_same": same,
+    "_show": show,
+    "_text_too_long": text_too_long,
+    "_Exception": Exception,
+    "_MATCHED": MATCHED,
+    "_NOT_MATCHED": NOT_MATCHED,
 }
