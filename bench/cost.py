@@ -216,6 +216,19 @@ def _run_night(stack: Stack, key: str, day: date) -> dict:
     raise SystemExit("the maintenance run did not finish in 15 minutes")
 
 
+def _scheduled_once(port: int) -> None:
+    """Waits for the scheduler's first round (it fires as the stack starts, then once a day here). Fired after the
+    lender was made and before its loans, it would make that day's run with no loan in it, and the catch-up night
+    would be that empty run again."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        scheduler = _call(port, "GET", "/_local/status", "").get("scheduler") or {}
+        if scheduler.get("fired"):
+            return
+        time.sleep(0.2)
+    raise SystemExit("the local stack's scheduler did not fire in 2 minutes")
+
+
 def measure(rules: int, sample: int) -> dict[str, dict[str, float]]:
     os.environ["LOCAL_USAGE"] = "1"
     os.environ["MAINTENANCE_DISPATCH_SECONDS"] = "86400"  # the runs measured are the ones this script starts
@@ -223,9 +236,12 @@ def measure(rules: int, sample: int) -> dict[str, dict[str, float]]:
     try:
         moto = json.loads((stack.state / "stack.json").read_text())["moto"]
         print(f"measuring on the local stack: {sample} loans, {rules} rules", flush=True)
+        _scheduled_once(stack.port)  # its first round made no run of the lender's, whose loans are not made yet
         key, loans = _book(stack, rules, sample)
         _settled(stack.port)
-        _run_night(stack, key, NIGHT - timedelta(days=1))  # the catch-up night: not measured
+        caught_up = _run_night(stack, key, NIGHT - timedelta(days=1))  # the catch-up night: not measured
+        if caught_up["loansDone"] != sample:  # else the measured night would hold two loan-days of some loans
+            raise SystemExit(f"the catch-up night maintained {caught_up['loansDone']} of {sample} loans")
         night = Phase(stack, moto, "night", count_api=False).start()
         state = _run_night(stack, key, NIGHT)
         night.stop()
