@@ -16,6 +16,46 @@ from typing import Any
 
 SEED = 20261207
 
+# Criteria that match no loan of the book: realistic reads of values, labels and customers that cost what a
+# rule that does not match costs.
+QUIET = [
+    '(= loan-sub-status "Bankruptcy")',
+    '(contains? customer-statuses "Deceased")',
+    "(> setup-loan-amount 5000000)",
+    '(and (> status-days-past-due 30) (= customer.primary.status "SCRA"))',
+    "(< status-payoff 0)",
+    '(contains? portfolios "Legal")',
+    "(> setup-interest-rate 45)",
+    "(and (= status-days-past-due 0) (> status-amount-due 100000))",
+    '(= setup-payment-frequency "weekly")',
+    "(> setup-loan-term 360)",
+    "(and (> status-days-past-due 5000) (> status-due-fees 0))",
+    '(starts-with? loan-display-id "ZZ")',
+    "(> (count checklist) 9)",
+    "bankruptcy-active",
+    "charged-off",
+    "(> (u/date-compare current-date setup-contract-date) 100000)",
+    '(= credit-status "Fraud")',
+    '(and (> status-total-paid 10000000) (= loan-status "Open"))',
+]
+
+
+def set_day(tenant_id: str, day: date) -> None:
+    from lms import tenancy
+    from lms.contract import TenantUpdate
+
+    tenancy.update_tenant(tenant_id, TenantUpdate.model_validate({"businessDate": day.isoformat()}), None)
+
+
+def tenant(name: str, day: date) -> str:
+    """A new tenant whose business date is `day`."""
+    from lms import tenancy
+    from lms.contract import TenantCreate
+
+    made = tenancy.create_tenant(TenantCreate.model_validate({"name": name})).tenant_id
+    set_day(made, day)
+    return made
+
 
 def _months_between(first: date, day: date) -> int:
     """Installments due from the first payment date up to `day` (monthly)."""

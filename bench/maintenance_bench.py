@@ -56,26 +56,6 @@ MATCHING = [
     ('(and (> status-days-past-due 90) (< status-days-past-due 240) (= loan-status "Open"))', "check"),
     ("(and (> status-days-past-due 540) (> status-payoff 1000))", "portfolio"),
 ]
-QUIET = [
-    '(= loan-sub-status "Bankruptcy")',
-    '(contains? customer-statuses "Deceased")',
-    "(> setup-loan-amount 5000000)",
-    '(and (> status-days-past-due 30) (= customer.primary.status "SCRA"))',
-    "(< status-payoff 0)",
-    '(contains? portfolios "Legal")',
-    "(> setup-interest-rate 45)",
-    "(and (= status-days-past-due 0) (> status-amount-due 100000))",
-    '(= setup-payment-frequency "weekly")',
-    "(> setup-loan-term 360)",
-    "(and (> status-days-past-due 5000) (> status-due-fees 0))",
-    '(starts-with? loan-display-id "ZZ")',
-    "(> (count checklist) 9)",
-    "bankruptcy-active",
-    "charged-off",
-    "(> (u/date-compare current-date setup-contract-date) 100000)",
-    '(= credit-status "Fraud")',
-    '(and (> status-total-paid 10000000) (= loan-status "Open"))',
-]
 
 
 def main() -> int:
@@ -104,8 +84,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
     os.environ.update({**names, "POWERTOOLS_LOG_LEVEL": "ERROR"})  # quiet: the figures only
 
     from functions.maintenance_worker.app import lambda_handler as worker
-    from lms import maintenance, tenancy
-    from lms.contract import TenantUpdate
+    from lms import maintenance
     from lms.store.tables import LoanItem
 
     def baseline(event: dict, _context: object) -> dict:
@@ -121,9 +100,6 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
                 item.save()  # one read, one conditional (versioned) write
         return {"batchItemFailures": []}
 
-    def set_day(tenant: str, day: date) -> None:
-        tenancy.update_tenant(tenant, TenantUpdate.model_validate({"businessDate": day.isoformat()}), None)
-
     started = time.perf_counter()
     tenant = _tenant("maintenance", FIRST - timedelta(days=1))
     book.make_loans(tenant, args.loans, FIRST - timedelta(days=1))
@@ -135,7 +111,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
     pump = QueuePump(session, endpoint_url=endpoint, handlers={"MaintenanceWorkerFunction": baseline})
 
     def night(which: str, day: date) -> tuple[float, dict]:
-        set_day(base_tenant if which == "baseline" else tenant, day)
+        book.set_day(base_tenant if which == "baseline" else tenant, day)
         book.usage(endpoint, reset=True)  # what the night's run costs, from here
         if which == "baseline":
             pump.set_handler("MaintenanceWorkerFunction", baseline)
@@ -198,7 +174,7 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
     for size in (int(s) for s in args.memory_sizes.split(",")):
         day += timedelta(days=1)
         traced = tenant if size == args.loans else _clones(tenant, size, day - timedelta(days=1))
-        set_day(traced, day)
+        book.set_day(traced, day)
         pump.set_handler("MaintenanceWorkerFunction", worker)
         tracemalloc.start()
         maintenance.start_run(traced, day, "bench")
@@ -220,19 +196,18 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
 
 def _tenant(name: str, day: date) -> str:
     """A tenant whose business date is `day`, with the 20 daily rules (the matching ones first)."""
-    from lms import labels, tenancy
+    from lms import labels
     from lms.automation import rulebook
-    from lms.contract import ChecklistItemCreate, PortfolioCreate, RuleCreate, TenantCreate, TenantUpdate
+    from lms.contract import ChecklistItemCreate, PortfolioCreate, RuleCreate
 
-    tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": name})).tenant_id
-    tenancy.update_tenant(tenant, TenantUpdate.model_validate({"businessDate": day.isoformat()}), None)
+    tenant = book.tenant(name, day)
     labels.create(tenant, labels.CHECKLIST_ITEM, ChecklistItemCreate.model_validate({"title": "Watch"}))
     labels.create(tenant, labels.PORTFOLIO, PortfolioCreate.model_validate({"title": "Recovery"}))
     actions = {
         "check": {"type": "loan-checklist", "check": ["Watch"]},
         "portfolio": {"type": "loan-settings", "addPortfolios": ["Recovery"]},
     }
-    for i, (criteria, action) in enumerate(MATCHING + [(c, "check") for c in QUIET]):
+    for i, (criteria, action) in enumerate(MATCHING + [(c, "check") for c in book.QUIET]):
         rulebook.create(
             tenant,
             RuleCreate.model_validate(
@@ -247,8 +222,9 @@ def _switch(tenant: str, active: bool) -> None:
     from lms.automation import rulebook
     from lms.contract import RuleUpdate
 
+    matching = {f"rule {i}" for i in range(len(MATCHING))}
     for rule in rulebook.every(tenant):
-        if rule.name in {f"rule {i}" for i in range(len(MATCHING))}:
+        if rule.name in matching:
             rulebook.update(tenant, rule.id, RuleUpdate.model_validate({"active": active}), None)
 
 
@@ -269,14 +245,9 @@ def _items(tenant: str):
 
 def _copy(source: str, name: str) -> str:
     """A tenant holding copies of the source tenant's loan items (what the baseline reads and writes)."""
-    from lms import tenancy
-    from lms.contract import TenantCreate, TenantUpdate
     from lms.store.tables import LoanItem
 
-    tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": name})).tenant_id
-    tenancy.update_tenant(
-        tenant, TenantUpdate.model_validate({"businessDate": (FIRST - timedelta(days=1)).isoformat()}), None
-    )
+    tenant = book.tenant(name, FIRST - timedelta(days=1))
     with LoanItem.batch_write() as batch:
         for item in _items(source):
             item.tenant_id = tenant

@@ -12,10 +12,10 @@ real-time handler (functions/realtime) each get a batch of their own per round, 
 alternates). 20 rules: 18 that do not match this book (over values, labels, customers), and two that match
 about one loan in ten every round and change it: one checks the Watch item on the loans whose n ends a cycle
 of 20, the other unchecks it on the loans checked the round before. So every round writes (the changed loans
-with their audit entries and markers) as well as reads. Every round is printed, the first (the handler's
+with their audit entries) as well as reads. Every round is printed, the first (the handler's
 first batch, cold) marked; the ratio quoted is the median of the rounds'. Then as many rounds in which two
-new rules change every loan (the costliest a batch can be: every record a transaction of the loan, its audit
-entries and the marker), in turns with the baseline as before. Targets, each at most 1.5x: the median of the
+new rules change every loan (the costliest a batch can be: every record a transaction of the loan and its
+audit entries), in turns with the baseline as before. Targets, each at most 1.5x: the median of the
 first rounds, the first round itself, and the median of the rounds that change every loan.
 """
 
@@ -61,7 +61,6 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
     import boto3
 
     from bench import book
-    from bench.maintenance_bench import QUIET
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from local.resources import create_resources, load_template, tables
@@ -73,16 +72,15 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
     create_resources(boto3.Session(region_name="us-east-1"), endpoint_url=endpoint, template=template)
 
     from functions.realtime.app import lambda_handler
-    from lms import labels, loans, tenancy
+    from lms import labels, loans
     from lms.automation import rulebook
-    from lms.contract import ChecklistItemCreate, LoanUpdate, RuleCreate, TenantCreate, TenantUpdate
+    from lms.contract import ChecklistItemCreate, LoanUpdate, RuleCreate
     from lms.store.tables import LoanItem
 
-    tenant = tenancy.create_tenant(TenantCreate.model_validate({"name": "Bench"})).tenant_id
-    tenancy.update_tenant(tenant, TenantUpdate.model_validate({"businessDate": TODAY.isoformat()}), None)
+    tenant = book.tenant("Bench", TODAY)
     labels.create(tenant, labels.CHECKLIST_ITEM, ChecklistItemCreate.model_validate({"title": "Watch"}))
     ids = book.make_loans(tenant, LOANS, TODAY)
-    rules = [(c, {"type": "loan-checklist", "check": ["Watch"]}) for c in QUIET]
+    rules = [(c, {"type": "loan-checklist", "check": ["Watch"]}) for c in book.QUIET]
     rules += [
         (CHECK, {"type": "loan-checklist", "check": ["Watch"]}),
         (UNCHECK, {"type": "loan-checklist", "uncheck": ["Watch"]}),
@@ -151,47 +149,49 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
         def get_remaining_time_in_millis() -> int:
             return 60_000
 
-    def watched(item: str = "Watch") -> set[str]:
+    def checked(item: str) -> set[str]:
         return {loan_id for loan_id in ids if item in loans.get(tenant, loan_id).checklist}
 
-    def reviewed() -> set[str]:
-        return watched("Reviewed")
+    handlers = {"baseline": baseline, "real-time": lambda_handler}
+    counts: dict[str, dict] = {}
+
+    def rounds(item: str, step: int, start: int, offset: int, cold: bool) -> list[float]:
+        """args.rounds rounds, baseline and handler in turns (which goes first alternates), each printed: the
+        ratios. The real-time batch moves each loan's n on by one per round (the rules' cycles); the baseline's
+        sets any other value (it reads no rule). Loans changed: those whose checklist item the rules flipped."""
+        ratios = []
+        for index in range(args.rounds):
+            order = ["baseline", "real-time"] if index % 2 == 0 else ["real-time", "baseline"]
+            ms = {}
+            for name in order:
+                event = batch(start + index, step) if name == "real-time" else batch(offset + index)
+                before = checked(item) if name == "real-time" else set()
+                book.usage(endpoint, reset=True)
+                t0 = time.perf_counter()
+                answer = handlers[name](event, Context())
+                ms[name] = (time.perf_counter() - t0) / LOANS * 1000
+                counts[name] = book.per_unit(book.usage(endpoint), LOANS)
+                assert answer == {"batchItemFailures": []}, answer
+                if name == "real-time":
+                    changed = len(before ^ checked(item))
+            ratios.append(ms["real-time"] / ms["baseline"])
+            print(
+                f"  {index + 1:>5}   {ms['baseline']:18.2f}   {ms['real-time']:19.2f}   {ratios[-1]:5.2f}x"
+                f"   {changed:>26}   ({order[0]}){'   <- the handler cold' if cold and index == 0 else ''}"
+            )
+        return ratios
 
     print(
         f"realtime bench: batches of {LOANS} loan stream records (a realistic book), {RULES} real-time rules, "
         f"moto server at {endpoint}, {args.rounds} rounds, baseline and handler in turns"
     )
     print("  round   baseline ms/record   real-time ms/record   ratio   loans changed by the rules   (first)")
-    handlers = {"baseline": baseline, "real-time": lambda_handler}
-    ratios, counts = [], {}
-    for index in range(args.rounds):
-        order = ["baseline", "real-time"] if index % 2 == 0 else ["real-time", "baseline"]
-        ms = {}
-        for name in order:
-            # The real-time batch moves each loan's n one on per round (the rules' cycle of 20); the baseline's
-            # sets any other value (it reads no rule).
-            event = batch(index + 1 if name == "real-time" else 1_000_000 + index)
-            before = watched() if name == "real-time" else set()
-            book.usage(endpoint, reset=True)
-            t0 = time.perf_counter()
-            answer = handlers[name](event, Context())
-            elapsed = time.perf_counter() - t0
-            counts[name] = book.per_unit(book.usage(endpoint), LOANS)
-            assert answer == {"batchItemFailures": []}, answer
-            ms[name] = elapsed / LOANS * 1000
-            if name == "real-time":
-                changed = len(before ^ watched())
-        ratio = ms["real-time"] / ms["baseline"]
-        ratios.append(ratio)
-        print(
-            f"  {index + 1:>5}   {ms['baseline']:18.2f}   {ms['real-time']:19.2f}   {ratio:5.2f}x   {changed:>26}"
-            f"   ({order[0]}){'   <- the handler cold' if index == 0 else ''}"
-        )
+    ratios = rounds("Watch", 1, 1, 1_000_000, cold=True)
     median = statistics.median(ratios)
     print(f"  per stream record, real-time handler (the last round):\n    {book.shown(counts['real-time'])}")
     # Rounds in which the rules change every loan (the costliest a batch can be: every record a transaction of
-    # the loan, its audit entries and the marker): two rules that check and uncheck Reviewed by n's parity, which
-    # every loan shares in such a round.
+    # the loan and its audit entries): two rules that check and uncheck Reviewed by n's parity, which every loan
+    # shares in such a round (n is 2 x its index + the round, from 0: the first checks).
     labels.create(tenant, labels.CHECKLIST_ITEM, ChecklistItemCreate.model_validate({"title": "Reviewed"}))
     for title, criteria, verb in (
         ("check all", '(and (= (mod (custom-field "n") 2) 0) (not (contains? checklist "Reviewed")))', "check"),
@@ -208,25 +208,8 @@ def _run(endpoint: str, args: argparse.Namespace) -> int:  # noqa: C901 - the be
                 }
             ),
         )
-    every: list[float] = []
     print("  rounds in which the rules change every loan:")
-    for index in range(args.rounds):
-        order = ["baseline", "real-time"] if index % 2 == 0 else ["real-time", "baseline"]
-        ms = {}
-        for name in order:
-            event = batch(index, step=2) if name == "real-time" else batch(3_000_000 + index)
-            before = reviewed()
-            book.usage(endpoint, reset=True)
-            t0 = time.perf_counter()
-            assert handlers[name](event, Context()) == {"batchItemFailures": []}
-            ms[name] = (time.perf_counter() - t0) / LOANS * 1000
-            counts[name] = book.per_unit(book.usage(endpoint), LOANS)
-            changed = len(before ^ reviewed()) if name == "real-time" else changed
-        every.append(ms["real-time"] / ms["baseline"])
-        print(
-            f"  {index + 1:>5}   {ms['baseline']:18.2f}   {ms['real-time']:19.2f}   {every[-1]:5.2f}x   {changed:>26}"
-            f"   ({order[0]})"
-        )
+    every = rounds("Reviewed", 2, 0, 3_000_000, cold=False)
     print(f"  per stream record, real-time handler (the last of those rounds):\n    {book.shown(counts['real-time'])}")
     print(f"  per stream record, baseline:\n    {book.shown(counts['baseline'])}")
     every_median = statistics.median(every)

@@ -19,11 +19,12 @@ NAMESPACE = "LoanAutomation"  # template.yaml's POWERTOOLS_METRICS_NAMESPACE, an
 # even where the environment names none (a bench, a script): the 100th value of a metric flushes the set at once,
 # and a set without a namespace raises there, in the middle of a rule run.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE)
+# Disabled (the local stack, tests, benches): nothing is kept (Powertools would still print the set at the 100th
+# value, disabled or not). Read once, as the namespace is: count() runs for every rule run.
+_DISABLED = is_metrics_disabled()
 LATE_HOURS = 6
 
 
 def count(name: str, value: int = 1) -> None:
-    # Disabled (the local stack, tests, benches): nothing is kept (Powertools would still print the set at the
-    # 100th value, disabled or not).
-    if value and not is_metrics_disabled():
+    if value and not _DISABLED:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

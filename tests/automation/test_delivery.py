@@ -108,6 +108,20 @@ def test_every_record_delivered_twice_gives_the_same_state_and_audit_log_as_once
     assert all({e["ruleId"] for e in log if e["matched"]} == {"rule#0", "rule#1"} for log in once["audit"][:2])
 
 
+def _seen_rule(api) -> dict:
+    """A rule that matches every loan and checks Seen (the checklist item is the caller's)."""
+    reply = api.post(
+        "/rules",
+        {
+            "name": "seen",
+            "criteria": "(> setup-loan-amount 0)",
+            "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
+        },
+    )
+    assert reply.status == 201, reply
+    return reply.json
+
+
 def test_a_rule_that_errors_for_one_loan_stops_neither_other_loans_nor_other_rules(api, pump):
     """Rule 1 divides by a custom field: it errors on the loan where the field is 0. Rule 2 still runs
     on that loan, and rule 1 still matches on the other loan; the error is in the audit log."""
@@ -120,14 +134,7 @@ def test_a_rule_that_errors_for_one_loan_stops_neither_other_loans_nor_other_rul
             "actions": [{"type": "loan-settings", "creditStatus": "ratio-high"}],
         },
     ).json
-    fine = api.post(
-        "/rules",
-        {
-            "name": "seen",
-            "criteria": "(> setup-loan-amount 0)",
-            "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
-        },
-    ).json
+    fine = _seen_rule(api)
     bad = make_loan(api, customFields={"Divisor": 0})
     good = make_loan(api, customFields={"Divisor": 5})
     for loan in (bad, good):
@@ -188,14 +195,7 @@ def test_a_run_that_writes_the_loan_leaves_no_marker(api, pump):
     from lms.store.tables import AuditItem, scoped
 
     assert api.post("/checklist-items", {"title": "Seen"}).status == 201
-    rule = api.post(
-        "/rules",
-        {
-            "name": "seen",
-            "criteria": "(> setup-loan-amount 0)",
-            "actions": [{"type": "loan-checklist", "check": ["Seen"]}],
-        },
-    ).json
+    rule = _seen_rule(api)
     loan = make_loan(api)
     assert api.post(f"/loans/{loan['id']}/activate").status == 200
     pump.drain()

@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .inline import load as _name
+
 
 class Exact:
     """The rule compiled with every helper's call as written: compiled the first time a fast path raises."""
@@ -125,10 +127,6 @@ def _variable(node: ast.expr) -> str | None:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             return key.value
     return None
-
-
-def _name(name: str) -> ast.Name:
-    return ast.Name(name, ast.Load())
 
 
 def _try(attempt: ast.stmt, otherwise: ast.stmt) -> ast.Try:

@@ -148,15 +148,7 @@ class _Compiler:
         if value.type <= {BOOL, NIL}:
             return value.code
         name = self.temp()
-        return ast.BoolOp(
-            ast.And(),
-            [
-                ast.Compare(
-                    ast.NamedExpr(ast.Name(name, ast.Store()), value.code), [ast.IsNot()], [ast.Constant(None)]
-                ),
-                ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
-            ],
-        )
+        return inline.truthy(name, value.code)
 
     def known(self, name: str) -> tuple[functions.Function | None, bool]:
         """The function of that name, and whether it is a special form (for some and every?)."""

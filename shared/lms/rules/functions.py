@@ -59,8 +59,7 @@ def _numeric(c: _Compiler, a: Typed) -> ast.expr:
     return _call("_num", a.code) if a.dynamic else a.code
 
 
-def _call(helper: str, *args: ast.expr) -> ast.expr:
-    return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
+_call = inline.call
 
 
 def _apply(c: _Compiler, helper: str, args: list[Typed]) -> ast.expr:
@@ -203,16 +202,8 @@ def _logic(is_and: bool) -> Callable:
         code = args[-1].code
         for a in reversed(args[:-1]):
             name = c.temp()
-            test = ast.BoolOp(
-                ast.And(),
-                [
-                    ast.Compare(
-                        ast.NamedExpr(ast.Name(name, ast.Store()), a.code), [ast.IsNot()], [ast.Constant(None)]
-                    ),
-                    ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Constant(False)]),
-                ],
-            )
-            kept = ast.Name(name, ast.Load())
+            test = inline.truthy(name, a.code)
+            kept = inline.load(name)
             code = ast.IfExp(test, code, kept) if is_and else ast.IfExp(test, kept, code)
         return Typed(code, result_type, node)
 

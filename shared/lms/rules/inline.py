@@ -42,17 +42,27 @@ NAMESPACE: dict[str, Any] = {
 }
 
 
-def _name(name: str) -> ast.Name:
+# The AST pieces every part of the compiler builds with (functions, forms, codegen).
+
+
+def load(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
 
 
-def _call(helper: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(_name(helper), list(args), [])
+def call(helper: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(load(helper), list(args), [])
 
 
-def _is_not_none(temp: str, code: ast.expr) -> ast.Compare:
+def is_not_none(temp: str, code: ast.expr) -> ast.Compare:
     """(temp := code) is not None: the value named once, for the code that reads it again."""
     return ast.Compare(ast.NamedExpr(ast.Name(temp, ast.Store()), code), [ast.IsNot()], [ast.Constant(None)])
+
+
+def truthy(temp: str, code: ast.expr) -> ast.BoolOp:
+    """Clojure's truth of `code`, named `temp`: neither nil nor false (0, "" and empty sets are true)."""
+    return ast.BoolOp(
+        ast.And(), [is_not_none(temp, code), ast.Compare(load(temp), [ast.IsNot()], [ast.Constant(False)])]
+    )
 
 
 def _once(c: _Compiler, code: ast.expr) -> tuple[ast.expr, ast.expr]:
@@ -61,7 +71,7 @@ def _once(c: _Compiler, code: ast.expr) -> tuple[ast.expr, ast.expr]:
     if isinstance(code, (ast.Name, ast.Constant)):
         return code, code
     temp = c.temp()
-    return ast.NamedExpr(ast.Name(temp, ast.Store()), code), _name(temp)
+    return ast.NamedExpr(ast.Name(temp, ast.Store()), code), load(temp)
 
 
 def _literal(a: Typed) -> tuple[bool, Any]:
@@ -96,7 +106,7 @@ def divide(c: _Compiler, args: list[Typed]) -> ast.expr | None:
             return a.code
         if is_literal:
             return c.constant(Decimal(value))
-        return _call("_Decimal", a.code) if dividend else a.code
+        return call("_Decimal", a.code) if dividend else a.code
 
     if len(args) == 1:  # (/ x) is (/ 1 x)
         return ast.BinOp(c.constant(Decimal(1)), ast.Div(), as_decimal(args[0], False))
@@ -113,9 +123,9 @@ def round_places(c: _Compiler, args: list[Typed]) -> ast.expr | None:
     places = _literal(args[1])[1] if len(args) == 2 else 0
     if type(places) is not int or not 0 <= places <= 10:
         return None  # not a literal, or out of range: the helper says so when the rule runs
-    x = args[0].code if args[0].type - {NIL} <= {DEC} else _call("_Decimal", args[0].code)
-    rounded = _call("_quantize", x, c.constant(runtime.QUANTUM[places]), ast.Constant(ROUND_HALF_UP))
-    return _call("_int", rounded) if len(args) == 1 else rounded
+    x = args[0].code if args[0].type - {NIL} <= {DEC} else call("_Decimal", args[0].code)
+    rounded = call("_quantize", x, c.constant(runtime.QUANTUM[places]), ast.Constant(ROUND_HALF_UP))
+    return call("_int", rounded) if len(args) == 1 else rounded
 
 
 def modulo(c: _Compiler, args: list[Typed]) -> ast.expr | None:
@@ -173,7 +183,7 @@ def extreme(op: type[ast.cmpop]) -> Fast:
 
 def absolute(c: _Compiler, args: list[Typed]) -> ast.expr | None:
     """(abs x): Python's abs, as runtime.absolute (abs of -0.00 is 0.00: Clojure's BigDecimal has no -0)."""
-    return _call("_abs_of", args[0].code) if _static(args, NUM) else None
+    return call("_abs_of", args[0].code) if _static(args, NUM) else None
 
 
 def step(op: type[ast.operator]) -> Fast:
@@ -194,8 +204,8 @@ def sign_test(op: type[ast.cmpop], allowed: Type = NUM, parity: int | None = Non
             return None
         if op is ast.Eq and parity is None:
             temp = c.temp()
-            is_zero = ast.Compare(_name(temp), [ast.Eq()], [ast.Constant(0)])
-            return ast.IfExp(_is_not_none(temp, args[0].code), is_zero, _call("_is_zero", _name(temp)))
+            is_zero = ast.Compare(load(temp), [ast.Eq()], [ast.Constant(0)])
+            return ast.IfExp(is_not_none(temp, args[0].code), is_zero, call("_is_zero", load(temp)))
         value = args[0].code if parity is None else ast.BinOp(args[0].code, ast.Mod(), ast.Constant(2))
         return ast.Compare(value, [op()], [ast.Constant(parity or 0)])
 
@@ -225,19 +235,19 @@ def text(c: _Compiler, args: list[Typed]) -> ast.expr | None:
             longest = runtime.MAX_TEXT + 1
         elif known <= {INT} or known <= {DATE}:
             temp = c.temp()
-            shown_value = _call("_date_iso", _name(temp)) if known <= {DATE} else _name(temp)
-            part = ast.FormattedValue(ast.IfExp(_is_not_none(temp, a.code), shown_value, ast.Constant("")), -1, None)
+            shown_value = call("_date_iso", load(temp)) if known <= {DATE} else load(temp)
+            part = ast.FormattedValue(ast.IfExp(is_not_none(temp, a.code), shown_value, ast.Constant("")), -1, None)
             longest += 10 if known <= {DATE} else runtime.MAX_TEXT + 1  # a whole number can be long
         else:
-            part = ast.FormattedValue(_call("_show", a.code), -1, None)
+            part = ast.FormattedValue(call("_show", a.code), -1, None)
             longest = runtime.MAX_TEXT + 1
         parts.append(part)
     if longest <= runtime.MAX_TEXT:
         return ast.JoinedStr(parts)
     temp = c.temp()
-    length = _call("_len", ast.NamedExpr(ast.Name(temp, ast.Store()), ast.JoinedStr(parts)))
+    length = call("_len", ast.NamedExpr(ast.Name(temp, ast.Store()), ast.JoinedStr(parts)))
     capped = ast.Compare(length, [ast.LtE()], [ast.Constant(runtime.MAX_TEXT)])
-    return ast.IfExp(capped, _name(temp), _call("_text_too_long"))
+    return ast.IfExp(capped, load(temp), call("_text_too_long"))
 
 
 def text_method(method: str | None) -> Fast:
@@ -248,7 +258,7 @@ def text_method(method: str | None) -> Fast:
         if not _static(args, Type({TEXT})):
             return None
         codes = [a.code for a in args]
-        return _call(method, *codes) if method else ast.Compare(codes[1], [ast.In()], [codes[0]])
+        return call(method, *codes) if method else ast.Compare(codes[1], [ast.In()], [codes[0]])
 
     return build
 
@@ -261,10 +271,10 @@ def substring(c: _Compiler, args: list[Typed]) -> ast.expr | None:
     if not 0 <= positions[0] <= positions[-1]:
         return None  # out of range whatever the text: the helper's error
     temp = c.temp()
-    length = _call("_len", ast.NamedExpr(ast.Name(temp, ast.Store()), s.code))
+    length = call("_len", ast.NamedExpr(ast.Name(temp, ast.Store()), s.code))
     bounds = [ast.Constant(p or None) for p in positions[:1]] + [ast.Constant(p) for p in positions[1:]]  # s[:3]
-    sliced = ast.Subscript(_name(temp), ast.Slice(*bounds), ast.Load())
-    too_short = _call("_subs", _name(temp), *(p.code for p in args[1:]))
+    sliced = ast.Subscript(load(temp), ast.Slice(*bounds), ast.Load())
+    too_short = call("_subs", load(temp), *(p.code for p in args[1:]))
     return ast.IfExp(ast.Compare(length, [ast.GtE()], [ast.Constant(positions[-1])]), sliced, too_short)
 
 
@@ -273,7 +283,7 @@ def count(c: _Compiler, args: list[Typed]) -> ast.expr | None:
     if not _static(args, _COUNTABLE):
         return None
     x = args[0].code if args[0].type <= {SET, VEC} else ast.BoolOp(ast.Or(), [args[0].code, ast.Constant("")])
-    return _call("_len", x)
+    return call("_len", x)
 
 
 def is_empty(c: _Compiler, args: list[Typed]) -> ast.expr | None:
@@ -298,13 +308,13 @@ def lookup(c: _Compiler, m: ast.expr, key: str, default: ast.expr | None = None,
     fields are always a dict (lms.automation.context): read without a test, a nil there raises, and the rule's
     helpers' calls answer."""
     if not c.fast or not a_map:
-        return _call("_get", m, ast.Constant(key))
+        return call("_get", m, ast.Constant(key))
     extra = [default] if default is not None else []
     if isinstance(m, ast.Subscript) and isinstance(m.slice, ast.Constant) and m.slice.value == "custom-fields":
-        return _call("_dict_get", m, ast.Constant(key), *extra)
+        return call("_dict_get", m, ast.Constant(key), *extra)
     temp = c.temp()
-    found = _call("_dict_get", _name(temp), ast.Constant(key), *extra)
-    return ast.IfExp(_is_not_none(temp, m), found, default if default is not None else ast.Constant(None))
+    found = call("_dict_get", load(temp), ast.Constant(key), *extra)
+    return ast.IfExp(is_not_none(temp, m), found, default if default is not None else ast.Constant(None))
 
 
 def get(c: _Compiler, args: list[Typed], key: str | None = None) -> ast.expr | None:
@@ -326,10 +336,10 @@ def orderable(c: _Compiler, code: ast.expr) -> ast.expr:
     """A custom field's value that <, >, <= or >= compares: a whole number, a Decimal or a date passes as it
     is; anything else goes through runtime.orderable, which takes a subclass or says what is wrong."""
     if not c.fast:
-        return _call("_ord", code)
+        return call("_ord", code)
     first, again = _once(c, code)
-    kind = ast.Compare(_call("_type", first), [ast.In()], [_name("_ORDERABLE")])
-    return ast.IfExp(kind, again, _call("_ord", again))
+    kind = ast.Compare(call("_type", first), [ast.In()], [load("_ORDERABLE")])
+    return ast.IfExp(kind, again, call("_ord", again))
 
 
 def contains(c: _Compiler, args: list[Typed]) -> ast.expr | None:
@@ -343,15 +353,15 @@ def contains(c: _Compiler, args: list[Typed]) -> ast.expr | None:
         if key is None:
             return None
         temp = c.temp()
-        has_key = ast.Compare(ast.Constant(key), [ast.In()], [_name(temp)])
-        return ast.BoolOp(ast.And(), [_is_not_none(temp, collection.code), has_key])
+        has_key = ast.Compare(ast.Constant(key), [ast.In()], [load(temp)])
+        return ast.BoolOp(ast.And(), [is_not_none(temp, collection.code), has_key])
     elements = collection.elements
     if collection.type != {SET} or ANY in elements or BOOL in elements:
         return None
     if (value.dynamic or BOOL in value.type) and elements & NUM and _may_hold_one_or_zero(collection):
         temp = c.temp()
         member = ast.Compare(ast.NamedExpr(ast.Name(temp, ast.Store()), value.code), [ast.In()], [collection.code])
-        not_bool = [ast.Compare(_name(temp), [ast.IsNot()], [ast.Constant(b)]) for b in (True, False)]
+        not_bool = [ast.Compare(load(temp), [ast.IsNot()], [ast.Constant(b)]) for b in (True, False)]
         return ast.BoolOp(ast.And(), [member, *not_bool])
     return ast.Compare(value.code, [ast.In()], [collection.code])
 
@@ -373,7 +383,7 @@ def same(args: list[Typed], codes: list[ast.expr]) -> ast.expr | None:
             continue
         is_literal, value = _literal(other)
         if other.dynamic or BOOL in other.type or (other.type & NUM and not (is_literal and value not in (0, 1))):
-            return _call("_same", *codes)
+            return call("_same", *codes)
     return ast.Compare(codes[0], [ast.Eq()], [codes[1]])
 
 
